@@ -1,0 +1,217 @@
+//! The raw flags (clap derive). Turning them into a validated
+//! [`RunConfig`] happens in [`TrainArgs::to_config`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{adam_default, Preset, RunConfig, Stop, ADAM_LR, SGD_LR};
+use crate::data::DatasetSpec;
+use crate::error::Result;
+use crate::optim::OptimizerKind;
+
+/// Reproduces "Pre-interpolation loss behaviour in neural networks"
+/// (Venter, Theunissen & Davel, 2021) on CPUs.
+#[derive(Parser, Debug)]
+#[command(name = "preinterp", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train one MLP and report its learning curves.
+    Train(TrainArgs),
+    /// Measure training speed (ms/epoch, samples/s, GFLOPS).
+    Bench(BenchArgs),
+}
+
+/// Optimiser choice on the command line.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum OptName {
+    /// torch.optim.Adam (betas 0.9, 0.999; eps 1e-8).
+    Adam,
+    /// torch.optim.SGD (optional --momentum).
+    Sgd,
+}
+
+/// Flags of `preinterp train`. Every hyperparameter; explicit flags
+/// override `--preset`.
+#[derive(Args, Debug, Default)]
+pub struct TrainArgs {
+    /// The paper's case: a (3x100, 5k MNIST, Adam, b64), b (as a with
+    /// SGD), c (3x100, 5k Fashion-MNIST, SGD, b64), d (3x100, 55k
+    /// Fashion-MNIST, Adam, b16).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// mnist, fashion-mnist, or a folder holding the four IDX files.
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Folder searched first for the dataset's files (then
+    /// $PREINTERP_DATA_DIR, then the cache, then a download).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Download from this base URL instead of the canonical mirrors.
+    #[arg(long)]
+    pub mirror: Option<String>,
+    /// Never download; fail if the files are not found.
+    #[arg(long)]
+    pub no_download: bool,
+    /// Training samples drawn from the 60k pool [default: 5000].
+    #[arg(long)]
+    pub train_size: Option<usize>,
+    /// Cap on validation samples [default: the rest of the pool].
+    #[arg(long)]
+    pub val_size: Option<usize>,
+    /// Hidden layers [default: 3].
+    #[arg(long)]
+    pub depth: Option<usize>,
+    /// Units per hidden layer [default: 100].
+    #[arg(long)]
+    pub width: Option<usize>,
+    /// Optimiser [default: adam].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptName>,
+    /// Learning rate [default: 0.001 for Adam, 0.01 for SGD].
+    #[arg(long, allow_negative_numbers = true)]
+    pub lr: Option<f64>,
+    /// SGD momentum [default: 0].
+    #[arg(long, allow_negative_numbers = true)]
+    pub momentum: Option<f64>,
+    /// Minibatch size [default: 64].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Seed of the initialisation, the split and the shuffles [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Epochs to train [default: 200].
+    #[arg(long, conflicts_with = "until_interpolation")]
+    pub epochs: Option<usize>,
+    /// Train until 100% training accuracy (or --max-epochs).
+    #[arg(long)]
+    pub until_interpolation: bool,
+    /// Cap for --until-interpolation [default: 1000].
+    #[arg(long, requires = "until_interpolation")]
+    pub max_epochs: Option<usize>,
+    /// Evaluation threads, 0 = all cores [default: 0]. Results do not
+    /// depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Start from the weights in this HDF5 file (see docs).
+    #[arg(long)]
+    pub init_from: Option<PathBuf>,
+    /// Write the initial weights to this HDF5 file.
+    #[arg(long)]
+    pub save_init: Option<PathBuf>,
+    /// Write the final weights to this HDF5 file.
+    #[arg(long)]
+    pub save_final: Option<PathBuf>,
+    /// Print a machine-readable JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl TrainArgs {
+    /// The preset (or defaults) with every explicit flag applied.
+    pub fn to_config(&self) -> Result<RunConfig> {
+        let mut c = match &self.preset {
+            Some(p) => Preset::parse(p)?.config(),
+            None => RunConfig {
+                preset: None,
+                ..Preset::A.config()
+            },
+        };
+        if let Some(d) = &self.dataset {
+            c.dataset = DatasetSpec::parse(d)?;
+        }
+        if let Some(v) = self.train_size {
+            c.train_size = v;
+        }
+        if self.val_size.is_some() {
+            c.val_size = self.val_size;
+        }
+        if let Some(v) = self.depth {
+            c.shape.depth = v;
+        }
+        if let Some(v) = self.width {
+            c.shape.width = v;
+        }
+        let opt = self.optimizer.unwrap_or(match c.optimizer {
+            OptimizerKind::Adam { .. } => OptName::Adam,
+            OptimizerKind::Sgd { .. } => OptName::Sgd,
+        });
+        let same = matches!(
+            (opt, c.optimizer),
+            (OptName::Adam, OptimizerKind::Adam { .. }) | (OptName::Sgd, OptimizerKind::Sgd { .. })
+        );
+        let lr = self.lr.unwrap_or(if same {
+            c.optimizer.lr()
+        } else if opt == OptName::Adam {
+            ADAM_LR
+        } else {
+            SGD_LR
+        });
+        c.optimizer = match opt {
+            OptName::Adam => {
+                if self.momentum.is_some() {
+                    return Err(super::flag_error(
+                        "--momentum",
+                        "only applies to --optimizer sgd",
+                    ));
+                }
+                adam_default(lr)
+            }
+            OptName::Sgd => OptimizerKind::Sgd {
+                lr,
+                momentum: self.momentum.unwrap_or(0.0),
+            },
+        };
+        if let Some(v) = self.batch_size {
+            c.batch_size = v;
+        }
+        if let Some(v) = self.seed {
+            c.seed = v;
+        }
+        if let Some(e) = self.epochs {
+            c.stop = Stop::Epochs { epochs: e };
+        }
+        if self.until_interpolation {
+            c.stop = Stop::UntilInterpolation {
+                max_epochs: self.max_epochs.unwrap_or(1000),
+            };
+        }
+        if let Some(t) = self.threads {
+            c.threads = t;
+        }
+        c.init_from = self.init_from.clone();
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// Flags of `preinterp bench`.
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Print a JSON report instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Timed epochs per config (the best is reported) [default: 3].
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+    /// Only these configs (e.g. 3x100-b64), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+}
+
+impl From<BenchArgs> for super::args_bench::BenchOpts {
+    fn from(a: BenchArgs) -> Self {
+        super::args_bench::BenchOpts {
+            json: a.json,
+            repeats: a.repeats,
+            only: a.only,
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Command-line parsing and dispatch; the work lives in the library.
+
+mod args;
+pub mod args_bench;
+mod train_cmd;
+
+use std::ffi::OsString;
+
+use clap::Parser;
+
+use crate::error::{Error, Result};
+pub use args::{Cli, Command, TrainArgs};
+
+/// Parses `argv` and runs the command; returns the exit code.
+pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(c) => c,
+        Err(e) => {
+            // --help and --version are not errors.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return Ok(code);
+        }
+    };
+    match cli.command {
+        Command::Train(a) => train_cmd::run(&a),
+        Command::Bench(a) => crate::bench::run(&a.into()),
+    }
+}
+
+/// A usage error about `flag`.
+pub(crate) fn flag_error(flag: &str, msg: impl std::fmt::Display) -> Error {
+    Error::usage(format!("{flag}: {msg}"))
+}

@@ -1,0 +1,143 @@
+//! Per-sample evaluation of a whole set on all cores.
+//!
+//! The set is cut into fixed blocks of [`EVAL_BLOCK`] samples (aligned
+//! at sample 0, whatever the thread count); each worker takes a
+//! contiguous run of blocks with its own preallocated [`Workspace`] and
+//! faer `Par::Seq` inside. Every sample's loss therefore comes out of
+//! the same arithmetic on any number of threads, and the means are
+//! summed afterwards in sample order.
+
+use rayon::prelude::*;
+
+use crate::data::Samples;
+use crate::error::{Error, Result};
+use crate::model::{LayerSpan, Shape};
+use crate::net::{forward, gather, loss_forward, Workspace};
+
+/// Samples per evaluation block.
+pub const EVAL_BLOCK: usize = 256;
+
+/// Per-sample results of one set, preallocated once and refilled.
+#[derive(Clone, Debug, Default)]
+pub struct SetEval {
+    /// Per-sample loss.
+    pub loss: Vec<f32>,
+    /// Per-sample predicted class.
+    pub pred: Vec<u8>,
+    /// Per-sample correctness (1 or 0).
+    pub correct: Vec<u8>,
+}
+
+impl SetEval {
+    /// Buffers for `n` samples.
+    pub fn with_len(n: usize) -> Self {
+        SetEval {
+            loss: vec![0.0; n],
+            pred: vec![0; n],
+            correct: vec![0; n],
+        }
+    }
+    /// The mean loss and accuracy, summed in sample order (f64).
+    pub fn summary(&self) -> SetSummary {
+        let n = self.loss.len().max(1) as f64;
+        let loss = self.loss.iter().map(|&x| x as f64).sum::<f64>() / n;
+        let acc = self.correct.iter().map(|&c| c as u64).sum::<u64>() as f64 / n;
+        SetSummary { loss, acc }
+    }
+}
+
+/// Mean loss and accuracy of a set.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct SetSummary {
+    /// Mean cross-entropy.
+    pub loss: f64,
+    /// Fraction classified correctly.
+    pub acc: f64,
+}
+
+/// Evaluates sets of samples with one workspace per thread.
+pub struct Evaluator {
+    pool: rayon::ThreadPool,
+    workspaces: Vec<Workspace>,
+    layers: Vec<LayerSpan>,
+}
+
+impl Evaluator {
+    /// An evaluator for `shape` on `threads` threads (0 = all cores).
+    pub fn new(shape: &Shape, threads: usize) -> Result<Self> {
+        let threads = if threads == 0 { num_cpus() } else { threads };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("preinterp-eval-{i}"))
+            .build()
+            .map_err(|e| {
+                Error::usage(format!(
+                    "--threads {threads}: cannot start the thread pool: {e}"
+                ))
+            })?;
+        let workspaces = (0..threads)
+            .map(|_| Workspace::new(shape, EVAL_BLOCK))
+            .collect();
+        Ok(Evaluator {
+            pool,
+            workspaces,
+            layers: shape.layers(),
+        })
+    }
+
+    /// Threads in use.
+    pub fn threads(&self) -> usize {
+        self.workspaces.len()
+    }
+
+    /// Evaluates samples `idx` of `src` under `params` into `out`
+    /// (whose buffers must be `idx.len()` long).
+    pub fn evaluate(&mut self, params: &[f32], src: &Samples, idx: &[u32], out: &mut SetEval) {
+        let n = idx.len();
+        assert_eq!(out.loss.len(), n, "SetEval sized for another set");
+        if n == 0 {
+            return;
+        }
+        let blocks = n.div_ceil(EVAL_BLOCK);
+        let per_worker = blocks.div_ceil(self.workspaces.len()) * EVAL_BLOCK;
+        let layers = &self.layers;
+        let workspaces = &mut self.workspaces;
+        let SetEval {
+            loss,
+            pred,
+            correct,
+        } = out;
+        self.pool.install(|| {
+            loss.par_chunks_mut(per_worker)
+                .zip(pred.par_chunks_mut(per_worker))
+                .zip(correct.par_chunks_mut(per_worker))
+                .zip(idx.par_chunks(per_worker))
+                .zip(workspaces.par_iter_mut())
+                .for_each(|((((loss, pred), correct), idx), ws)| {
+                    for (k, ix) in idx.chunks(EVAL_BLOCK).enumerate() {
+                        let rows = ix.len();
+                        let at = k * EVAL_BLOCK;
+                        gather(src, ix, &mut ws.x, &mut ws.labels);
+                        forward(layers, params, ws, rows);
+                        loss_forward(layers, params, ws, rows);
+                        loss[at..at + rows].copy_from_slice(&ws.loss[..rows]);
+                        pred[at..at + rows].copy_from_slice(&ws.pred[..rows]);
+                        for ((c, &p), &y) in correct[at..at + rows]
+                            .iter_mut()
+                            .zip(&ws.pred[..rows])
+                            .zip(&ws.labels[..rows])
+                        {
+                            *c = (p == y) as u8;
+                        }
+                    }
+                });
+        });
+    }
+}
+
+/// Logical cores available to this process.
+pub fn num_cpus() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}

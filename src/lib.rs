@@ -1,0 +1,28 @@
+//! preinterp reproduces *Pre-interpolation loss behaviour in neural
+//! networks* (Venter, Theunissen & Davel, 2021) on CPUs.
+//!
+//! The data's path through the crate:
+//! [`data`] (IDX files, downloads, splits) -> [`model`] (shapes, one
+//! parameter buffer, initialisation) and [`kernels`] (matmul, fused
+//! bias + ReLU, fused softmax + cross-entropy, SIMD exp) -> [`net`]
+//! (forward and backward of a batch) -> [`optim`] (SGD, Adam) ->
+//! [`train`] (the step and the loop) -> [`eval`] (per-sample losses on
+//! all cores). [`bench`] measures it; [`cli`] only parses and dispatches.
+#![deny(missing_docs)]
+
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod eval;
+pub mod kernels;
+pub mod model;
+pub mod net;
+pub mod optim;
+pub mod progress;
+pub mod rng;
+pub mod train;
+pub mod weights;
+
+pub use error::{Error, ErrorKind, Result};

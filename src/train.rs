@@ -1,0 +1,249 @@
+//! The training step and loop, top to bottom.
+//!
+//! A step: gather the batch -> forward -> fused loss + gradient ->
+//! backward -> optimiser update. All buffers belong to the [`Trainer`]
+//! and are allocated once; a step allocates nothing.
+//!
+//! The loop: evaluate all three sets (epoch 0), then each epoch shuffle
+//! the training set from its own seeded stream, take every batch (the
+//! last partial one included, as PyTorch's DataLoader does), evaluate
+//! all three sets, and stop on the rule, on divergence or on a signal.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::config::{RunConfig, Stop};
+use crate::data::split::Split;
+use crate::data::{Dataset, Samples};
+use crate::error::Result;
+use crate::eval::{Evaluator, SetEval, SetSummary};
+use crate::model::{LayerSpan, Shape};
+use crate::net::{backward, forward, gather, Workspace};
+use crate::optim::{Optimizer, OptimizerKind};
+use crate::rng::{self, Purpose};
+
+/// One model's parameters, gradients, optimiser state and buffers.
+pub struct Trainer {
+    /// Architecture.
+    pub shape: Shape,
+    /// Layer offsets into the buffers.
+    pub layers: Vec<LayerSpan>,
+    /// All parameters, one buffer.
+    pub params: Vec<f32>,
+    /// All gradients, same layout.
+    pub grads: Vec<f32>,
+    /// Optimiser and its state.
+    pub opt: Optimizer,
+    /// Batch buffers.
+    pub ws: Workspace,
+    /// Updates taken.
+    pub iteration: u64,
+}
+
+impl Trainer {
+    /// A trainer starting from `params`, for batches of up to `batch`.
+    pub fn new(shape: Shape, params: Vec<f32>, opt: OptimizerKind, batch: usize) -> Self {
+        let n = params.len();
+        Trainer {
+            layers: shape.layers(),
+            ws: Workspace::new(&shape, batch),
+            grads: vec![0.0; n],
+            opt: Optimizer::new(opt, n),
+            params,
+            shape,
+            iteration: 0,
+        }
+    }
+
+    /// One update on samples `batch` of `src`; returns the batch's mean
+    /// loss before the update (NaN or inf if the model diverged).
+    pub fn step(&mut self, src: &Samples, batch: &[u32]) -> f32 {
+        let rows = batch.len();
+        debug_assert!(rows > 0 && rows <= self.ws.rows);
+        gather(src, batch, &mut self.ws.x, &mut self.ws.labels);
+        forward(&self.layers, &self.params, &mut self.ws, rows);
+        backward(
+            &self.layers,
+            &self.params,
+            &mut self.grads,
+            &mut self.ws,
+            rows,
+        );
+        self.opt.update(&mut self.params, &self.grads);
+        self.iteration += 1;
+        let sum: f64 = self.ws.loss[..rows].iter().map(|&x| x as f64).sum();
+        (sum / rows as f64) as f32
+    }
+}
+
+/// The three sets of a run: indices into the pool (train, validation)
+/// and into the test set (evaluation).
+pub struct Sets<'a> {
+    /// The dataset.
+    pub data: &'a Dataset,
+    /// Train/validation split of the pool.
+    pub split: Split,
+    /// Evaluation indices (the whole test set).
+    pub eval: Vec<u32>,
+}
+
+impl<'a> Sets<'a> {
+    /// Draws the split of `cfg` from `data`.
+    pub fn new(data: &'a Dataset, cfg: &RunConfig) -> Result<Self> {
+        let split =
+            crate::data::split::split(data.pool.len(), cfg.train_size, cfg.val_size, cfg.seed)?;
+        Ok(Sets {
+            data,
+            split,
+            eval: (0..data.test.len() as u32).collect(),
+        })
+    }
+}
+
+/// Mean loss and accuracy of the three sets after an epoch.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct EpochMetrics {
+    /// Epoch (0 = before training).
+    pub epoch: usize,
+    /// Updates so far.
+    pub iteration: u64,
+    /// Seconds since training started.
+    pub wall_s: f64,
+    /// Training set.
+    pub train: SetSummary,
+    /// Validation set.
+    pub val: SetSummary,
+    /// Evaluation (test) set.
+    pub eval: SetSummary,
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Ran to its stop rule.
+    Complete,
+    /// A loss became NaN or infinite.
+    Diverged,
+    /// Stopped by SIGINT/SIGTERM.
+    Interrupted,
+}
+
+/// What a run produced.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainReport {
+    /// How it ended.
+    pub status: Status,
+    /// The first epoch with 100% training accuracy.
+    pub interpolation_epoch: Option<usize>,
+    /// The iteration where divergence was seen.
+    pub diverged_at_iteration: Option<u64>,
+    /// Per-epoch metrics, epoch 0 first.
+    pub epochs: Vec<EpochMetrics>,
+}
+
+/// Watches a run (progress display, recording).
+pub trait Observer {
+    /// After each epoch's evaluation (and after epoch 0).
+    fn epoch_end(&mut self, _m: &EpochMetrics, _sets: &PerSample, _t: &Trainer) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// No-op observer.
+impl Observer for () {}
+
+/// Per-sample results of the three sets at the current epoch.
+pub struct PerSample {
+    /// Training set.
+    pub train: SetEval,
+    /// Validation set.
+    pub val: SetEval,
+    /// Evaluation set.
+    pub eval: SetEval,
+}
+
+/// Evaluates the three sets into `out` and returns their summaries.
+fn evaluate_all(
+    ev: &mut Evaluator,
+    t: &Trainer,
+    sets: &Sets<'_>,
+    out: &mut PerSample,
+) -> [SetSummary; 3] {
+    let d = sets.data;
+    ev.evaluate(&t.params, &d.pool, &sets.split.train, &mut out.train);
+    ev.evaluate(&t.params, &d.pool, &sets.split.val, &mut out.val);
+    ev.evaluate(&t.params, &d.test, &sets.eval, &mut out.eval);
+    [out.train.summary(), out.val.summary(), out.eval.summary()]
+}
+
+/// Trains `trainer` on `sets` under `cfg`, reporting to `obs`, checking
+/// `stop` after every step.
+pub fn train(
+    cfg: &RunConfig,
+    sets: &Sets<'_>,
+    trainer: &mut Trainer,
+    ev: &mut Evaluator,
+    obs: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<TrainReport> {
+    let start = Instant::now();
+    let mut per = PerSample {
+        train: SetEval::with_len(sets.split.train.len()),
+        val: SetEval::with_len(sets.split.val.len()),
+        eval: SetEval::with_len(sets.eval.len()),
+    };
+    let mut report = TrainReport {
+        status: Status::Complete,
+        interpolation_epoch: None,
+        diverged_at_iteration: None,
+        epochs: vec![],
+    };
+    let mut order = sets.split.train.clone();
+    let max_epochs = cfg.stop.max_epochs();
+    let pool = &sets.data.pool;
+    for epoch in 0..=max_epochs {
+        if epoch > 0 {
+            order.copy_from_slice(&sets.split.train);
+            rng::stream(cfg.seed, Purpose::Shuffle, epoch as u64).shuffle(&mut order);
+            for batch in order.chunks(cfg.batch_size) {
+                let loss = trainer.step(pool, batch);
+                if !loss.is_finite() {
+                    report.status = Status::Diverged;
+                    report.diverged_at_iteration = Some(trainer.iteration);
+                    break;
+                }
+                if stop.load(Ordering::Relaxed) {
+                    report.status = Status::Interrupted;
+                    break;
+                }
+            }
+        }
+        if report.status != Status::Complete {
+            // A partial epoch is not an epoch: nothing is recorded for it.
+            break;
+        }
+        let [train, val, eval] = evaluate_all(ev, trainer, sets, &mut per);
+        let m = EpochMetrics {
+            epoch,
+            iteration: trainer.iteration,
+            wall_s: start.elapsed().as_secs_f64(),
+            train,
+            val,
+            eval,
+        };
+        if report.interpolation_epoch.is_none() && train.acc == 1.0 {
+            report.interpolation_epoch = Some(epoch);
+        }
+        report.epochs.push(m);
+        obs.epoch_end(&m, &per, trainer)?;
+        if matches!(cfg.stop, Stop::UntilInterpolation { .. })
+            && report.interpolation_epoch.is_some()
+        {
+            break;
+        }
+    }
+    Ok(report)
+}
