@@ -60,7 +60,7 @@ impl Optimizer {
     /// Zeroed state for `n` parameters.
     pub fn new(kind: OptimizerKind, n: usize) -> Self {
         let (m, v) = match kind {
-            OptimizerKind::Sgd { momentum, .. } if momentum == 0.0 => (vec![], vec![]),
+            OptimizerKind::Sgd { momentum: 0.0, .. } => (vec![], vec![]),
             OptimizerKind::Sgd { .. } => (vec![0.0; n], vec![]),
             OptimizerKind::Adam { .. } => (vec![0.0; n], vec![0.0; n]),
         };
@@ -188,6 +188,7 @@ pub fn adam_update(
 }
 
 /// Scalar twin of [`adam_update`] in f64, for tests.
+#[allow(clippy::too_many_arguments)]
 pub fn adam_update_ref(
     params: &mut [f32],
     grads: &[f32],

@@ -1,1 +1,8 @@
+//! The one integration-test binary (see `Cargo.toml`: `autotests = false`).
 
+mod util;
+
+mod cli_errors;
+mod determinism;
+mod download;
+mod golden;

@@ -24,7 +24,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Train one MLP and report its learning curves.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Measure training speed (ms/epoch, samples/s, GFLOPS).
     Bench(BenchArgs),
 }

@@ -79,16 +79,25 @@ pub(super) fn run(a: &TrainArgs) -> Result<u8> {
     })
 }
 
+/// A loss for the table: fixed point, or scientific once tiny.
+fn fmt_loss(x: f64) -> String {
+    if x != 0.0 && x.abs() < 1e-3 {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.5}")
+    }
+}
+
 fn row(m: &EpochMetrics) -> String {
     format!(
-        "{:>6} {:>9}  {:>9.5} {:>7.2}%  {:>9.5} {:>7.2}%  {:>9.5} {:>7.2}%",
+        "{:>6} {:>9}  {:>9} {:>7.2}%  {:>9} {:>7.2}%  {:>9} {:>7.2}%",
         m.epoch,
         m.iteration,
-        m.train.loss,
+        fmt_loss(m.train.loss),
         100.0 * m.train.acc,
-        m.val.loss,
+        fmt_loss(m.val.loss),
         100.0 * m.val.acc,
-        m.eval.loss,
+        fmt_loss(m.eval.loss),
         100.0 * m.eval.acc
     )
 }

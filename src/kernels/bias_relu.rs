@@ -71,7 +71,7 @@ mod tests {
         bias_relu_forward(&mut a1, &bias);
         bias_relu_forward_ref(&mut a2, &bias);
         assert_eq!(a1, a2);
-        assert!(a1.iter().any(|&x| x == 0.0) && a1.iter().any(|&x| x > 0.0));
+        assert!(a1.contains(&0.0) && a1.iter().any(|&x| x > 0.0));
         let da: Vec<f32> = (0..b * o).map(|i| (i as f32).sin()).collect();
         let (mut d1, mut d2) = (da.clone(), da.clone());
         let (mut db1, mut db2) = (vec![9.0; o], vec![9.0; o]);

@@ -151,9 +151,14 @@ pub fn softmax_xent_ref(
         pred.push(k as u8);
         let m = x[k];
         let s: f64 = x.iter().map(|v| (v - m).exp()).sum();
+        // p_y - 1 as -sum_{j != y} p_j: no cancellation in the reference.
+        let rest_p: f64 = (0..c)
+            .filter(|&j| j != y)
+            .map(|j| (x[j] - m).exp() / s)
+            .sum();
         for (j, v) in x.iter().enumerate() {
-            let p = (v - m).exp() / s;
-            dz.push((p - if j == y { 1.0 } else { 0.0 }) * scale as f64);
+            let g = if j == y { -rest_p } else { (v - m).exp() / s };
+            dz.push(g * scale as f64);
         }
     }
     (loss, pred, dz)

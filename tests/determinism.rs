@@ -1,0 +1,94 @@
+//! The same seed gives bit-identical results, whatever the thread count.
+
+use preinterp::config::Preset;
+use preinterp::data::{self, DatasetSpec, Locator};
+use preinterp::eval::{Evaluator, SetEval};
+use preinterp::model::init_params;
+use preinterp::train::{train, Sets, TrainReport, Trainer};
+use std::sync::atomic::AtomicBool;
+
+use crate::util::fixtures;
+
+fn run(threads: usize, seed: u64) -> (TrainReport, Vec<f32>) {
+    let d = data::load(
+        &DatasetSpec::Folder(fixtures().join("mnist-small")),
+        &Locator::default(),
+    )
+    .unwrap();
+    let mut cfg = Preset::A.config();
+    cfg.train_size = 600;
+    cfg.batch_size = 50;
+    cfg.threads = threads;
+    cfg.seed = seed;
+    cfg.shape.width = 20;
+    cfg.stop = preinterp::config::Stop::Epochs { epochs: 3 };
+    let sets = Sets::new(&d, &cfg).unwrap();
+    let mut t = Trainer::new(
+        cfg.shape,
+        init_params(&cfg.shape, seed),
+        cfg.optimizer,
+        cfg.batch_size,
+    );
+    let mut ev = Evaluator::new(&cfg.shape, threads).unwrap();
+    let r = train(
+        &cfg,
+        &sets,
+        &mut t,
+        &mut ev,
+        &mut (),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    (r, t.params)
+}
+
+fn curves(r: &TrainReport) -> Vec<[u64; 6]> {
+    r.epochs
+        .iter()
+        .map(|m| {
+            [
+                m.train.loss,
+                m.train.acc,
+                m.val.loss,
+                m.val.acc,
+                m.eval.loss,
+                m.eval.acc,
+            ]
+            .map(f64::to_bits)
+        })
+        .collect()
+}
+
+#[test]
+fn one_two_and_three_threads_give_identical_runs() {
+    let (r1, p1) = run(1, 3);
+    let (r2, p2) = run(2, 3);
+    let (r3, p3) = run(3, 3);
+    assert_eq!(curves(&r1), curves(&r2));
+    assert_eq!(curves(&r1), curves(&r3));
+    assert_eq!(p1, p2);
+    assert_eq!(p1, p3);
+    let (r4, _) = run(1, 4);
+    assert_ne!(curves(&r1), curves(&r4), "another seed gives another run");
+}
+
+#[test]
+fn per_sample_losses_do_not_depend_on_threads() {
+    let d = data::load(
+        &DatasetSpec::Folder(fixtures().join("mnist-small")),
+        &Locator::default(),
+    )
+    .unwrap();
+    let shape = preinterp::model::Shape::new(2, 37).unwrap();
+    let params = init_params(&shape, 9);
+    let idx: Vec<u32> = (0..d.test.len() as u32).rev().collect();
+    let mut outs = vec![];
+    for threads in [1, 2, 5] {
+        let mut ev = Evaluator::new(&shape, threads).unwrap();
+        let mut out = SetEval::with_len(idx.len());
+        ev.evaluate(&params, &d.test, &idx, &mut out);
+        outs.push(out.loss.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+    }
+    assert_eq!(outs[0], outs[1]);
+    assert_eq!(outs[0], outs[2]);
+}
