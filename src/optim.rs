@@ -3,6 +3,7 @@
 //! (`torch.optim.SGD`, `torch.optim.Adam`, single-tensor path,
 //! no weight decay, no dampening, no Nesterov, no amsgrad).
 
+use pulp::{Simd, WithSimd};
 use serde::{Deserialize, Serialize};
 
 /// Which optimiser, with its hyperparameters.
@@ -166,7 +167,10 @@ impl AdamConsts {
 }
 
 /// `m.lerp_(g, 1-b1)`; `v = v*b2 + (1-b2) g g`;
-/// `p -= step_size * m / (sqrt(v)/sqrt(bc2) + eps)`.
+/// `p -= step_size * m / (sqrt(v)/sqrt(bc2) + eps)`. Explicit SIMD
+/// (pulp): portable builds would otherwise run `sqrt` and `/` on SSE,
+/// four lanes at a time. Same operations and order as the scalar tail
+/// (no FMA contraction), so every lane rounds as PyTorch's loop does.
 pub fn adam_update(
     params: &mut [f32],
     grads: &[f32],
@@ -174,16 +178,62 @@ pub fn adam_update(
     v: &mut [f32],
     c: &AdamConsts,
 ) {
-    let n = params.len();
-    let (grads, m, v) = (&grads[..n], &mut m[..n], &mut v[..n]);
-    for i in 0..n {
-        let g = grads[i];
-        let mi = m[i] + c.w1 * (g - m[i]);
-        let vi = v[i] * c.beta2 + c.w2 * (g * g);
-        m[i] = mi;
-        v[i] = vi;
+    struct Op<'a>(
+        &'a mut [f32],
+        &'a [f32],
+        &'a mut [f32],
+        &'a mut [f32],
+        &'a AdamConsts,
+    );
+    impl WithSimd for Op<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: Simd>(self, s: S) {
+            let Op(p, g, m, v, c) = self;
+            let n = p.len();
+            let (ph, pt) = S::as_mut_simd_f32s(p);
+            let (gh, gt) = S::as_simd_f32s(&g[..n]);
+            let (mh, mt) = S::as_mut_simd_f32s(&mut m[..n]);
+            let (vh, vt) = S::as_mut_simd_f32s(&mut v[..n]);
+            let (w1, b2, w2) = (
+                s.splat_f32s(c.w1),
+                s.splat_f32s(c.beta2),
+                s.splat_f32s(c.w2),
+            );
+            let (bc2, eps, step) = (
+                s.splat_f32s(c.bc2_sqrt),
+                s.splat_f32s(c.eps),
+                s.splat_f32s(-c.step_size),
+            );
+            for (((p, &g), m), v) in ph.iter_mut().zip(gh).zip(mh.iter_mut()).zip(vh.iter_mut()) {
+                let mi = s.add_f32s(*m, s.mul_f32s(w1, s.sub_f32s(g, *m)));
+                let vi = s.add_f32s(s.mul_f32s(*v, b2), s.mul_f32s(w2, s.mul_f32s(g, g)));
+                *m = mi;
+                *v = vi;
+                let denom = s.add_f32s(s.div_f32s(s.sqrt_f32s(vi), bc2), eps);
+                *p = s.add_f32s(*p, s.mul_f32s(step, s.div_f32s(mi, denom)));
+            }
+            adam_scalar(pt, gt, mt, vt, c);
+        }
+    }
+    pulp::Arch::new().dispatch(Op(params, grads, m, v, c));
+}
+
+/// The scalar loop of [`adam_update`] (also its tail).
+#[inline(always)]
+fn adam_scalar(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], c: &AdamConsts) {
+    for (((p, &g), m), v) in params
+        .iter_mut()
+        .zip(grads)
+        .zip(m.iter_mut())
+        .zip(v.iter_mut())
+    {
+        let mi = *m + c.w1 * (g - *m);
+        let vi = *v * c.beta2 + c.w2 * (g * g);
+        *m = mi;
+        *v = vi;
         let denom = vi.sqrt() / c.bc2_sqrt + c.eps;
-        params[i] += -c.step_size * (mi / denom);
+        *p += -c.step_size * (mi / denom);
     }
 }
 
