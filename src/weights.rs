@@ -15,7 +15,17 @@ fn h5err(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
 }
 
 /// Writes `params` of `shape` to a new weights file at `path`.
+/// Refuses to overwrite an existing file.
 pub fn save(path: &Path, shape: &Shape, params: &[f32]) -> Result<()> {
+    if path.exists() {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!(
+                "{}: already exists; remove it or choose another name",
+                path.display()
+            ),
+        ));
+    }
     let f = hdf5::File::create(path).map_err(|e| h5err(path, "cannot create weights file", e))?;
     write_group(&f, shape, params).map_err(|e| h5err(path, "cannot write weights", e))?;
     for (k, v) in [("depth", shape.depth), ("width", shape.width)] {

@@ -36,6 +36,15 @@ pub(crate) fn load_data(cfg: &RunConfig, a: &TrainArgs) -> Result<Dataset> {
 
 pub(super) fn run(a: &TrainArgs) -> Result<u8> {
     let cfg = a.to_config()?;
+    // Refuse an existing output before hours of training, not after.
+    for p in [&a.save_init, &a.save_final].into_iter().flatten() {
+        if p.exists() {
+            return Err(Error::usage(format!(
+                "{}: already exists; remove it or choose another name",
+                p.display()
+            )));
+        }
+    }
     let data = load_data(&cfg, a)?;
     let sets = Sets::new(&data, &cfg)?;
     let params = match &cfg.init_from {

@@ -57,6 +57,17 @@ def test_foreign_initialisation_is_used(tmp_path):
             np.testing.assert_array_equal(f[f"layer{i}/weight"][()], g[f"layer{i}/weight"][()])
 
 
+def test_existing_weights_file_is_not_overwritten(tmp_path):
+    init = tmp_path / "init.h5"
+    init.write_bytes(b"precious")
+    args = [BIN, "train", "--dataset", FIXTURE, "--train-size", "300", "--epochs", "1",
+            "--save-init", str(init)]
+    out = subprocess.run(args, capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "already exists" in out.stderr and str(init) in out.stderr
+    assert init.read_bytes() == b"precious"
+
+
 def test_wrong_shapes_are_refused(tmp_path):
     bad = tmp_path / "bad.h5"
     with h5py.File(bad, "w") as f:
