@@ -233,3 +233,37 @@ fn impossible_configs_are_usage_errors() {
     let out = preinterp(&["train", "--no-such-flag"], cache.path());
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn divergence_is_an_outcome_not_a_crash() {
+    let cache = tempfile::tempdir().unwrap();
+    let ds = fixtures().join("mnist-small");
+    let args = [
+        "train",
+        "--dataset",
+        ds.to_str().unwrap(),
+        "--train-size",
+        "500",
+        "--val-size",
+        "100",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e6",
+        "--epochs",
+        "3",
+        "--json",
+    ];
+    let out = preinterp(&args, cache.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["report"]["status"], "diverged");
+    assert!(doc["report"]["diverged_at_iteration"].as_u64().unwrap() >= 1);
+    // Epoch 0 (before training) is kept; no partial epoch is recorded.
+    let epochs = doc["report"]["epochs"].as_array().unwrap();
+    assert!(!epochs.is_empty() && epochs.len() <= 3);
+    assert!(epochs
+        .iter()
+        .all(|e| e["train"]["loss"].as_f64().unwrap().is_finite()));
+}
