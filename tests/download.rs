@@ -75,6 +75,15 @@ impl Drop for Server {
     }
 }
 
+/// Serves the four dataset files of `dir` under their canonical names.
+fn serve_dataset(dir: &Path) -> Server {
+    let files = preinterp::data::FILES
+        .iter()
+        .map(|f| (format!("/{f}"), std::fs::read(dir.join(f)).unwrap()))
+        .collect();
+    Server::start(files)
+}
+
 fn leftovers(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
@@ -125,14 +134,7 @@ fn downloads_verify_and_write_atomically() {
 fn cli_refuses_a_corrupt_mirror_and_caches_nothing() {
     // Fixture files served under MNIST's names do not match MNIST's
     // canonical checksums.
-    let mut files = HashMap::new();
-    for f in preinterp::data::FILES {
-        files.insert(
-            format!("/{f}"),
-            std::fs::read(fixtures().join("mnist-small").join(f)).unwrap(),
-        );
-    }
-    let server = Server::start(files);
+    let server = serve_dataset(&fixtures().join("mnist-small"));
     let cache = tempfile::tempdir().unwrap();
     let out = preinterp(
         &["train", "--mirror", &server.base, "--epochs", "1"],
@@ -162,16 +164,9 @@ fn cli_downloads_mnist_into_the_cache_then_uses_it() {
         "{} is needed for this test (CI has it)",
         real.display()
     );
-    let mut files = HashMap::new();
-    for f in preinterp::data::FILES {
-        files.insert(format!("/{f}"), std::fs::read(real.join(f)).unwrap());
-    }
-    let server = Server::start(files);
+    let server = serve_dataset(&real);
     let cache = tempfile::tempdir().unwrap();
-    let args = [
-        "train",
-        "--mirror",
-        &server.base,
+    let small = [
         "--train-size",
         "200",
         "--val-size",
@@ -181,7 +176,16 @@ fn cli_downloads_mnist_into_the_cache_then_uses_it() {
         "--epochs",
         "1",
     ];
-    let out = preinterp(&args, cache.path());
+    let run = |first: &[&str]| {
+        let args: Vec<&str> = ["train"]
+            .iter()
+            .chain(first)
+            .chain(&small)
+            .copied()
+            .collect();
+        preinterp(&args, cache.path())
+    };
+    let out = run(&["--mirror", &server.base]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let mut names = leftovers(&cache.path().join("mnist"));
     names.sort();
@@ -192,18 +196,6 @@ fn cli_downloads_mnist_into_the_cache_then_uses_it() {
     want.sort();
     assert_eq!(names, want);
     drop(server);
-    let args = [
-        "train",
-        "--no-download",
-        "--train-size",
-        "200",
-        "--val-size",
-        "100",
-        "--width",
-        "8",
-        "--epochs",
-        "1",
-    ];
-    let out = preinterp(&args, cache.path());
+    let out = run(&["--no-download"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
