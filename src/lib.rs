@@ -7,7 +7,7 @@
 //! bias + ReLU, fused softmax + cross-entropy, SIMD exp) -> [`net`]
 //! (forward and backward of a batch) -> [`optim`] (SGD, Adam) ->
 //! [`train`] (the step and the loop) -> [`eval`] (per-sample losses on
-//! all cores). [`bench`] measures it; [`cli`] only parses and dispatches.
+//! all cores) -> [`record`] (the HDF5 file). [`bench`] measures it; [`cli`] only parses and dispatches.
 #![deny(missing_docs)]
 
 pub mod bench;
@@ -21,6 +21,7 @@ pub mod model;
 pub mod net;
 pub mod optim;
 pub mod progress;
+pub mod record;
 pub mod rng;
 pub mod train;
 pub mod weights;

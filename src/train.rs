@@ -146,9 +146,39 @@ pub struct TrainReport {
 
 /// Watches a run (progress display, recording).
 pub trait Observer {
+    /// Whether iteration `it` (updates so far, asked once per update and
+    /// for 0 before training) is a checkpoint: then all three sets are
+    /// evaluated and [`Observer::checkpoint`] is called.
+    fn wants_checkpoint(&mut self, _it: u64) -> bool {
+        false
+    }
+    /// At a checkpoint, with fresh per-sample results.
+    fn checkpoint(&mut self, _it: u64, _sets: &PerSample, _t: &Trainer) -> Result<()> {
+        Ok(())
+    }
     /// After each epoch's evaluation (and after epoch 0).
     fn epoch_end(&mut self, _m: &EpochMetrics, _sets: &PerSample, _t: &Trainer) -> Result<()> {
         Ok(())
+    }
+}
+
+/// Two observers as one.
+pub struct Both<'a>(pub &'a mut dyn Observer, pub &'a mut dyn Observer);
+
+impl Observer for Both<'_> {
+    fn wants_checkpoint(&mut self, it: u64) -> bool {
+        // Both are asked (each tracks its own schedule).
+        let a = self.0.wants_checkpoint(it);
+        let b = self.1.wants_checkpoint(it);
+        a || b
+    }
+    fn checkpoint(&mut self, it: u64, sets: &PerSample, t: &Trainer) -> Result<()> {
+        self.0.checkpoint(it, sets, t)?;
+        self.1.checkpoint(it, sets, t)
+    }
+    fn epoch_end(&mut self, m: &EpochMetrics, sets: &PerSample, t: &Trainer) -> Result<()> {
+        self.0.epoch_end(m, sets, t)?;
+        self.1.epoch_end(m, sets, t)
     }
 }
 
@@ -204,6 +234,10 @@ pub fn train(
     let mut order = sets.split.train.clone();
     let max_epochs = cfg.stop.max_epochs();
     let pool = &sets.data.pool;
+    if obs.wants_checkpoint(trainer.iteration) {
+        evaluate_all(ev, trainer, sets, &mut per);
+        obs.checkpoint(trainer.iteration, &per, trainer)?;
+    }
     for epoch in 0..=max_epochs {
         if epoch > 0 {
             order.copy_from_slice(&sets.split.train);
@@ -214,6 +248,10 @@ pub fn train(
                     report.status = Status::Diverged;
                     report.diverged_at_iteration = Some(trainer.iteration);
                     break;
+                }
+                if obs.wants_checkpoint(trainer.iteration) {
+                    evaluate_all(ev, trainer, sets, &mut per);
+                    obs.checkpoint(trainer.iteration, &per, trainer)?;
                 }
                 if stop.load(Ordering::Relaxed) {
                     report.status = Status::Interrupted;

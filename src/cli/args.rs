@@ -40,7 +40,7 @@ pub enum OptName {
 
 /// Flags of `preinterp train`. Every hyperparameter; explicit flags
 /// override `--preset`.
-#[derive(Args, Debug, Default)]
+#[derive(Args, Debug)]
 pub struct TrainArgs {
     /// The paper's case: a (3x100, 5k MNIST, Adam, b64), b (as a with
     /// SGD), c (3x100, 5k Fashion-MNIST, SGD, b64), d (3x100, 55k
@@ -109,6 +109,20 @@ pub struct TrainArgs {
     /// Write the final weights to this HDF5 file.
     #[arg(long)]
     pub save_final: Option<PathBuf>,
+    /// Record the run into this HDF5 file (curves, per-sample losses,
+    /// histograms; see docs/hdf5-layout.md).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Overwrite an existing --out file.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+    /// Per-sample records in --out: all (checkpoints and validation at
+    /// every epoch), checkpoints, or none.
+    #[arg(long, value_enum, default_value_t = crate::record::RecordSamples::All)]
+    pub record_samples: crate::record::RecordSamples,
+    /// Checkpoints per decade of iterations in --out.
+    #[arg(long, default_value_t = 20)]
+    pub checkpoints_per_decade: u32,
     /// Print a machine-readable JSON summary on stdout.
     #[arg(long)]
     pub json: bool,

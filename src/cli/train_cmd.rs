@@ -12,7 +12,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::eval::Evaluator;
 use crate::model::init_params;
 use crate::progress::{fmt_secs, Progress};
-use crate::train::{train, EpochMetrics, Sets, Status, TrainReport, Trainer};
+use crate::record::{RecordOpts, Recorder};
+use crate::train::{train, Both, EpochMetrics, Sets, Status, TrainReport, Trainer};
 use crate::weights;
 
 /// Set by SIGINT/SIGTERM; the loop finishes its step and stops.
@@ -58,7 +59,33 @@ pub(super) fn run(a: &TrainArgs) -> Result<u8> {
     let mut ev = Evaluator::new(&cfg.shape, cfg.threads)?;
     let stop = stop_flag();
     let mut progress = Progress::new(cfg.stop.max_epochs());
-    let report = train(&cfg, &sets, &mut trainer, &mut ev, &mut progress, &stop)?;
+    let report = match &a.out {
+        Some(path) => {
+            let opts = RecordOpts {
+                samples: a.record_samples,
+                per_decade: a.checkpoints_per_decade,
+                ..RecordOpts::default()
+            };
+            let mut rec = Recorder::create(path, a.force, &cfg, &sets, opts, ev.threads())?;
+            let result = train(
+                &cfg,
+                &sets,
+                &mut trainer,
+                &mut ev,
+                &mut Both(&mut progress, &mut rec),
+                &stop,
+            );
+            // Whatever happened, the file ends readable with a status.
+            let status = match &result {
+                Ok(r) => r.status,
+                Err(e) if e.kind() == ErrorKind::Interrupted => Status::Interrupted,
+                Err(_) => Status::Interrupted,
+            };
+            rec.finish(status)?;
+            result?
+        }
+        None => train(&cfg, &sets, &mut trainer, &mut ev, &mut progress, &stop)?,
+    };
     progress.finish();
     if let Some(p) = &a.save_final {
         weights::save(p, &cfg.shape, &trainer.params)?;

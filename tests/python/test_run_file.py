@@ -1,0 +1,140 @@
+"""A run file opens in h5py and xarray, agrees with itself, does not
+depend on the thread count, and ends with the right status."""
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import xarray as xr
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("PREINTERP_BIN", str(ROOT / "target/release/preinterp"))
+FIXTURE = str(ROOT / "fixtures/mnist-small")
+BASE = [BIN, "train", "--dataset", FIXTURE, "--train-size", "400", "--val-size", "300",
+        "--depth", "2", "--width", "32", "--batch-size", "50"]
+
+
+def run(out, *extra, check=True):
+    return subprocess.run(BASE + ["--out", str(out), *extra], capture_output=True, text=True, check=check)
+
+
+@pytest.fixture(scope="module")
+def runfile(tmp_path_factory):
+    p = tmp_path_factory.mktemp("run") / "run.h5"
+    run(p, "--epochs", "6", "--threads", "1")
+    return p
+
+
+def test_h5py_shapes_dtypes_and_provenance(runfile):
+    with h5py.File(runfile, "r") as f:
+        a = f.attrs
+        assert a["status"] == "complete" and a["Conventions"] == "CF-1.8"
+        assert a["seed"] == 0 and a["threads"] == 1
+        for k in ["tool_version", "command_line", "config", "dataset", "dataset_sha256", "cpu", "simd",
+                  "started_at", "finished_at"]:
+            assert len(str(a[k])) > 0, k
+        assert '"train_size":400' in a["config"]
+        assert f["curves/val_loss"].shape == (7,) and f["curves/val_loss"].dtype == np.float64
+        assert f["val_per_epoch/loss"].shape == (7, 300) and f["val_per_epoch/loss"].dtype == np.float32
+        n_ck = f["checkpoints/iteration"].shape[0]
+        assert f["checkpoints/train_loss"].shape == (n_ck, 400)
+        assert f["checkpoints/eval_loss"].shape == (n_ck, 500)
+        assert f["checkpoints/weight_hist"].shape == (n_ck, 3, 202)
+        assert f["curves/val_loss"].attrs["units"] == "1"
+        assert "cross-entropy" in f["curves/val_loss"].attrs["long_name"]
+        # Checkpoints: 0, then log-spaced, ending at or before the last update.
+        it = f["checkpoints/iteration"][()]
+        assert it[0] == 0 and np.all(np.diff(it) > 0) and it[-1] <= 6 * 8
+
+
+def test_xarray_named_dims_and_coordinates(runfile):
+    c = xr.open_dataset(runfile, engine="h5netcdf", group="curves")
+    assert c.val_loss.dims == ("epoch",)
+    assert list(c.epoch.values) == list(range(7))
+    v = xr.open_dataset(runfile, engine="h5netcdf", group="val_per_epoch")
+    assert v.loss.dims == ("epoch", "val_sample")
+    idx = v.val_sample.values
+    assert len(set(idx)) == 300 and idx.max() < 1000  # indices into the source file
+    k = xr.open_dataset(runfile, engine="h5netcdf", group="checkpoints")
+    assert k.val_loss.dims == ("iteration", "val_sample")
+    assert k.weight_hist.dims == ("iteration", "layer", "weight_bin")
+    assert (k.val_sample.values == idx).all()
+    t = xr.open_dataset(runfile, engine="h5netcdf", group="checkpoints").train_sample.values
+    assert not set(t) & set(idx), "train and validation are disjoint"
+
+
+def test_means_agree_with_per_sample_values(runfile):
+    c = xr.open_dataset(runfile, engine="h5netcdf", group="curves")
+    v = xr.open_dataset(runfile, engine="h5netcdf", group="val_per_epoch")
+    per = v.loss.values.astype(np.float64).mean(axis=1)
+    np.testing.assert_allclose(c.val_loss.values, per, rtol=1e-12)
+    np.testing.assert_allclose(c.val_accuracy.values, v.correct.values.mean(axis=1), rtol=1e-12)
+    # The last checkpoint at an epoch end equals that epoch's values.
+    k = xr.open_dataset(runfile, engine="h5netcdf", group="checkpoints")
+    last = int(k.iteration.values[-1])
+    if last == int(c.iteration.values[-1]):
+        np.testing.assert_array_equal(k.val_loss.values[-1], v.loss.values[-1])
+    # Histograms count every sample exactly once.
+    h = k.val_loss_hist.values.sum(axis=1) + k.val_loss_nan.values
+    assert (h == 300).all()
+    assert (k.weight_hist.values.sum(axis=2)[:, 0] == 784 * 32).all()
+
+
+def test_thread_count_changes_nothing(runfile, tmp_path):
+    other = tmp_path / "two.h5"
+    run(other, "--epochs", "6", "--threads", "2")
+    with h5py.File(runfile, "r") as a, h5py.File(other, "r") as b:
+        names = []
+        a.visit(lambda n: names.append(n) if isinstance(a[n], h5py.Dataset) else None)
+        assert len(names) > 30
+        for n in names:
+            if n.endswith("wall_time"):
+                continue
+            np.testing.assert_array_equal(a[n][()], b[n][()], err_msg=n)
+
+
+def test_existing_file_is_refused_unless_forced(runfile, tmp_path):
+    before = runfile.read_bytes()
+    r = run(runfile, "--epochs", "1", check=False)
+    assert r.returncode == 2 and "already exists" in r.stderr and "--force" in r.stderr
+    assert runfile.read_bytes() == before
+    copy = tmp_path / "copy.h5"
+    copy.write_bytes(before)
+    run(copy, "--epochs", "1", "--force")
+    with h5py.File(copy, "r") as f:
+        assert f["curves/epoch"].shape == (2,)
+
+
+def test_unwritable_output_folder(tmp_path):
+    r = run(tmp_path / "no" / "such" / "dir" / "run.h5", "--epochs", "1", check=False)
+    assert r.returncode == 1 and "does not exist" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_ctrl_c_marks_the_file_interrupted(tmp_path):
+    out = tmp_path / "int.h5"
+    p = subprocess.Popen(BASE + ["--out", str(out), "--epochs", "100000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    with h5py.File(out, "r") as f:
+        assert f.attrs["status"] == "interrupted"
+        n = f["curves/epoch"].shape[0]
+        assert n >= 2 and f["val_per_epoch/loss"].shape[0] == n
+
+
+def test_divergence_is_recorded(tmp_path):
+    out = tmp_path / "div.h5"
+    r = subprocess.run(BASE + ["--out", str(out), "--epochs", "3", "--optimizer", "sgd", "--lr", "1e6"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1
+    with h5py.File(out, "r") as f:
+        assert f.attrs["status"] == "diverged"
+        assert f["curves/epoch"].shape[0] >= 1  # epoch 0 kept
