@@ -111,10 +111,12 @@ mod tests {
         let b = Bins::log(1e-8, 1e3, 10);
         assert_eq!(b.edges.len(), 111);
         assert_eq!(b.len(), 112);
+        // 1e-8_f32 is just below 1e-8, so it would be an underflow:
+        // the edges are exact f64 values.
         let xs = [
             0.0,
             1e-9,
-            1e-8,
+            1.5e-8,
             2e-8,
             0.5,
             999.0,
