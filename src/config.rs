@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::data::{DatasetId, DatasetSpec};
 use crate::error::{Error, Result};
@@ -11,7 +11,7 @@ use crate::model::Shape;
 use crate::optim::OptimizerKind;
 
 /// When training stops.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "kebab-case")]
 pub enum Stop {
     /// After exactly this many epochs (or earlier on divergence).
@@ -37,10 +37,10 @@ impl Stop {
 }
 
 /// Everything that determines a run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunConfig {
     /// The dataset (name or folder).
-    #[serde(serialize_with = "ser_spec")]
+    #[serde(serialize_with = "ser_spec", deserialize_with = "de_spec")]
     pub dataset: DatasetSpec,
     /// Training samples drawn from the pool.
     pub train_size: usize,
@@ -62,6 +62,11 @@ pub struct RunConfig {
     pub init_from: Option<PathBuf>,
     /// The preset this started from, if any.
     pub preset: Option<char>,
+}
+
+fn de_spec<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<DatasetSpec, D::Error> {
+    let s = String::deserialize(d)?;
+    DatasetSpec::parse(&s).map_err(serde::de::Error::custom)
 }
 
 fn ser_spec<S: serde::Serializer>(d: &DatasetSpec, s: S) -> std::result::Result<S::Ok, S::Error> {

@@ -209,6 +209,16 @@ fn evaluate_all(
     [out.train.summary(), out.val.summary(), out.eval.summary()]
 }
 
+/// Where a resumed run starts: after epoch `epoch`, whose state the
+/// trainer already holds, `wall_s` seconds into the run.
+#[derive(Clone, Copy, Debug)]
+pub struct Resume {
+    /// The last complete epoch.
+    pub epoch: usize,
+    /// Wall time recorded at its end.
+    pub wall_s: f64,
+}
+
 /// Trains `trainer` on `sets` under `cfg`, reporting to `obs`, checking
 /// `stop` after every step.
 pub fn train(
@@ -219,7 +229,27 @@ pub fn train(
     obs: &mut dyn Observer,
     stop: &AtomicBool,
 ) -> Result<TrainReport> {
+    train_from(cfg, sets, trainer, ev, obs, stop, None)
+}
+
+/// [`train`], or its continuation after `resume`: the epochs before it
+/// (and their checkpoints) are neither run nor reported again. Each
+/// epoch's shuffle comes from its own seeded stream, so a resumed run
+/// computes exactly what the uninterrupted run would have.
+pub fn train_from(
+    cfg: &RunConfig,
+    sets: &Sets<'_>,
+    trainer: &mut Trainer,
+    ev: &mut Evaluator,
+    obs: &mut dyn Observer,
+    stop: &AtomicBool,
+    resume: Option<Resume>,
+) -> Result<TrainReport> {
     let start = Instant::now();
+    let (first_epoch, wall0) = match resume {
+        Some(r) => (r.epoch + 1, r.wall_s),
+        None => (0, 0.0),
+    };
     let mut per = PerSample {
         train: SetEval::with_len(sets.split.train.len()),
         val: SetEval::with_len(sets.split.val.len()),
@@ -234,11 +264,11 @@ pub fn train(
     let mut order = sets.split.train.clone();
     let max_epochs = cfg.stop.max_epochs();
     let pool = &sets.data.pool;
-    if obs.wants_checkpoint(trainer.iteration) {
+    if resume.is_none() && obs.wants_checkpoint(trainer.iteration) {
         evaluate_all(ev, trainer, sets, &mut per);
         obs.checkpoint(trainer.iteration, &per, trainer)?;
     }
-    for epoch in 0..=max_epochs {
+    for epoch in first_epoch..=max_epochs {
         if epoch > 0 {
             order.copy_from_slice(&sets.split.train);
             rng::stream(cfg.seed, Purpose::Shuffle, epoch as u64).shuffle(&mut order);
@@ -267,7 +297,7 @@ pub fn train(
         let m = EpochMetrics {
             epoch,
             iteration: trainer.iteration,
-            wall_s: start.elapsed().as_secs_f64(),
+            wall_s: wall0 + start.elapsed().as_secs_f64(),
             train,
             val,
             eval,

@@ -113,6 +113,11 @@ pub struct TrainArgs {
     /// histograms; see docs/hdf5-layout.md).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Continue the unfinished run recorded in this file (its settings
+    /// come from the file; only data-location flags, --threads and
+    /// --json may be given).
+    #[arg(long, conflicts_with_all = ["out", "preset", "dataset", "train_size", "val_size", "depth", "width", "optimizer", "lr", "momentum", "batch_size", "seed", "epochs", "until_interpolation", "max_epochs", "init_from", "save_init"])]
+    pub resume: Option<PathBuf>,
     /// Overwrite an existing --out file.
     #[arg(long, requires = "out")]
     pub force: bool,

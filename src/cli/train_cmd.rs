@@ -13,7 +13,9 @@ use crate::eval::Evaluator;
 use crate::model::init_params;
 use crate::progress::{fmt_secs, Progress};
 use crate::record::{RecordOpts, Recorder};
-use crate::train::{train, Both, EpochMetrics, Sets, Status, TrainReport, Trainer};
+use crate::train::{
+    train, train_from, Both, EpochMetrics, Resume, Sets, Status, TrainReport, Trainer,
+};
 use crate::weights;
 
 /// Set by SIGINT/SIGTERM; the loop finishes its step and stops.
@@ -36,6 +38,9 @@ pub(crate) fn load_data(cfg: &RunConfig, a: &TrainArgs) -> Result<Dataset> {
 }
 
 pub(super) fn run(a: &TrainArgs) -> Result<u8> {
+    if let Some(path) = &a.resume {
+        return resume(a, path);
+    }
     let cfg = a.to_config()?;
     // Refuse an existing output before hours of training, not after.
     for p in [&a.save_init, &a.save_final].into_iter().flatten() {
@@ -76,29 +81,109 @@ pub(super) fn run(a: &TrainArgs) -> Result<u8> {
                 &stop,
             );
             // Whatever happened, the file ends readable with a status.
-            let status = match &result {
-                Ok(r) => r.status,
-                Err(e) if e.kind() == ErrorKind::Interrupted => Status::Interrupted,
-                Err(_) => Status::Interrupted,
-            };
+            let status = result
+                .as_ref()
+                .map(|r| r.status)
+                .unwrap_or(Status::Interrupted);
             rec.finish(status)?;
             result?
         }
         None => train(&cfg, &sets, &mut trainer, &mut ev, &mut progress, &stop)?,
     };
     progress.finish();
+    report_and_exit(a, &cfg, &data, &sets, &ev, &trainer, &report)
+}
+
+/// `train --resume RUN.h5`: continue an interrupted or killed run from
+/// the last epoch its file completed.
+fn resume(a: &TrainArgs, path: &std::path::Path) -> Result<u8> {
+    let (point, opts) = Recorder::resume_point(path)?;
+    let mut cfg = point.cfg.clone();
+    if let Some(t) = a.threads {
+        cfg.threads = t;
+    }
+    let data = load_data(&cfg, a)?;
+    if data.sha256.join("\n") != point.dataset_sha256 {
+        return Err(Error::data(
+            path,
+            "was recorded on dataset files with other checksums than the ones found now",
+        ));
+    }
+    let sets = Sets::new(&data, &cfg)?;
+    let mut trainer = Trainer::new(
+        cfg.shape,
+        point.params.clone(),
+        cfg.optimizer,
+        cfg.batch_size,
+    );
+    if trainer.params.len() != cfg.shape.n_params() {
+        return Err(Error::data(
+            path,
+            "its saved weights do not fit its configuration",
+        ));
+    }
+    if !trainer.opt.m.is_empty() {
+        trainer.opt.m.copy_from_slice(&point.opt_m);
+    }
+    if !trainer.opt.v.is_empty() {
+        trainer.opt.v.copy_from_slice(&point.opt_v);
+    }
+    trainer.opt.step = point.opt_step;
+    trainer.iteration = point.iteration;
+    let mut ev = Evaluator::new(&cfg.shape, cfg.threads)?;
+    let stop = stop_flag();
+    let mut progress = Progress::new(cfg.stop.max_epochs());
+    let mut rec = Recorder::reopen(path, &point, opts, sets.split.train.len())?;
+    let from = Resume {
+        epoch: point.epoch,
+        wall_s: point.wall_time,
+    };
+    let result = train_from(
+        &cfg,
+        &sets,
+        &mut trainer,
+        &mut ev,
+        &mut Both(&mut progress, &mut rec),
+        &stop,
+        Some(from),
+    );
+    let status = result
+        .as_ref()
+        .map(|r| r.status)
+        .unwrap_or(Status::Interrupted);
+    rec.finish(status)?;
+    let report = result?;
+    progress.finish();
+    if !a.json {
+        println!("resumed {} after epoch {}", path.display(), point.epoch);
+    }
+    report_and_exit(a, &cfg, &data, &sets, &ev, &trainer, &report)
+}
+
+/// Saves the final weights if asked, prints the summary, and maps the
+/// run's status to the exit code.
+#[allow(clippy::too_many_arguments)]
+fn report_and_exit(
+    a: &TrainArgs,
+    cfg: &RunConfig,
+    data: &Dataset,
+    sets: &Sets<'_>,
+    ev: &Evaluator,
+    trainer: &Trainer,
+    report: &TrainReport,
+) -> Result<u8> {
     if let Some(p) = &a.save_final {
         weights::save(p, &cfg.shape, &trainer.params)?;
     }
     if a.json {
         let doc = json!({
-            "config": &cfg,
+            "config": cfg,
             "dataset": { "name": cfg.dataset.label(), "files": data.files, "sha256": data.sha256 },
             "sizes": { "train": sets.split.train.len(), "val": sets.split.val.len(), "eval": sets.eval.len() },
             "threads": ev.threads(),
             "simd": crate::kernels::simd_level(),
             "params": cfg.shape.n_params(),
-            "report": &report,
+            "report": report,
         });
         println!(
             "{}",
@@ -106,7 +191,7 @@ pub(super) fn run(a: &TrainArgs) -> Result<u8> {
                 .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?
         );
     } else {
-        print_summary(&cfg, &sets, &report);
+        print_summary(cfg, sets, report);
     }
     Ok(match report.status {
         Status::Complete => 0,

@@ -1,5 +1,6 @@
-//! netCDF-4 dimension scales (HDF5's high-level H5DS API), which
-//! hdf5-metno does not bind: `H5DSset_scale` marks a 1-D coordinate
+//! HDF5 C calls hdf5-metno does not bind.
+//!
+//! netCDF-4 dimension scales (HDF5's high-level H5DS API): `H5DSset_scale` marks a 1-D coordinate
 //! dataset as the scale of a named dimension, `H5DSattach_scale` ties a
 //! variable's axis to it. With them h5netcdf/xarray see named dimensions
 //! with coordinate values. Linked from `libhdf5_hl` (the `hl` feature of
@@ -8,8 +9,10 @@
 use std::ffi::CString;
 use std::os::raw::{c_char, c_uint};
 
-use hdf5_sys::h5::herr_t;
+use hdf5_sys::h5::{hbool_t, herr_t};
+use hdf5_sys::h5f::{H5Fclose, H5Fopen, H5F_ACC_RDWR};
 use hdf5_sys::h5i::hid_t;
+use hdf5_sys::h5p::{H5Pclose, H5Pcreate, H5Pset, H5P_CLS_FILE_ACCESS};
 
 extern "C" {
     fn H5DSset_scale(dsid: hid_t, dimname: *const c_char) -> herr_t;
@@ -33,4 +36,40 @@ pub fn attach_scale(ds: &hdf5::Dataset, scale: &hdf5::Dataset, axis: usize) -> h
         return Err(format!("H5DSattach_scale(axis {axis}) failed").into());
     }
     Ok(())
+}
+
+/// Clears the "file is open for writing" flags that a writer killed
+/// mid-run (SIGKILL, power loss) leaves in the superblock, as `h5clear -s`
+/// does (the library's `clear_status_flags` file-access property), so the
+/// file can be opened for writing again. The data it holds is what the
+/// last flush wrote.
+pub fn clear_status_flags(path: &std::path::Path) -> hdf5::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c =
+        CString::new(path.as_os_str().as_bytes()).map_err(|e| hdf5::Error::from(e.to_string()))?;
+    let name = CString::new("clear_status_flags").map_err(|e| hdf5::Error::from(e.to_string()))?;
+    let ok = hdf5::sync::sync(|| unsafe {
+        let fapl = H5Pcreate(*H5P_CLS_FILE_ACCESS);
+        if fapl < 0 {
+            return false;
+        }
+        let mut yes: hbool_t = 1;
+        let set = H5Pset(
+            fapl,
+            name.as_ptr(),
+            &mut yes as *mut hbool_t as *mut std::ffi::c_void,
+        ) >= 0;
+        let fid = if set {
+            H5Fopen(c.as_ptr(), H5F_ACC_RDWR, fapl)
+        } else {
+            -1
+        };
+        H5Pclose(fapl);
+        fid >= 0 && H5Fclose(fid) >= 0
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err("could not clear the file's open-for-writing flags".into())
+    }
 }

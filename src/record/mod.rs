@@ -30,7 +30,9 @@ use crate::train::{EpochMetrics, Observer, PerSample, Sets, Status, Trainer};
 use hist::Bins;
 
 /// Which per-sample values are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum RecordSamples {
     /// Per-sample losses at checkpoints, and validation losses at every epoch.
@@ -42,7 +44,7 @@ pub enum RecordSamples {
 }
 
 /// What the recorder writes, and how finely.
-#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RecordOpts {
     /// Per-sample records.
     pub samples: RecordSamples,
@@ -222,6 +224,297 @@ fn put3<T: H5Type>(ds: &Dataset, row: usize, v: &[T], d1: usize, d2: usize) -> h
     ds.write_slice(a, s![row..row + 1, .., ..])
 }
 
+/// Creates every attribute, coordinate and (empty) dataset of a run file.
+fn lay_out(
+    file: &hdf5::File,
+    cfg: &RunConfig,
+    sets: &Sets<'_>,
+    opts: &RecordOpts,
+    threads: usize,
+) -> hdf5::Result<()> {
+    let shape: Shape = cfg.shape;
+    let layers = shape.layers();
+    // Provenance.
+    let root: &hdf5::Location = file;
+    attr_str(root, "Conventions", "CF-1.8")?;
+    attr_str(root, "title", &format!("preinterp run: {}", cfg.title()))?;
+    attr_str(root, "tool", "preinterp")?;
+    attr_str(root, "tool_version", env!("CARGO_PKG_VERSION"))?;
+    attr_str(
+        root,
+        "command_line",
+        &std::env::args().collect::<Vec<_>>().join(" "),
+    )?;
+    attr_str(
+        root,
+        "config",
+        &serde_json::to_string(cfg).unwrap_or_default(),
+    )?;
+    attr_str(
+        root,
+        "record_options",
+        &serde_json::to_string(opts).unwrap_or_default(),
+    )?;
+    attr_num(root, "seed", cfg.seed as i64)?;
+    attr_num(root, "threads", threads as i64)?;
+    attr_str(root, "dataset", &sets.data.spec.label())?;
+    let files: Vec<String> = sets
+        .data
+        .files
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    attr_str(root, "dataset_files", &files.join("\n"))?;
+    attr_str(root, "dataset_sha256", &sets.data.sha256.join("\n"))?;
+    attr_str(root, "cpu", &crate::bench::cpu_model())?;
+    attr_str(root, "simd", crate::kernels::simd_level())?;
+    attr_str(root, "started_at", &utc_now())?;
+    attr_str(root, "finished_at", "")?;
+    attr_str(root, "status", "running")?;
+    attr_str(
+        root,
+        "loss_definition",
+        "per-sample cross-entropy log1p(sum_{j!=y} exp(z_j - z_y)) in nats, computed stably in float32",
+    )?;
+
+    let set_names = ["train", "val", "eval"];
+    let set_long = [
+        "training set",
+        "validation set (held out of the training pool)",
+        "evaluation set (official test set)",
+    ];
+    let set_idx: [&[u32]; 3] = [&sets.split.train, &sets.split.val, &sets.eval];
+    let sample_coord = |g: &Group, i: usize| -> hdf5::Result<Dataset> {
+        let name = format!("{}_sample", set_names[i]);
+        let src = if i == 2 { "test" } else { "training" };
+        let ds = coord::<u32>(
+            g,
+            &name,
+            Some(set_idx[i].len()),
+            "1",
+            &format!(
+                "index of the {} sample in the {src} file of the dataset",
+                set_long[i]
+            ),
+        )?;
+        ds.write_raw(set_idx[i])?;
+        Ok(ds)
+    };
+
+    // /curves
+    let g = file.create_group("curves")?;
+    let c_epoch = coord::<i64>(
+        &g,
+        "epoch",
+        None,
+        "1",
+        "epochs completed (0 = before training)",
+    )?;
+    let mut c_vars = vec![var::<i64>(
+        &g,
+        "iteration",
+        &[&c_epoch],
+        "1",
+        "parameter updates completed",
+    )?];
+    c_vars.push(var::<f64>(
+        &g,
+        "wall_time",
+        &[&c_epoch],
+        "s",
+        "seconds since training started",
+    )?);
+    for (i, n) in set_names.iter().enumerate() {
+        c_vars.push(var::<f64>(
+            &g,
+            &format!("{n}_loss"),
+            &[&c_epoch],
+            "1",
+            &format!("mean cross-entropy loss (nats), {}", set_long[i]),
+        )?);
+        c_vars.push(var::<f64>(
+            &g,
+            &format!("{n}_accuracy"),
+            &[&c_epoch],
+            "1",
+            &format!("fraction classified correctly, {}", set_long[i]),
+        )?);
+    }
+
+    // /val_per_epoch
+    if opts.samples == RecordSamples::All {
+        let g = file.create_group("val_per_epoch")?;
+        let e = coord::<i64>(
+            &g,
+            "epoch",
+            None,
+            "1",
+            "epochs completed (0 = before training)",
+        )?;
+        let vs = sample_coord(&g, 1)?;
+        var::<f32>(
+            &g,
+            "loss",
+            &[&e, &vs],
+            "1",
+            "per-sample cross-entropy loss (nats), validation set",
+        )?;
+        var::<u8>(
+            &g,
+            "correct",
+            &[&e, &vs],
+            "1",
+            "1 if the sample is classified correctly",
+        )?;
+    }
+
+    // /checkpoints
+    let g = file.create_group("checkpoints")?;
+    let k_iter = coord::<i64>(
+        &g,
+        "iteration",
+        None,
+        "1",
+        "parameter updates completed (log-spaced checkpoints)",
+    )?;
+    var::<f64>(
+        &g,
+        "epoch",
+        &[&k_iter],
+        "1",
+        "iteration / updates per epoch",
+    )?;
+    let loss_bins = Bins::log(opts.loss_lo, opts.loss_hi, opts.loss_bins_per_decade);
+    let lb = coord::<i64>(
+        &g,
+        "loss_bin",
+        Some(loss_bins.len()),
+        "1",
+        "loss histogram bin (0 = underflow incl. exact 0, last = overflow)",
+    )?;
+    lb.write_raw(&(0..loss_bins.len() as i64).collect::<Vec<_>>())?;
+    let lo = var::<f64>(
+        &g,
+        "loss_bin_lower",
+        &[&lb],
+        "1",
+        "lower edge of the loss bin (nats)",
+    )?;
+    lo.write_raw(&loss_bins.lower())?;
+    let hi = var::<f64>(
+        &g,
+        "loss_bin_upper",
+        &[&lb],
+        "1",
+        "upper edge of the loss bin (nats, exclusive)",
+    )?;
+    hi.write_raw(&loss_bins.upper())?;
+    for (i, n) in set_names.iter().enumerate() {
+        if opts.samples != RecordSamples::None {
+            let sc = sample_coord(&g, i)?;
+            let long = format!("per-sample cross-entropy loss (nats), {}", set_long[i]);
+            var::<f32>(&g, &format!("{n}_loss"), &[&k_iter, &sc], "1", &long)?;
+            var::<u8>(
+                &g,
+                &format!("{n}_correct"),
+                &[&k_iter, &sc],
+                "1",
+                "1 if the sample is classified correctly",
+            )?;
+        }
+        let long = format!("samples per loss bin, {}", set_long[i]);
+        var::<u64>(&g, &format!("{n}_loss_hist"), &[&k_iter, &lb], "1", &long)?;
+        var::<u64>(
+            &g,
+            &format!("{n}_loss_nan"),
+            &[&k_iter],
+            "1",
+            "samples whose loss is NaN",
+        )?;
+    }
+    let layer = coord::<i64>(
+        &g,
+        "layer",
+        Some(layers.len()),
+        "1",
+        "layer (0 = first hidden, last = output)",
+    )?;
+    layer.write_raw(&(0..layers.len() as i64).collect::<Vec<_>>())?;
+    let weight_bins: Vec<Bins> = layers.iter().map(|l| weight_bins(l, opts)).collect();
+    let nb = weight_bins[0].len();
+    let wb = coord::<i64>(
+        &g,
+        "weight_bin",
+        Some(nb),
+        "1",
+        "weight histogram bin (0 = underflow, last = overflow)",
+    )?;
+    wb.write_raw(&(0..nb as i64).collect::<Vec<_>>())?;
+    let wlo = var::<f64>(
+        &g,
+        "weight_bin_lower",
+        &[&layer, &wb],
+        "1",
+        "lower edge of the weight bin, per layer",
+    )?;
+    let whi = var::<f64>(
+        &g,
+        "weight_bin_upper",
+        &[&layer, &wb],
+        "1",
+        "upper edge of the weight bin, per layer",
+    )?;
+    let flat = |f: &dyn Fn(&Bins) -> Vec<f64>| weight_bins.iter().flat_map(f).collect::<Vec<f64>>();
+    wlo.write_raw(&flat(&|b| b.lower()))?;
+    whi.write_raw(&flat(&|b| b.upper()))?;
+    var::<u64>(
+        &g,
+        "weight_hist",
+        &[&k_iter, &layer, &wb],
+        "1",
+        "weights per bin, per layer",
+    )?;
+    var::<u64>(
+        &g,
+        "bias_hist",
+        &[&k_iter, &layer, &wb],
+        "1",
+        "biases per bin, per layer (same bins as the weights)",
+    )?;
+    let mut k_norms = vec![];
+    for (n, l) in [
+        ("weight_l2", "L2 norm of the layer's weights"),
+        ("weight_max_abs", "largest |w| of the layer"),
+        ("bias_l2", "L2 norm of the layer's biases"),
+        ("bias_max_abs", "largest |b| of the layer"),
+    ] {
+        k_norms.push(var::<f64>(&g, n, &[&k_iter, &layer], "1", l)?);
+    }
+
+    // /state: what a resume needs, overwritten at every epoch end.
+    let g = file.create_group("state")?;
+    attr_str(&g, "description", "weights (preinterp's in-memory layout), optimiser state and counters at the end of `epoch`; -1 = no epoch completed yet")?;
+    let n = shape.n_params();
+    for name in ["params", "opt_m", "opt_v"] {
+        g.new_dataset::<f32>().shape(n).create(name)?;
+    }
+    for name in ["opt_step", "iteration"] {
+        g.new_dataset::<i64>()
+            .shape(1)
+            .create(name)?
+            .write_raw(&[0i64])?;
+    }
+    g.new_dataset::<i64>()
+        .shape(1)
+        .create("epoch")?
+        .write_raw(&[-1i64])?;
+    g.new_dataset::<f64>()
+        .shape(1)
+        .create("wall_time")?
+        .write_raw(&[0.0f64])?;
+    Ok(())
+}
+
 /// The per-set datasets of `/checkpoints`.
 struct SetVars {
     loss: Option<Dataset>,
@@ -230,27 +523,132 @@ struct SetVars {
     nan: Dataset,
 }
 
-/// Records one run into an HDF5 file; an [`Observer`] of the loop.
-pub struct Recorder {
-    path: PathBuf,
-    file: hdf5::File,
-    opts: RecordOpts,
-    layers: Vec<LayerSpan>,
-    steps_per_epoch: f64,
-    // /curves
+/// Every growing dataset of the file, bound by name.
+struct Vars {
     c_epoch: Dataset,
     c_vars: Vec<Dataset>,
-    // /val_per_epoch
-    v_epoch: Option<Dataset>,
-    v_loss: Option<Dataset>,
-    v_correct: Option<Dataset>,
-    // /checkpoints
+    v: Option<[Dataset; 3]>,
     k_iter: Dataset,
     k_epoch: Dataset,
     k_sets: Vec<SetVars>,
     k_whist: Dataset,
     k_bhist: Dataset,
     k_norms: Vec<Dataset>,
+    state: [Dataset; 7],
+}
+
+const SET_NAMES: [&str; 3] = ["train", "val", "eval"];
+const CURVE_VARS: [&str; 8] = [
+    "iteration",
+    "wall_time",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "eval_loss",
+    "eval_accuracy",
+];
+const NORMS: [&str; 4] = ["weight_l2", "weight_max_abs", "bias_l2", "bias_max_abs"];
+const STATE: [&str; 7] = [
+    "params",
+    "opt_m",
+    "opt_v",
+    "opt_step",
+    "epoch",
+    "iteration",
+    "wall_time",
+];
+
+impl Vars {
+    fn bind(file: &hdf5::File, opts: &RecordOpts) -> hdf5::Result<Vars> {
+        let c = file.group("curves")?;
+        let k = file.group("checkpoints")?;
+        let st = file.group("state")?;
+        let per = opts.samples != RecordSamples::None;
+        let k_sets = SET_NAMES
+            .iter()
+            .map(|n| {
+                Ok(SetVars {
+                    loss: if per {
+                        Some(k.dataset(&format!("{n}_loss"))?)
+                    } else {
+                        None
+                    },
+                    correct: if per {
+                        Some(k.dataset(&format!("{n}_correct"))?)
+                    } else {
+                        None
+                    },
+                    hist: k.dataset(&format!("{n}_loss_hist"))?,
+                    nan: k.dataset(&format!("{n}_loss_nan"))?,
+                })
+            })
+            .collect::<hdf5::Result<Vec<_>>>()?;
+        let v = if opts.samples == RecordSamples::All {
+            let g = file.group("val_per_epoch")?;
+            Some([
+                g.dataset("epoch")?,
+                g.dataset("loss")?,
+                g.dataset("correct")?,
+            ])
+        } else {
+            None
+        };
+        let state = STATE.map(|n| st.dataset(n));
+        let state = match state {
+            [Ok(a), Ok(b), Ok(c), Ok(d), Ok(e), Ok(f), Ok(g)] => [a, b, c, d, e, f, g],
+            _ => return Err("the /state group is incomplete".into()),
+        };
+        Ok(Vars {
+            c_epoch: c.dataset("epoch")?,
+            c_vars: CURVE_VARS
+                .iter()
+                .map(|n| c.dataset(n))
+                .collect::<hdf5::Result<_>>()?,
+            v,
+            k_iter: k.dataset("iteration")?,
+            k_epoch: k.dataset("epoch")?,
+            k_sets,
+            k_whist: k.dataset("weight_hist")?,
+            k_bhist: k.dataset("bias_hist")?,
+            k_norms: NORMS
+                .iter()
+                .map(|n| k.dataset(n))
+                .collect::<hdf5::Result<_>>()?,
+            state,
+        })
+    }
+
+    /// Every dataset that grows along its first axis.
+    fn growing(&self) -> Vec<(&Dataset, bool)> {
+        // (dataset, counts checkpoints rather than epochs)
+        let mut v: Vec<(&Dataset, bool)> = vec![(&self.c_epoch, false)];
+        v.extend(self.c_vars.iter().map(|d| (d, false)));
+        if let Some(vs) = &self.v {
+            v.extend(vs.iter().map(|d| (d, false)));
+        }
+        v.push((&self.k_iter, true));
+        v.push((&self.k_epoch, true));
+        for s in &self.k_sets {
+            v.extend(s.loss.iter().chain(&s.correct).map(|d| (d, true)));
+            v.push((&s.hist, true));
+            v.push((&s.nan, true));
+        }
+        v.push((&self.k_whist, true));
+        v.push((&self.k_bhist, true));
+        v.extend(self.k_norms.iter().map(|d| (d, true)));
+        v
+    }
+}
+
+/// Records one run into an HDF5 file; an [`Observer`] of the loop.
+pub struct Recorder {
+    path: PathBuf,
+    file: Option<hdf5::File>,
+    vars: Option<Vars>,
+    opts: RecordOpts,
+    layers: Vec<LayerSpan>,
+    steps_per_epoch: f64,
     loss_bins: Bins,
     weight_bins: Vec<Bins>,
     n_epochs: usize,
@@ -259,6 +657,37 @@ pub struct Recorder {
     counts: Vec<u64>,
     wcounts: Vec<u64>,
     bcounts: Vec<u64>,
+}
+
+/// Where a resumed run picks up: the state saved at its last complete
+/// epoch.
+pub struct ResumePoint {
+    /// The run's configuration, from the file.
+    pub cfg: RunConfig,
+    /// Parameters at the end of `epoch`.
+    pub params: Vec<f32>,
+    /// Optimiser first moment / momentum buffer.
+    pub opt_m: Vec<f32>,
+    /// Optimiser second moment.
+    pub opt_v: Vec<f32>,
+    /// Optimiser step count.
+    pub opt_step: u64,
+    /// The last complete epoch.
+    pub epoch: usize,
+    /// Updates at its end.
+    pub iteration: u64,
+    /// Wall time at its end.
+    pub wall_time: f64,
+    /// SHA-256 of the dataset files the run used.
+    pub dataset_sha256: String,
+}
+
+fn read_attr_str(loc: &hdf5::Location, name: &str) -> hdf5::Result<String> {
+    Ok(loc
+        .attr(name)?
+        .read_scalar::<VarLenUnicode>()?
+        .as_str()
+        .to_string())
 }
 
 /// `2026-11-27T14:03:05Z` for the current time.
@@ -287,8 +716,9 @@ pub fn utc_now() -> String {
 }
 
 impl Recorder {
-    /// Creates `path` (refused if it exists, unless `force`) and writes
-    /// the provenance, the coordinates and every dataset, empty.
+    /// Creates `path` (refused if it exists, unless `force`), writes the
+    /// provenance, coordinates and every dataset, then switches to SWMR
+    /// so readers can follow the run.
     pub fn create(
         path: &Path,
         force: bool,
@@ -311,336 +741,152 @@ impl Recorder {
                 ));
             }
         }
-        let file =
-            hdf5::File::create(path).map_err(|e| h5(path, "cannot create the output file", e))?;
-        Self::lay_out(path, file, cfg, sets, opts, threads)
-            .map_err(|e| h5(path, "cannot write the output file", e))
+        let file = hdf5::File::with_options()
+            .with_fapl(|p| p.libver_latest())
+            .create(path)
+            .map_err(|e| h5(path, "cannot create the output file", e))?;
+        lay_out(&file, cfg, sets, &opts, threads)
+            .map_err(|e| h5(path, "cannot write the output file", e))?;
+        Self::start(path, file, cfg, opts, sets.split.train.len(), 0, 0)
     }
 
-    fn lay_out(
+    /// Binds the datasets of an open file and starts SWMR writing.
+    fn start(
         path: &Path,
         file: hdf5::File,
         cfg: &RunConfig,
-        sets: &Sets<'_>,
         opts: RecordOpts,
-        threads: usize,
-    ) -> hdf5::Result<Self> {
-        let shape: Shape = cfg.shape;
-        let layers = shape.layers();
-        // Provenance.
-        let root: &hdf5::Location = &file;
-        attr_str(root, "Conventions", "CF-1.8")?;
-        attr_str(root, "title", &format!("preinterp run: {}", cfg.title()))?;
-        attr_str(root, "tool", "preinterp")?;
-        attr_str(root, "tool_version", env!("CARGO_PKG_VERSION"))?;
-        attr_str(
-            root,
-            "command_line",
-            &std::env::args().collect::<Vec<_>>().join(" "),
-        )?;
-        attr_str(
-            root,
-            "config",
-            &serde_json::to_string(cfg).unwrap_or_default(),
-        )?;
-        attr_str(
-            root,
-            "record_options",
-            &serde_json::to_string(&opts).unwrap_or_default(),
-        )?;
-        attr_num(root, "seed", cfg.seed as i64)?;
-        attr_num(root, "threads", threads as i64)?;
-        attr_str(root, "dataset", &sets.data.spec.label())?;
-        let files: Vec<String> = sets
-            .data
-            .files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
-        attr_str(root, "dataset_files", &files.join("\n"))?;
-        attr_str(root, "dataset_sha256", &sets.data.sha256.join("\n"))?;
-        attr_str(root, "cpu", &crate::bench::cpu_model())?;
-        attr_str(root, "simd", crate::kernels::simd_level())?;
-        attr_str(root, "started_at", &utc_now())?;
-        attr_str(root, "finished_at", "")?;
-        attr_str(root, "status", "running")?;
-        attr_str(
-            root,
-            "loss_definition",
-            "per-sample cross-entropy log1p(sum_{j!=y} exp(z_j - z_y)) in nats, computed stably in float32",
-        )?;
-
-        let set_names = ["train", "val", "eval"];
-        let set_long = [
-            "training set",
-            "validation set (held out of the training pool)",
-            "evaluation set (official test set)",
-        ];
-        let set_idx: [&[u32]; 3] = [&sets.split.train, &sets.split.val, &sets.eval];
-        let sample_coord = |g: &Group, i: usize| -> hdf5::Result<Dataset> {
-            let name = format!("{}_sample", set_names[i]);
-            let src = if i == 2 { "test" } else { "training" };
-            let ds = coord::<u32>(
-                g,
-                &name,
-                Some(set_idx[i].len()),
-                "1",
-                &format!(
-                    "index of the {} sample in the {src} file of the dataset",
-                    set_long[i]
-                ),
-            )?;
-            ds.write_raw(set_idx[i])?;
-            Ok(ds)
-        };
-
-        // /curves
-        let g = file.create_group("curves")?;
-        let c_epoch = coord::<i64>(
-            &g,
-            "epoch",
-            None,
-            "1",
-            "epochs completed (0 = before training)",
-        )?;
-        let mut c_vars = vec![var::<i64>(
-            &g,
-            "iteration",
-            &[&c_epoch],
-            "1",
-            "parameter updates completed",
-        )?];
-        c_vars.push(var::<f64>(
-            &g,
-            "wall_time",
-            &[&c_epoch],
-            "s",
-            "seconds since training started",
-        )?);
-        for (i, n) in set_names.iter().enumerate() {
-            c_vars.push(var::<f64>(
-                &g,
-                &format!("{n}_loss"),
-                &[&c_epoch],
-                "1",
-                &format!("mean cross-entropy loss (nats), {}", set_long[i]),
-            )?);
-            c_vars.push(var::<f64>(
-                &g,
-                &format!("{n}_accuracy"),
-                &[&c_epoch],
-                "1",
-                &format!("fraction classified correctly, {}", set_long[i]),
-            )?);
-        }
-
-        // /val_per_epoch
-        let (mut v_epoch, mut v_loss, mut v_correct) = (None, None, None);
-        if opts.samples == RecordSamples::All {
-            let g = file.create_group("val_per_epoch")?;
-            let e = coord::<i64>(
-                &g,
-                "epoch",
-                None,
-                "1",
-                "epochs completed (0 = before training)",
-            )?;
-            let vs = sample_coord(&g, 1)?;
-            v_loss = Some(var::<f32>(
-                &g,
-                "loss",
-                &[&e, &vs],
-                "1",
-                "per-sample cross-entropy loss (nats), validation set",
-            )?);
-            v_correct = Some(var::<u8>(
-                &g,
-                "correct",
-                &[&e, &vs],
-                "1",
-                "1 if the sample is classified correctly",
-            )?);
-            v_epoch = Some(e);
-        }
-
-        // /checkpoints
-        let g = file.create_group("checkpoints")?;
-        let k_iter = coord::<i64>(
-            &g,
-            "iteration",
-            None,
-            "1",
-            "parameter updates completed (log-spaced checkpoints)",
-        )?;
-        let k_epoch = var::<f64>(
-            &g,
-            "epoch",
-            &[&k_iter],
-            "1",
-            "iteration / updates per epoch",
-        )?;
+        n_train: usize,
+        n_epochs: usize,
+        n_ckpt: usize,
+    ) -> Result<Self> {
+        let vars = Vars::bind(&file, &opts).map_err(|e| h5(path, "cannot open the datasets", e))?;
+        file.flush()
+            .and_then(|_| file.start_swmr())
+            .map_err(|e| h5(path, "cannot start SWMR writing", e))?;
+        let layers = cfg.shape.layers();
         let loss_bins = Bins::log(opts.loss_lo, opts.loss_hi, opts.loss_bins_per_decade);
-        let lb = coord::<i64>(
-            &g,
-            "loss_bin",
-            Some(loss_bins.len()),
-            "1",
-            "loss histogram bin (0 = underflow incl. exact 0, last = overflow)",
-        )?;
-        lb.write_raw(&(0..loss_bins.len() as i64).collect::<Vec<_>>())?;
-        let lo = var::<f64>(
-            &g,
-            "loss_bin_lower",
-            &[&lb],
-            "1",
-            "lower edge of the loss bin (nats)",
-        )?;
-        lo.write_raw(&loss_bins.lower())?;
-        let hi = var::<f64>(
-            &g,
-            "loss_bin_upper",
-            &[&lb],
-            "1",
-            "upper edge of the loss bin (nats, exclusive)",
-        )?;
-        hi.write_raw(&loss_bins.upper())?;
-        let mut k_sets = vec![];
-        for (i, n) in set_names.iter().enumerate() {
-            let (mut loss, mut correct) = (None, None);
-            if opts.samples != RecordSamples::None {
-                let sc = sample_coord(&g, i)?;
-                loss = Some(var::<f32>(
-                    &g,
-                    &format!("{n}_loss"),
-                    &[&k_iter, &sc],
-                    "1",
-                    &format!("per-sample cross-entropy loss (nats), {}", set_long[i]),
-                )?);
-                correct = Some(var::<u8>(
-                    &g,
-                    &format!("{n}_correct"),
-                    &[&k_iter, &sc],
-                    "1",
-                    "1 if the sample is classified correctly",
-                )?);
-            }
-            let hist = var::<u64>(
-                &g,
-                &format!("{n}_loss_hist"),
-                &[&k_iter, &lb],
-                "1",
-                &format!("samples per loss bin, {}", set_long[i]),
-            )?;
-            let nan = var::<u64>(
-                &g,
-                &format!("{n}_loss_nan"),
-                &[&k_iter],
-                "1",
-                "samples whose loss is NaN",
-            )?;
-            k_sets.push(SetVars {
-                loss,
-                correct,
-                hist,
-                nan,
-            });
-        }
-        let layer = coord::<i64>(
-            &g,
-            "layer",
-            Some(layers.len()),
-            "1",
-            "layer (0 = first hidden, last = output)",
-        )?;
-        layer.write_raw(&(0..layers.len() as i64).collect::<Vec<_>>())?;
-        let weight_bins: Vec<Bins> = layers
-            .iter()
-            .map(|l| {
-                Bins::symmetric(
-                    opts.weight_range / (l.fan_in as f64).sqrt(),
-                    opts.weight_bins,
-                )
-            })
-            .collect();
-        let nb = weight_bins[0].len();
-        let wb = coord::<i64>(
-            &g,
-            "weight_bin",
-            Some(nb),
-            "1",
-            "weight histogram bin (0 = underflow, last = overflow)",
-        )?;
-        wb.write_raw(&(0..nb as i64).collect::<Vec<_>>())?;
-        let wlo = var::<f64>(
-            &g,
-            "weight_bin_lower",
-            &[&layer, &wb],
-            "1",
-            "lower edge of the weight bin, per layer",
-        )?;
-        let whi = var::<f64>(
-            &g,
-            "weight_bin_upper",
-            &[&layer, &wb],
-            "1",
-            "upper edge of the weight bin, per layer",
-        )?;
-        let flat =
-            |f: &dyn Fn(&Bins) -> Vec<f64>| weight_bins.iter().flat_map(f).collect::<Vec<f64>>();
-        wlo.write_raw(&flat(&|b| b.lower()))?;
-        whi.write_raw(&flat(&|b| b.upper()))?;
-        let k_whist = var::<u64>(
-            &g,
-            "weight_hist",
-            &[&k_iter, &layer, &wb],
-            "1",
-            "weights per bin, per layer",
-        )?;
-        let k_bhist = var::<u64>(
-            &g,
-            "bias_hist",
-            &[&k_iter, &layer, &wb],
-            "1",
-            "biases per bin, per layer (same bins as the weights)",
-        )?;
-        let mut k_norms = vec![];
-        for (n, l) in [
-            ("weight_l2", "L2 norm of the layer's weights"),
-            ("weight_max_abs", "largest |w| of the layer"),
-            ("bias_l2", "L2 norm of the layer's biases"),
-            ("bias_max_abs", "largest |b| of the layer"),
-        ] {
-            k_norms.push(var::<f64>(&g, n, &[&k_iter, &layer], "1", l)?);
-        }
-
-        let steps_per_epoch = sets.split.train.len().div_ceil(cfg.batch_size) as f64;
-        file.flush()?;
+        let weight_bins: Vec<Bins> = layers.iter().map(|l| weight_bins(l, &opts)).collect();
+        let nb = weight_bins[0].len() * weight_bins.len();
         Ok(Recorder {
             path: path.to_path_buf(),
-            file,
+            file: Some(file),
+            vars: Some(vars),
             opts,
             layers,
-            steps_per_epoch,
-            c_epoch,
-            c_vars,
-            v_epoch,
-            v_loss,
-            v_correct,
-            k_iter,
-            k_epoch,
-            k_sets,
-            k_whist,
-            k_bhist,
-            k_norms,
+            steps_per_epoch: n_train.div_ceil(cfg.batch_size) as f64,
             counts: vec![0; loss_bins.len()],
             loss_bins,
-            wcounts: vec![0; nb * weight_bins.len()],
-            bcounts: vec![0; nb * weight_bins.len()],
+            wcounts: vec![0; nb],
+            bcounts: vec![0; nb],
             weight_bins,
-            n_epochs: 0,
-            n_ckpt: 0,
+            n_epochs,
+            n_ckpt,
             schedule: Schedule::new(opts.per_decade),
         })
+    }
+
+    /// Reads the resume point of an unfinished run file.
+    pub fn resume_point(path: &Path) -> Result<(ResumePoint, RecordOpts)> {
+        let err = |e: hdf5::Error| h5(path, "not a preinterp run file that can be resumed", e);
+        let file = match hdf5::File::open(path) {
+            Ok(f) => f,
+            // A writer killed mid-run leaves the file flagged as open.
+            Err(_) if path.is_file() => {
+                h5ds::clear_status_flags(path)
+                    .map_err(|e| h5(path, "cannot open the run file", e))?;
+                hdf5::File::open(path).map_err(|e| h5(path, "cannot open the run file", e))?
+            }
+            Err(e) => return Err(h5(path, "cannot open the run file", e)),
+        };
+        let status = read_attr_str(&file, "status").map_err(err)?;
+        if status == "complete" {
+            return Err(Error::usage(format!(
+                "{}: this run is already complete",
+                path.display()
+            )));
+        }
+        let cfg: RunConfig = serde_json::from_str(&read_attr_str(&file, "config").map_err(err)?)
+            .map_err(|e| Error::data(path, format!("unreadable config attribute: {e}")))?;
+        let opts: RecordOpts = serde_json::from_str(
+            &read_attr_str(&file, "record_options").map_err(err)?,
+        )
+        .map_err(|e| Error::data(path, format!("unreadable record_options attribute: {e}")))?;
+        let st = file.group("state").map_err(err)?;
+        let f32s = |n: &str| st.dataset(n).and_then(|d| d.read_raw::<f32>());
+        let i64s = |n: &str| {
+            st.dataset(n)
+                .and_then(|d| d.read_raw::<i64>())
+                .map(|v| v[0])
+        };
+        let epoch = i64s("epoch").map_err(err)?;
+        if epoch < 0 {
+            return Err(Error::data(
+                path,
+                "no epoch was completed before the run stopped; start it again with --force",
+            ));
+        }
+        let rows = file.dataset("curves/epoch").map_err(err)?.shape()[0];
+        if rows < epoch as usize + 1 {
+            return Err(Error::data(
+                path,
+                format!(
+                    "its state is at epoch {epoch} but only {rows} epochs of curves were written"
+                ),
+            ));
+        }
+        let point = ResumePoint {
+            params: f32s("params").map_err(err)?,
+            opt_m: f32s("opt_m").map_err(err)?,
+            opt_v: f32s("opt_v").map_err(err)?,
+            opt_step: i64s("opt_step").map_err(err)? as u64,
+            epoch: epoch as usize,
+            iteration: i64s("iteration").map_err(err)? as u64,
+            wall_time: st
+                .dataset("wall_time")
+                .and_then(|d| d.read_raw::<f64>())
+                .map_err(err)?[0],
+            dataset_sha256: read_attr_str(&file, "dataset_sha256").map_err(err)?,
+            cfg,
+        };
+        Ok((point, opts))
+    }
+
+    /// Reopens a run file at its resume point: everything recorded after
+    /// the last complete epoch is dropped, the status goes back to
+    /// `running`, and SWMR writing starts again.
+    pub fn reopen(path: &Path, p: &ResumePoint, opts: RecordOpts, n_train: usize) -> Result<Self> {
+        let file = hdf5::File::open_rw(path)
+            .map_err(|e| h5(path, "cannot open the run file for writing", e))?;
+        let (n_epochs, n_ckpt) = (|| -> hdf5::Result<(usize, usize)> {
+            let vars = Vars::bind(&file, &opts)?;
+            let iters: Vec<i64> = vars.k_iter.read_raw()?;
+            let n_ckpt = iters
+                .iter()
+                .take_while(|&&i| i as u64 <= p.iteration)
+                .count();
+            let n_epochs = p.epoch + 1;
+            for (ds, ck) in vars.growing() {
+                let mut shape = ds.shape();
+                shape[0] = if ck { n_ckpt } else { n_epochs };
+                ds.resize(shape)?;
+            }
+            attr_str(&file, "status", "running")?;
+            attr_str(&file, "finished_at", "")?;
+            Ok((n_epochs, n_ckpt))
+        })()
+        .map_err(|e| {
+            h5(
+                path,
+                "cannot roll the run file back to its last complete epoch",
+                e,
+            )
+        })?;
+        let mut r = Self::start(path, file, &p.cfg, opts, n_train, n_epochs, n_ckpt)?;
+        for it in 0..=p.iteration {
+            r.schedule.is_due(it);
+        }
+        Ok(r)
     }
 
     /// The file's path.
@@ -648,22 +894,52 @@ impl Recorder {
         &self.path
     }
 
-    fn write_epoch(&mut self, m: &EpochMetrics, per: &PerSample) -> hdf5::Result<()> {
+    fn vars(&self) -> &Vars {
+        self.vars.as_ref().expect("recorder used after finish")
+    }
+
+    fn flush(&self) -> hdf5::Result<()> {
+        self.file
+            .as_ref()
+            .expect("recorder used after finish")
+            .flush()
+    }
+
+    fn write_epoch(&mut self, m: &EpochMetrics, per: &PerSample, t: &Trainer) -> hdf5::Result<()> {
         let e = self.n_epochs;
-        put1(&self.c_epoch, e, m.epoch as i64)?;
-        put1(&self.c_vars[0], e, m.iteration as i64)?;
-        put1(&self.c_vars[1], e, m.wall_s)?;
+        let v = self.vars();
+        put1(&v.c_epoch, e, m.epoch as i64)?;
+        put1(&v.c_vars[0], e, m.iteration as i64)?;
+        put1(&v.c_vars[1], e, m.wall_s)?;
         for (k, s) in [m.train, m.val, m.eval].iter().enumerate() {
-            put1(&self.c_vars[2 + 2 * k], e, s.loss)?;
-            put1(&self.c_vars[3 + 2 * k], e, s.acc)?;
+            put1(&v.c_vars[2 + 2 * k], e, s.loss)?;
+            put1(&v.c_vars[3 + 2 * k], e, s.acc)?;
         }
-        if let (Some(ep), Some(l), Some(c)) = (&self.v_epoch, &self.v_loss, &self.v_correct) {
+        if let Some([ep, l, c]) = &v.v {
             put1(ep, e, m.epoch as i64)?;
             put2(l, e, &per.val.loss)?;
             put2(c, e, &per.val.correct)?;
         }
+        // The state to resume from is written only once the epoch's rows
+        // are flushed: a crash before that leaves the previous epoch as
+        // the resume point, and the rows beyond it are dropped on resume.
+        self.flush()?;
+        let v = self.vars();
+        let s = &v.state;
+        s[0].write_raw(&t.params)?;
+        // Plain SGD keeps no moments: the datasets stay as created.
+        if !t.opt.m.is_empty() {
+            s[1].write_raw(&t.opt.m)?;
+        }
+        if !t.opt.v.is_empty() {
+            s[2].write_raw(&t.opt.v)?;
+        }
+        s[3].write_raw(&[t.opt.step as i64])?;
+        s[5].write_raw(&[t.iteration as i64])?;
+        s[6].write_raw(&[m.wall_s])?;
+        s[4].write_raw(&[m.epoch as i64])?;
         self.n_epochs += 1;
-        self.file.flush()
+        self.flush()
     }
 
     fn write_checkpoint(
@@ -673,17 +949,6 @@ impl Recorder {
         t: &Trainer,
     ) -> hdf5::Result<()> {
         let r = self.n_ckpt;
-        put1(&self.k_iter, r, iteration as i64)?;
-        put1(&self.k_epoch, r, iteration as f64 / self.steps_per_epoch)?;
-        for (sv, ev) in self.k_sets.iter().zip([&per.train, &per.val, &per.eval]) {
-            if let (Some(l), Some(c)) = (&sv.loss, &sv.correct) {
-                put2(l, r, &ev.loss)?;
-                put2(c, r, &ev.correct)?;
-            }
-            let nan = self.loss_bins.count(&ev.loss, &mut self.counts);
-            put2(&sv.hist, r, &self.counts)?;
-            put1(&sv.nan, r, nan)?;
-        }
         let nb = self.weight_bins[0].len();
         let nl = self.layers.len();
         let mut norms = vec![vec![0.0f64; nl]; 4];
@@ -696,34 +961,61 @@ impl Recorder {
             norms[2][li] = b.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
             norms[3][li] = b.iter().fold(0.0f64, |m, &x| m.max((x as f64).abs()));
         }
-        put3(&self.k_whist, r, &self.wcounts, nl, nb)?;
-        put3(&self.k_bhist, r, &self.bcounts, nl, nb)?;
-        for (ds, v) in self.k_norms.iter().zip(&norms) {
-            put2(ds, r, v)?;
+        let v = self.vars.as_ref().expect("recorder used after finish");
+        put1(&v.k_iter, r, iteration as i64)?;
+        put1(&v.k_epoch, r, iteration as f64 / self.steps_per_epoch)?;
+        for (sv, ev) in v.k_sets.iter().zip([&per.train, &per.val, &per.eval]) {
+            if let (Some(l), Some(c)) = (&sv.loss, &sv.correct) {
+                put2(l, r, &ev.loss)?;
+                put2(c, r, &ev.correct)?;
+            }
+            let nan = self.loss_bins.count(&ev.loss, &mut self.counts);
+            put2(&sv.hist, r, &self.counts)?;
+            put1(&sv.nan, r, nan)?;
+        }
+        put3(&v.k_whist, r, &self.wcounts, nl, nb)?;
+        put3(&v.k_bhist, r, &self.bcounts, nl, nb)?;
+        for (ds, x) in v.k_norms.iter().zip(&norms) {
+            put2(ds, r, x)?;
         }
         self.n_ckpt += 1;
-        self.file.flush()
+        self.flush()
     }
 
-    /// Marks the run as ended with `status` and flushes.
+    /// Ends SWMR writing, then marks the run as ended with `status`.
     pub fn finish(&mut self, status: Status) -> Result<()> {
         let s = match status {
             Status::Complete => "complete",
             Status::Diverged => "diverged",
             Status::Interrupted => "interrupted",
         };
+        // Attributes cannot change under SWMR: close, reopen, write.
+        self.vars = None;
+        if let Some(f) = self.file.take() {
+            f.close()
+                .map_err(|e| h5(&self.path, "cannot close the run file", e))?;
+        }
         let res = (|| {
-            attr_str(&self.file, "status", s)?;
-            attr_str(&self.file, "finished_at", &utc_now())?;
-            self.file.flush()
+            let f = hdf5::File::open_rw(&self.path)?;
+            attr_str(&f, "status", s)?;
+            attr_str(&f, "finished_at", &utc_now())?;
+            f.flush()
         })();
-        res.map_err(|e| h5(&self.path, "cannot finish the output file", e))
+        res.map_err(|e| h5(&self.path, "cannot finish the run file", e))
     }
 
     /// Options in force.
     pub fn opts(&self) -> &RecordOpts {
         &self.opts
     }
+}
+
+/// The weight bins of layer `l`.
+fn weight_bins(l: &LayerSpan, opts: &RecordOpts) -> Bins {
+    Bins::symmetric(
+        opts.weight_range / (l.fan_in as f64).sqrt(),
+        opts.weight_bins,
+    )
 }
 
 impl Observer for Recorder {
@@ -736,8 +1028,8 @@ impl Observer for Recorder {
             .map_err(|e| h5(&self.path, "cannot write a checkpoint", e))
     }
 
-    fn epoch_end(&mut self, m: &EpochMetrics, per: &PerSample, _t: &Trainer) -> Result<()> {
-        self.write_epoch(m, per)
+    fn epoch_end(&mut self, m: &EpochMetrics, per: &PerSample, t: &Trainer) -> Result<()> {
+        self.write_epoch(m, per, t)
             .map_err(|e| h5(&self.path, "cannot write an epoch", e))
     }
 }

@@ -138,3 +138,73 @@ def test_divergence_is_recorded(tmp_path):
     with h5py.File(out, "r") as f:
         assert f.attrs["status"] == "diverged"
         assert f["curves/epoch"].shape[0] >= 1  # epoch 0 kept
+
+
+LONG = ["--epochs", "800"]
+
+
+def datasets(f):
+    names = []
+    f.visit(lambda n: names.append(n) if isinstance(f[n], h5py.Dataset) else None)
+    return names
+
+
+def assert_same_run(a_path, b_path):
+    with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
+        names = datasets(a)
+        assert names == datasets(b) and len(names) > 40
+        for n in names:
+            if n.endswith("wall_time"):
+                continue
+            np.testing.assert_array_equal(a[n][()], b[n][()], err_msg=n)
+        assert b.attrs["status"] == "complete"
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    p = tmp_path_factory.mktemp("long") / "whole.h5"
+    run(p, *LONG)
+    return p
+
+
+def start_then(sig, out, wait_s):
+    p = subprocess.Popen(BASE + ["--out", str(out), *LONG],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Wait until a few epochs are on disk (read live, through SWMR).
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        time.sleep(0.05)
+        try:
+            with h5py.File(out, "r", swmr=True) as f:
+                if f["curves/epoch"].shape[0] >= 5:
+                    assert f.attrs["status"] == "running"
+                    break
+        except (OSError, KeyError):
+            pass
+    time.sleep(wait_s)
+    p.send_signal(sig)
+    p.communicate(timeout=60)
+    return p.returncode
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 130), (signal.SIGKILL, -9)])
+def test_stop_then_resume_equals_an_uninterrupted_run(uninterrupted, tmp_path, sig, code):
+    out = tmp_path / "stopped.h5"
+    assert start_then(sig, out, 0.2) == code
+    # Whatever stopped it, the file reads (SWMR after a kill) up to the last flush.
+    with h5py.File(out, "r", swmr=True) as f:
+        done = int(f["state/epoch"][0])
+        assert f.attrs["status"] == ("running" if sig == signal.SIGKILL else "interrupted")
+        assert 4 <= done < 800
+        assert f["curves/epoch"].shape[0] >= done + 1
+    r = subprocess.run([BIN, "train", "--resume", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert f"after epoch {done}" in r.stdout
+    assert_same_run(uninterrupted, out)
+
+
+def test_resume_refuses_a_complete_run_and_other_settings(runfile):
+    r = subprocess.run([BIN, "train", "--resume", str(runfile)], capture_output=True, text=True)
+    assert r.returncode == 2 and "already complete" in r.stderr
+    r = subprocess.run([BIN, "train", "--resume", str(runfile), "--lr", "0.1"], capture_output=True, text=True)
+    assert r.returncode == 2
