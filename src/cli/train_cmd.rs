@@ -85,8 +85,11 @@ pub(super) fn run(a: &TrainArgs) -> Result<u8> {
                 .as_ref()
                 .map(|r| r.status)
                 .unwrap_or(Status::Interrupted);
-            rec.finish(status)?;
-            result?
+            // The first error is the one to report.
+            let finished = rec.finish(status);
+            let report = result?;
+            finished?;
+            report
         }
         None => train(&cfg, &sets, &mut trainer, &mut ev, &mut progress, &stop)?,
     };
@@ -151,8 +154,9 @@ fn resume(a: &TrainArgs, path: &std::path::Path) -> Result<u8> {
         .as_ref()
         .map(|r| r.status)
         .unwrap_or(Status::Interrupted);
-    rec.finish(status)?;
+    let finished = rec.finish(status);
     let report = result?;
+    finished?;
     progress.finish();
     if !a.json {
         println!("resumed {} after epoch {}", path.display(), point.epoch);

@@ -208,3 +208,20 @@ def test_resume_refuses_a_complete_run_and_other_settings(runfile):
     assert r.returncode == 2 and "already complete" in r.stderr
     r = subprocess.run([BIN, "train", "--resume", str(runfile), "--lr", "0.1"], capture_output=True, text=True)
     assert r.returncode == 2
+
+
+def test_full_disk_gives_one_clear_line(tmp_path):
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mnt)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        r = run(mnt / "run.h5", "--epochs", "50", check=False)
+        assert r.returncode == 1
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(mnt / "run.h5") in lines[0]
+        assert "No space left on device" in lines[0]
+        assert "panicked" not in r.stderr
+    finally:
+        subprocess.run(["umount", str(mnt)])
