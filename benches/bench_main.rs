@@ -4,5 +4,6 @@ mod benchmarks;
 
 criterion::criterion_main!(
     benchmarks::train_step::benches,
-    benchmarks::kernels::benches
+    benchmarks::kernels::benches,
+    benchmarks::eval::benches
 );

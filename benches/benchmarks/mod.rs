@@ -1,2 +1,3 @@
+pub mod eval;
 pub mod kernels;
 pub mod train_step;
