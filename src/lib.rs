@@ -7,9 +7,12 @@
 //! bias + ReLU, fused softmax + cross-entropy, SIMD exp) -> [`net`]
 //! (forward and backward of a batch) -> [`optim`] (SGD, Adam) ->
 //! [`train`] (the step and the loop) -> [`eval`] (per-sample losses on
-//! all cores) -> [`record`] (the HDF5 file). [`bench`] measures it; [`cli`] only parses and dispatches.
+//! all cores) -> [`record`] (the HDF5 file) -> [`analysis`] ->
+//! [`plot`] -> [`report`]. [`bench`] measures it; [`cli`] only parses and
+//! dispatches.
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod bench;
 pub mod cli;
 pub mod config;
@@ -20,8 +23,10 @@ pub mod kernels;
 pub mod model;
 pub mod net;
 pub mod optim;
+pub mod plot;
 pub mod progress;
 pub mod record;
+pub mod report;
 pub mod rng;
 pub mod train;
 pub mod weights;

@@ -6,3 +6,4 @@ mod cli_errors;
 mod determinism;
 mod download;
 mod golden;
+mod report;

@@ -25,8 +25,52 @@ pub struct Cli {
 pub enum Command {
     /// Train one MLP and report its learning curves.
     Train(Box<TrainArgs>),
+    /// Turn a run file into the paper's figures and a summary.json.
+    Report(ReportArgs),
+    /// Train one of the paper's cases (a, b, c, d) and report it.
+    Reproduce(ReproduceArgs),
     /// Measure training speed (ms/epoch, samples/s, GFLOPS).
     Bench(BenchArgs),
+}
+
+/// Flags of `preinterp report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The run file (from `train --out`), finished, interrupted or running.
+    pub run: PathBuf,
+    /// Folder for the figures and summary.json [default: RUN-report next
+    /// to the run file].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Flags of `preinterp reproduce`.
+#[derive(Args, Debug)]
+pub struct ReproduceArgs {
+    /// The paper's case: a, b, c or d (see `train --help` for --preset).
+    pub case: String,
+    /// Epochs to train [default: 200].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Folder for run.h5, the figures and summary.json [default:
+    /// reproduce-CASE]. An unfinished run.h5 there is resumed.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Start again even if the folder holds a finished run.
+    #[arg(long)]
+    pub force: bool,
+    /// Folder searched first for the dataset's files.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Download from this base URL instead of the canonical mirrors.
+    #[arg(long)]
+    pub mirror: Option<String>,
+    /// Never download.
+    #[arg(long)]
+    pub no_download: bool,
+    /// Evaluation threads, 0 = all cores.
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// Optimiser choice on the command line.
@@ -40,7 +84,7 @@ pub enum OptName {
 
 /// Flags of `preinterp train`. Every hyperparameter; explicit flags
 /// override `--preset`.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Default)]
 pub struct TrainArgs {
     /// The paper's case: a (3x100, 5k MNIST, Adam, b64), b (as a with
     /// SGD), c (3x100, 5k Fashion-MNIST, SGD, b64), d (3x100, 55k

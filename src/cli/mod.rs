@@ -2,6 +2,7 @@
 
 mod args;
 pub mod args_bench;
+mod report_cmd;
 mod train_cmd;
 
 use std::ffi::OsString;
@@ -24,6 +25,8 @@ pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
     };
     match cli.command {
         Command::Train(a) => train_cmd::run(&a),
+        Command::Report(a) => report_cmd::report(&a),
+        Command::Reproduce(a) => report_cmd::reproduce(&a),
         Command::Bench(a) => crate::bench::run(&a.into()),
     }
 }

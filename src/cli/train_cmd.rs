@@ -37,7 +37,7 @@ pub(crate) fn load_data(cfg: &RunConfig, a: &TrainArgs) -> Result<Dataset> {
     data::load(&cfg.dataset, &loc)
 }
 
-pub(super) fn run(a: &TrainArgs) -> Result<u8> {
+pub(crate) fn run(a: &TrainArgs) -> Result<u8> {
     if let Some(path) = &a.resume {
         return resume(a, path);
     }

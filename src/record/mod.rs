@@ -16,6 +16,7 @@
 
 mod h5ds;
 pub mod hist;
+pub mod read;
 
 use std::path::{Path, PathBuf};
 
@@ -31,11 +32,20 @@ use hist::Bins;
 
 /// Which per-sample values are written.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum RecordSamples {
     /// Per-sample losses at checkpoints, and validation losses at every epoch.
+    #[default]
     All,
     /// Per-sample losses at checkpoints only.
     Checkpoints,

@@ -1,6 +1,7 @@
 """A run file opens in h5py and xarray, agrees with itself, does not
 depend on the thread count, and ends with the right status."""
 
+import json
 import os
 import signal
 import subprocess
@@ -225,3 +226,36 @@ def test_full_disk_gives_one_clear_line(tmp_path):
         assert "panicked" not in r.stderr
     finally:
         subprocess.run(["umount", str(mnt)])
+
+
+def test_python_example_redraws_the_curves(runfile, tmp_path):
+    png = tmp_path / "curves.png"
+    r = subprocess.run([os.sys.executable, str(ROOT / "scripts/examples/load_run.py"), str(runfile), "--out", str(png)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "minimum validation loss at epoch" in r.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+def test_report_on_a_running_run(tmp_path):
+    out = tmp_path / "live.h5"
+    p = subprocess.Popen(BASE + ["--out", str(out), *LONG], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            time.sleep(0.1)
+            try:
+                with h5py.File(out, "r", swmr=True) as f:
+                    if f["curves/epoch"].shape[0] >= 5:
+                        break
+            except (OSError, KeyError):
+                pass
+        rep = tmp_path / "rep"
+        r = subprocess.run([BIN, "report", str(out), "--out", str(rep)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        s = json.loads((rep / "summary.json").read_text())
+        assert s["status"] == "running" and "still going" in s["status_note"]
+        assert s["epochs_recorded"] >= 5
+    finally:
+        p.kill()
+        p.wait()

@@ -1,0 +1,110 @@
+//! `preinterp report` and `preinterp reproduce`, end to end.
+
+use std::path::Path;
+
+use crate::util::{fixtures, preinterp, shared_datasets, stderr, stdout};
+
+fn is_png(p: &Path) -> bool {
+    std::fs::read(p)
+        .map(|b| b.starts_with(b"\x89PNG\r\n\x1a\n") && b.len() > 10_000)
+        .unwrap_or(false)
+}
+
+fn check_report_dir(dir: &Path) -> serde_json::Value {
+    for f in [
+        "fig1_curves",
+        "fig5_loss_heatmaps",
+        "fig6_weight_heatmaps",
+        "fig7_outliers",
+    ] {
+        assert!(is_png(&dir.join(format!("{f}.png"))), "{f}.png");
+        let svg = std::fs::read_to_string(dir.join(format!("{f}.svg"))).unwrap();
+        assert!(
+            svg.contains("<svg") && svg.contains("<text"),
+            "{f}.svg has text"
+        );
+    }
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["figures"].as_array().unwrap().len(), 8);
+    s
+}
+
+#[test]
+fn report_on_a_fixture_run() {
+    let d = tempfile::tempdir().unwrap();
+    let run = d.path().join("run.h5");
+    let ds = fixtures().join("mnist-small");
+    let args = [
+        "train",
+        "--dataset",
+        ds.to_str().unwrap(),
+        "--train-size",
+        "500",
+        "--val-size",
+        "300",
+        "--epochs",
+        "12",
+        "--out",
+        run.to_str().unwrap(),
+    ];
+    let out = preinterp(&args, d.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = preinterp(&["report", run.to_str().unwrap()], d.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("minimum validation loss: epoch"));
+    let s = check_report_dir(&d.path().join("run-report"));
+    assert_eq!(s["status"], "complete");
+    assert_eq!(s["epochs_recorded"], 13);
+    let c = &s["curves"];
+    // The minimum is the smallest validation loss of the run.
+    let min = c["min_val_loss"]["val_loss"].as_f64().unwrap();
+    assert!(min <= c["last"]["val_loss"].as_f64().unwrap());
+    assert_eq!(s["outliers"]["samples"], 300);
+    assert_eq!(s["outliers"]["epochs"], 13);
+}
+
+#[test]
+fn report_errors_are_one_line() {
+    let d = tempfile::tempdir().unwrap();
+    let out = preinterp(&["report", "/nonexistent/run.h5"], d.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1);
+    assert!(stderr(&out).contains("no such run file"));
+    let junk = d.path().join("junk.h5");
+    std::fs::write(&junk, b"not hdf5").unwrap();
+    let out = preinterp(&["report", junk.to_str().unwrap()], d.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    let out = preinterp(&["reproduce", "x"], d.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown case"));
+}
+
+/// `reproduce a` on the real MNIST (`../shared`, present in CI), short.
+#[test]
+fn reproduce_a_end_to_end_then_refuses_to_redo_it() {
+    let mnist = shared_datasets().join("mnist");
+    assert!(mnist.is_dir(), "{} is needed (CI has it)", mnist.display());
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("a");
+    let args = [
+        "reproduce",
+        "a",
+        "--epochs",
+        "3",
+        "--data-dir",
+        mnist.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    let out = preinterp(&args, d.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s = check_report_dir(&dir);
+    assert_eq!(s["config"]["train_size"], 5000);
+    assert_eq!(s["config"]["preset"], "a");
+    assert_eq!(s["outliers"]["samples"], 55_000);
+    let out = preinterp(&args, d.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--force"));
+}
