@@ -5,5 +5,6 @@ mod benchmarks;
 criterion::criterion_main!(
     benchmarks::train_step::benches,
     benchmarks::kernels::benches,
-    benchmarks::eval::benches
+    benchmarks::eval::benches,
+    benchmarks::record::benches
 );
