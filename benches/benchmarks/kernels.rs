@@ -4,7 +4,7 @@
 use criterion::{Criterion, Throughput};
 use preinterp::kernels::bias_relu::{bias_relu_backward, bias_relu_forward};
 use preinterp::kernels::softmax_xent::{softmax_xent_forward_backward, BlockOut};
-use preinterp::optim::{adam_update, AdamConsts};
+use preinterp::optim::{adam_update, sgd_momentum_update, sgd_update, AdamConsts};
 
 fn kernels(c: &mut Criterion) {
     let (b, h) = (64, 100);
@@ -56,6 +56,13 @@ fn kernels(c: &mut Criterion) {
     g.throughput(Throughput::Elements(n as u64));
     g.bench_function("adam_update/3x100", |bn| {
         bn.iter(|| adam_update(&mut p, &gr, &mut m, &mut v, &consts))
+    });
+    g.bench_function("sgd_update/3x100", |bn| {
+        bn.iter(|| sgd_update(&mut p, &gr, 0.01))
+    });
+    let mut buf = vec![0.0f32; n];
+    g.bench_function("sgd_momentum_update/3x100", |bn| {
+        bn.iter(|| sgd_momentum_update(&mut p, &gr, &mut buf, 0.01, 0.9, false))
     });
     g.finish();
 }
