@@ -43,6 +43,12 @@ pub(crate) fn run(a: &TrainArgs) -> Result<u8> {
     }
     let cfg = a.to_config()?;
     // Refuse an existing output before hours of training, not after.
+    if let Some(p) = a.out.as_ref().filter(|p| p.exists() && !a.force) {
+        return Err(Error::usage(format!(
+            "{}: already exists; pass --force to overwrite it",
+            p.display()
+        )));
+    }
     for p in [&a.save_init, &a.save_final].into_iter().flatten() {
         if p.exists() {
             return Err(Error::usage(format!(
