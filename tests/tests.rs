@@ -7,3 +7,4 @@ mod determinism;
 mod download;
 mod golden;
 mod report;
+mod sweep;

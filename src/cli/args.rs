@@ -29,8 +29,32 @@ pub enum Command {
     Report(ReportArgs),
     /// Train one of the paper's cases (a, b, c, d) and report it.
     Reproduce(ReproduceArgs),
+    /// Sweeps of many runs (TOML specs in sweeps/).
+    Sweep(SweepArgs),
     /// Measure training speed (ms/epoch, samples/s, GFLOPS).
     Bench(BenchArgs),
+}
+
+/// `preinterp sweep ...`.
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// What to do with the sweep.
+    #[command(subcommand)]
+    pub cmd: SweepCmd,
+}
+
+/// Sweep subcommands.
+#[derive(Subcommand, Debug)]
+pub enum SweepCmd {
+    /// Expand a spec and list its runs (ids and settings).
+    List {
+        /// The sweep spec (TOML).
+        spec: PathBuf,
+        /// Only shard I of N (1-based), e.g. 2/4; defaults to the Slurm
+        /// job-array task when SLURM_ARRAY_TASK_ID/COUNT are set.
+        #[arg(long)]
+        shard: Option<String>,
+    },
 }
 
 /// Flags of `preinterp report`.

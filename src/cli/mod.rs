@@ -3,6 +3,7 @@
 mod args;
 pub mod args_bench;
 mod report_cmd;
+mod sweep_cmd;
 mod train_cmd;
 
 use std::ffi::OsString;
@@ -10,7 +11,7 @@ use std::ffi::OsString;
 use clap::Parser;
 
 use crate::error::{Error, Result};
-pub use args::{Cli, Command, TrainArgs};
+pub use args::{Cli, Command, OptName, TrainArgs};
 
 /// Parses `argv` and runs the command; returns the exit code.
 pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
@@ -27,6 +28,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
         Command::Train(a) => train_cmd::run(&a),
         Command::Report(a) => report_cmd::report(&a),
         Command::Reproduce(a) => report_cmd::reproduce(&a),
+        Command::Sweep(a) => sweep_cmd::run(&a),
         Command::Bench(a) => crate::bench::run(&a.into()),
     }
 }

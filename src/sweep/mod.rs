@@ -1,0 +1,401 @@
+//! Sweep specs: TOML files that expand into named runs with stable ids,
+//! and shards of them for many machines (`--shard I/N` or a Slurm job
+//! array's `SLURM_ARRAY_TASK_ID`/`SLURM_ARRAY_TASK_COUNT`).
+//!
+//! ```toml
+//! name = "fig2"
+//! [fixed]                     # settings every run shares
+//! dataset = "mnist"
+//! until_interpolation = true
+//! max_epochs = 500
+//! [axes]                      # every combination, in this order
+//! width = [7, 10, 13]
+//! [[variants]]                # and each variant; a list in a variant
+//! optimizer = "adam"          # is one more axis of that variant
+//! seed = [0, 1, 2]
+//! [[variants]]
+//! optimizer = "sgd"
+//! lr = 0.1
+//! seed = [0, 1]
+//! ```
+//!
+//! Keys are `train` flags without dashes (`train_size`, `batch_size`,
+//! `lr`, ...). A run's id joins the axis and variant values in spec
+//! order (`width-7_optimizer-adam_seed-0`), so the same spec always gives
+//! the same ids, and adding a value to an axis adds runs without
+//! renaming the others.
+
+use std::path::{Path, PathBuf};
+
+use toml::{Table, Value};
+
+use crate::cli::TrainArgs;
+use crate::config::RunConfig;
+use crate::error::{Error, Result};
+
+/// One run of a sweep.
+#[derive(Clone, Debug)]
+pub struct SweepRun {
+    /// Stable id, also the run file's stem.
+    pub id: String,
+    /// Its settings as given (key, value), fixed ones first.
+    pub settings: Vec<(String, String)>,
+    /// The validated configuration.
+    pub cfg: RunConfig,
+}
+
+/// A parsed, expanded sweep.
+#[derive(Clone, Debug)]
+pub struct Sweep {
+    /// The spec's `name`.
+    pub name: String,
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Every run, in expansion order.
+    pub runs: Vec<SweepRun>,
+}
+
+fn spec_err(path: &Path, msg: impl std::fmt::Display) -> Error {
+    Error::usage(format!("{}: {msg}", path.display()))
+}
+
+fn scalar(path: &Path, key: &str, v: &Value) -> Result<String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Integer(i) => Ok(i.to_string()),
+        Value::Float(f) => Ok(f.to_string()),
+        Value::Boolean(b) => Ok(b.to_string()),
+        _ => Err(spec_err(
+            path,
+            format!("`{key}` must be a string, number or boolean (or a list of them on an axis)"),
+        )),
+    }
+}
+
+/// `(key, values)`: a list gives its elements, a scalar itself.
+fn values(path: &Path, key: &str, v: &Value) -> Result<Vec<String>> {
+    match v {
+        Value::Array(a) if a.is_empty() => Err(spec_err(path, format!("`{key}` is an empty list"))),
+        Value::Array(a) => a.iter().map(|x| scalar(path, key, x)).collect(),
+        other => Ok(vec![scalar(path, key, other)?]),
+    }
+}
+
+/// Every combination of `axes`, the first axis varying slowest.
+fn product(axes: &[(String, Vec<String>)]) -> Vec<Vec<(String, String)>> {
+    let mut out: Vec<Vec<(String, String)>> = vec![vec![]];
+    for (k, vals) in axes {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                vals.iter().map(move |v| {
+                    let mut p = prefix.clone();
+                    p.push((k.clone(), v.clone()));
+                    p
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+fn id_part(v: &str) -> String {
+    v.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Applies `key = value` to the train flags.
+fn apply(path: &Path, a: &mut TrainArgs, key: &str, v: &str) -> Result<()> {
+    let bad = |what: &str| spec_err(path, format!("`{key} = {v}`: {what}"));
+    let int = || v.parse::<usize>().map_err(|_| bad("not a whole number"));
+    let float = || v.parse::<f64>().map_err(|_| bad("not a number"));
+    match key {
+        "preset" => a.preset = Some(v.to_string()),
+        "dataset" => a.dataset = Some(v.to_string()),
+        "train_size" => a.train_size = Some(int()?),
+        "val_size" => a.val_size = Some(int()?),
+        "depth" => a.depth = Some(int()?),
+        "width" => a.width = Some(int()?),
+        "optimizer" => {
+            a.optimizer = Some(match v {
+                "adam" => crate::cli::OptName::Adam,
+                "sgd" => crate::cli::OptName::Sgd,
+                _ => return Err(bad("optimizer must be adam or sgd")),
+            })
+        }
+        "lr" => a.lr = Some(float()?),
+        "momentum" => a.momentum = Some(float()?),
+        "batch_size" => a.batch_size = Some(int()?),
+        "seed" => a.seed = Some(v.parse().map_err(|_| bad("not a seed"))?),
+        "epochs" => a.epochs = Some(int()?),
+        "until_interpolation" => {
+            a.until_interpolation = v.parse().map_err(|_| bad("not true or false"))?
+        }
+        "max_epochs" => a.max_epochs = Some(int()?),
+        _ => return Err(spec_err(path, format!("unknown setting `{key}`"))),
+    }
+    Ok(())
+}
+
+impl Sweep {
+    /// Reads and expands the spec at `path`, validating every run.
+    pub fn read(path: &Path) -> Result<Sweep> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(path, format!("cannot read the sweep spec: {e}")))?;
+        Self::parse(path, &text)
+    }
+
+    /// Expands spec `text` (read from `path`).
+    pub fn parse(path: &Path, text: &str) -> Result<Sweep> {
+        let t: Table = text.parse().map_err(|e: toml::de::Error| {
+            spec_err(path, format!("not valid TOML: {}", e.message()))
+        })?;
+        let name = match t.get("name") {
+            Some(Value::String(s)) => s.clone(),
+            _ => return Err(spec_err(path, "needs `name = \"...\"`")),
+        };
+        for k in t.keys() {
+            if !["name", "description", "fixed", "axes", "variants"].contains(&k.as_str()) {
+                return Err(spec_err(path, format!("unknown top-level key `{k}`")));
+            }
+        }
+        let table = |k: &str| -> Result<Table> {
+            match t.get(k) {
+                None => Ok(Table::new()),
+                Some(Value::Table(x)) => Ok(x.clone()),
+                Some(_) => Err(spec_err(path, format!("`{k}` must be a table"))),
+            }
+        };
+        let fixed: Vec<(String, String)> = table("fixed")?
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), scalar(path, k, v)?)))
+            .collect::<Result<_>>()?;
+        let axes: Vec<(String, Vec<String>)> = table("axes")?
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), values(path, k, v)?)))
+            .collect::<Result<_>>()?;
+        let variants: Vec<Table> = match t.get("variants") {
+            None => vec![Table::new()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    Value::Table(x) => Ok(x.clone()),
+                    _ => Err(spec_err(path, "`variants` must be [[variants]] tables")),
+                })
+                .collect::<Result<_>>()?,
+            Some(_) => Err(spec_err(path, "`variants` must be [[variants]] tables"))?,
+        };
+        let mut runs = vec![];
+        let mut seen = std::collections::HashSet::new();
+        for var in &variants {
+            let vaxes: Vec<(String, Vec<String>)> = var
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), values(path, k, v)?)))
+                .collect::<Result<_>>()?;
+            for a in product(&axes) {
+                for b in product(&vaxes) {
+                    let named: Vec<&(String, String)> = a.iter().chain(&b).collect();
+                    let id = named
+                        .iter()
+                        .map(|(k, v)| format!("{k}-{}", id_part(v)))
+                        .collect::<Vec<_>>()
+                        .join("_");
+                    let id = if id.is_empty() { "run".to_string() } else { id };
+                    if !seen.insert(id.clone()) {
+                        return Err(spec_err(path, format!("two runs would have the id {id}")));
+                    }
+                    let mut args = TrainArgs::default();
+                    let settings: Vec<(String, String)> = fixed
+                        .iter()
+                        .cloned()
+                        .chain(named.into_iter().cloned())
+                        .collect();
+                    for (k, v) in &settings {
+                        apply(path, &mut args, k, v)?;
+                    }
+                    let cfg = args
+                        .to_config()
+                        .map_err(|e| spec_err(path, format!("run {id}: {e}")))?;
+                    runs.push(SweepRun { id, settings, cfg });
+                }
+            }
+        }
+        Ok(Sweep {
+            name,
+            path: path.to_path_buf(),
+            runs,
+        })
+    }
+}
+
+/// Shard `index` (0-based) of `count`: run `k` belongs to shard
+/// `k % count`, which spreads every axis over the shards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// 0-based.
+    pub index: usize,
+    /// Shards in all.
+    pub count: usize,
+}
+
+impl Shard {
+    /// The whole sweep.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// `"I/N"`, 1-based (`1/2`, `2/2`).
+    pub fn parse(s: &str) -> Result<Shard> {
+        let bad = || {
+            Error::usage(format!(
+                "--shard {s}: expected I/N with 1 <= I <= N, e.g. 1/4"
+            ))
+        };
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (i, n): (usize, usize) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if n == 0 || i == 0 || i > n {
+            return Err(bad());
+        }
+        Ok(Shard {
+            index: i - 1,
+            count: n,
+        })
+    }
+
+    /// The shard of a Slurm job-array task, if the variables are set
+    /// (`SLURM_ARRAY_TASK_ID` counts from `SLURM_ARRAY_TASK_MIN`, 0 by default).
+    pub fn from_slurm(get: impl Fn(&str) -> Option<String>) -> Result<Option<Shard>> {
+        let (Some(id), Some(count)) = (get("SLURM_ARRAY_TASK_ID"), get("SLURM_ARRAY_TASK_COUNT"))
+        else {
+            return Ok(None);
+        };
+        let bad = || {
+            Error::usage(format!(
+                "SLURM_ARRAY_TASK_ID={id} / SLURM_ARRAY_TASK_COUNT={count} are not a valid shard"
+            ))
+        };
+        let min: usize = get("SLURM_ARRAY_TASK_MIN")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
+        let (id, count): (usize, usize) = (
+            id.parse().map_err(|_| bad())?,
+            count.parse().map_err(|_| bad())?,
+        );
+        if count == 0 || id < min || id - min >= count {
+            return Err(bad());
+        }
+        Ok(Some(Shard {
+            index: id - min,
+            count,
+        }))
+    }
+
+    /// Whether run number `k` belongs to this shard.
+    pub fn contains(&self, k: usize) -> bool {
+        k % self.count == self.index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = r#"
+name = "t"
+[fixed]
+dataset = "mnist"
+train_size = 100
+epochs = 2
+[axes]
+width = [7, 10]
+[[variants]]
+optimizer = "adam"
+seed = [0, 1, 2]
+[[variants]]
+optimizer = "sgd"
+lr = 0.1
+seed = [0, 1]
+"#;
+
+    #[test]
+    fn expands_to_stable_ids_in_spec_order() {
+        let s = Sweep::parse(Path::new("t.toml"), SPEC).unwrap();
+        let ids: Vec<&str> = s.runs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids.len(), 10);
+        assert_eq!(ids[0], "width-7_optimizer-adam_seed-0");
+        assert_eq!(ids[3], "width-10_optimizer-adam_seed-0");
+        assert_eq!(ids[6], "width-7_optimizer-sgd_lr-0.1_seed-0");
+        let again = Sweep::parse(Path::new("t.toml"), SPEC).unwrap();
+        assert!(again.runs.iter().zip(&s.runs).all(|(a, b)| a.id == b.id));
+        let r = &s.runs[7];
+        assert_eq!(
+            (
+                r.cfg.shape.width,
+                r.cfg.seed,
+                r.cfg.optimizer.name(),
+                r.cfg.optimizer.lr()
+            ),
+            (7, 1, "sgd", 0.1)
+        );
+        assert_eq!(r.cfg.train_size, 100);
+    }
+
+    #[test]
+    fn bad_specs_name_the_file_and_the_key() {
+        for (text, needle) in [
+            ("name = 1", "needs `name"),
+            (
+                "name = \"x\"\n[fixed]\nwidthh = 3",
+                "unknown setting `widthh`",
+            ),
+            ("name = \"x\"\n[axes]\nwidth = []", "empty list"),
+            ("name = \"x\"\n[fixed]\nwidth = 0", "--width"),
+            (
+                "name = \"x\"\n[axes]\nwidth = [5, 5]",
+                "two runs would have the id",
+            ),
+            ("name = \"x\"\nfoo = 2", "unknown top-level key"),
+        ] {
+            let e = Sweep::parse(Path::new("s.toml"), text).unwrap_err();
+            assert!(
+                e.to_string().starts_with("s.toml: ") && e.to_string().contains(needle),
+                "{e}"
+            );
+            assert_eq!(e.exit_code(), 2);
+        }
+    }
+
+    #[test]
+    fn shards_partition_the_runs() {
+        let a = Shard::parse("1/3").unwrap();
+        let b = Shard::parse("2/3").unwrap();
+        let c = Shard::parse("3/3").unwrap();
+        for k in 0..20 {
+            assert_eq!([a, b, c].iter().filter(|s| s.contains(k)).count(), 1);
+        }
+        for bad in ["0/2", "3/2", "x", "1/0", "1-2"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+        let env = |id: &'static str, n: &'static str| {
+            move |k: &str| match k {
+                "SLURM_ARRAY_TASK_ID" => Some(id.to_string()),
+                "SLURM_ARRAY_TASK_COUNT" => Some(n.to_string()),
+                _ => None,
+            }
+        };
+        assert_eq!(
+            Shard::from_slurm(env("1", "4")).unwrap(),
+            Some(Shard { index: 1, count: 4 })
+        );
+        assert!(Shard::from_slurm(env("4", "4")).is_err());
+        assert_eq!(Shard::from_slurm(|_| None).unwrap(), None);
+    }
+}
