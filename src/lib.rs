@@ -28,6 +28,7 @@ pub mod progress;
 pub mod record;
 pub mod report;
 pub mod rng;
+pub mod runner;
 pub mod sweep;
 pub mod train;
 pub mod weights;

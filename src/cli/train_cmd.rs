@@ -13,9 +13,8 @@ use crate::eval::Evaluator;
 use crate::model::init_params;
 use crate::progress::{fmt_secs, Progress};
 use crate::record::{RecordOpts, Recorder};
-use crate::train::{
-    train, train_from, Both, EpochMetrics, Resume, Sets, Status, TrainReport, Trainer,
-};
+use crate::runner;
+use crate::train::{train, EpochMetrics, Sets, Status, TrainReport, Trainer};
 use crate::weights;
 
 /// Set by SIGINT/SIGTERM; the loop finishes its step and stops.
@@ -77,25 +76,17 @@ pub(crate) fn run(a: &TrainArgs) -> Result<u8> {
                 per_decade: a.checkpoints_per_decade,
                 ..RecordOpts::default()
             };
-            let mut rec = Recorder::create(path, a.force, &cfg, &sets, opts, ev.threads())?;
-            let result = train(
+            runner::run_recorded(
                 &cfg,
                 &sets,
                 &mut trainer,
+                path,
+                a.force,
+                opts,
                 &mut ev,
-                &mut Both(&mut progress, &mut rec),
+                &mut progress,
                 &stop,
-            );
-            // Whatever happened, the file ends readable with a status.
-            let status = result
-                .as_ref()
-                .map(|r| r.status)
-                .unwrap_or(Status::Interrupted);
-            // The first error is the one to report.
-            let finished = rec.finish(status);
-            let report = result?;
-            finished?;
-            report
+            )?
         }
         None => train(&cfg, &sets, &mut trainer, &mut ev, &mut progress, &stop)?,
     };
@@ -112,61 +103,16 @@ fn resume(a: &TrainArgs, path: &std::path::Path) -> Result<u8> {
         cfg.threads = t;
     }
     let data = load_data(&cfg, a)?;
-    if data.sha256.join("\n") != point.dataset_sha256 {
-        return Err(Error::data(
-            path,
-            "was recorded on dataset files with other checksums than the ones found now",
-        ));
-    }
     let sets = Sets::new(&data, &cfg)?;
-    let mut trainer = Trainer::new(
-        cfg.shape,
-        point.params.clone(),
-        cfg.optimizer,
-        cfg.batch_size,
-    );
-    if trainer.params.len() != cfg.shape.n_params() {
-        return Err(Error::data(
-            path,
-            "its saved weights do not fit its configuration",
-        ));
-    }
-    if !trainer.opt.m.is_empty() {
-        trainer.opt.m.copy_from_slice(&point.opt_m);
-    }
-    if !trainer.opt.v.is_empty() {
-        trainer.opt.v.copy_from_slice(&point.opt_v);
-    }
-    trainer.opt.step = point.opt_step;
-    trainer.iteration = point.iteration;
-    let mut ev = Evaluator::new(&cfg.shape, cfg.threads)?;
     let stop = stop_flag();
     let mut progress = Progress::new(cfg.stop.max_epochs());
-    let mut rec = Recorder::reopen(path, &point, opts, sets.split.train.len())?;
-    let from = Resume {
-        epoch: point.epoch,
-        wall_s: point.wall_time,
-    };
-    let result = train_from(
-        &cfg,
-        &sets,
-        &mut trainer,
-        &mut ev,
-        &mut Both(&mut progress, &mut rec),
-        &stop,
-        Some(from),
-    );
-    let status = result
-        .as_ref()
-        .map(|r| r.status)
-        .unwrap_or(Status::Interrupted);
-    let finished = rec.finish(status);
-    let report = result?;
-    finished?;
+    let (report, trainer) =
+        runner::resume_recorded(path, &point, opts, &data, cfg.threads, &mut progress, &stop)?;
     progress.finish();
     if !a.json {
         println!("resumed {} after epoch {}", path.display(), point.epoch);
     }
+    let ev = Evaluator::new(&cfg.shape, cfg.threads)?;
     report_and_exit(a, &cfg, &data, &sets, &ev, &trainer, &report)
 }
 
