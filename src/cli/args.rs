@@ -55,6 +55,34 @@ pub enum SweepCmd {
         #[arg(long)]
         shard: Option<String>,
     },
+    /// Run a sweep (or one shard of it), one model per core; finished
+    /// runs are skipped and unfinished ones resumed.
+    Run {
+        /// The sweep spec (TOML).
+        spec: PathBuf,
+        /// Folder for the run files (`<id>.h5`).
+        #[arg(long)]
+        out: PathBuf,
+        /// Runs at once [default: all cores].
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Only shard I of N (1-based); defaults to the Slurm job-array
+        /// task when SLURM_ARRAY_TASK_ID/COUNT are set.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Per-sample records in each run file.
+        #[arg(long, value_enum, default_value_t = crate::record::RecordSamples::None)]
+        record_samples: crate::record::RecordSamples,
+        /// Folder searched first for datasets.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Download from this base URL instead of the canonical mirrors.
+        #[arg(long)]
+        mirror: Option<String>,
+        /// Never download.
+        #[arg(long)]
+        no_download: bool,
+    },
 }
 
 /// Flags of `preinterp report`.

@@ -1,7 +1,15 @@
-//! `preinterp sweep list`.
+//! `preinterp sweep list` and `preinterp sweep run`.
+
+use std::io::IsTerminal;
+use std::time::Instant;
 
 use super::args::{SweepArgs, SweepCmd};
-use crate::error::Result;
+use crate::data::Locator;
+use crate::error::{Error, ErrorKind, Result};
+use crate::eval::num_cpus;
+use crate::progress::fmt_secs;
+use crate::record::RecordOpts;
+use crate::sweep::run::{run_sweep, Event, Outcome, RunOpts};
 use crate::sweep::{Shard, Sweep};
 
 /// The shard from `--shard`, else from Slurm's job-array variables.
@@ -42,6 +50,92 @@ pub(super) fn run(a: &SweepArgs) -> Result<u8> {
                 println!("{}\t{}", r.id, r.cfg.title());
             }
             Ok(0)
+        }
+        SweepCmd::Run {
+            spec,
+            out,
+            jobs,
+            shard: flag,
+            record_samples,
+            data_dir,
+            mirror,
+            no_download,
+        } => {
+            let sweep = Sweep::read(spec)?;
+            let shard = shard(flag)?;
+            let o = RunOpts {
+                out: out.clone(),
+                jobs: jobs.unwrap_or_else(num_cpus),
+                shard,
+                locator: Locator::from_env(data_dir.clone(), mirror.clone(), !no_download),
+                record: RecordOpts {
+                    samples: *record_samples,
+                    ..RecordOpts::default()
+                },
+            };
+            let stop = super::train_cmd::stop_flag();
+            let start = Instant::now();
+            let tty = std::io::stderr().is_terminal();
+            let failed = std::sync::atomic::AtomicUsize::new(0);
+            let on_event = |e: Event<'_>| {
+                let what = match e.outcome {
+                    Outcome::Skipped(s) => format!("already {s}"),
+                    Outcome::Done(s) => format!("{s:?}").to_lowercase(),
+                    Outcome::Failed(m) => {
+                        failed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        format!("FAILED: {m}")
+                    }
+                };
+                let el = start.elapsed().as_secs_f64();
+                let eta = el / e.finished as f64 * (e.total - e.finished) as f64;
+                if tty {
+                    eprint!("\r\x1b[2K");
+                }
+                println!(
+                    "[{}/{}] {} {} ({:.1} s)",
+                    e.finished, e.total, e.run.id, what, e.secs
+                );
+                if tty {
+                    eprint!(
+                        "{} done, {} failed, {} to go, ETA {}",
+                        e.finished,
+                        failed.load(std::sync::atomic::Ordering::SeqCst),
+                        e.total - e.finished,
+                        fmt_secs(eta)
+                    );
+                }
+            };
+            let results = run_sweep(&sweep, &o, &stop, &on_event)?;
+            if tty {
+                eprintln!();
+            }
+            let n_failed = results
+                .iter()
+                .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
+                .count();
+            let interrupted = stop.load(std::sync::atomic::Ordering::SeqCst);
+            println!(
+                "sweep {}: {} of {} runs in this shard handled, {} failed, in {}{}",
+                sweep.name,
+                results.len(),
+                sweep
+                    .runs
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| shard.contains(*k))
+                    .count(),
+                n_failed,
+                fmt_secs(start.elapsed().as_secs_f64()),
+                if interrupted {
+                    "; interrupted: run the same command again to resume"
+                } else {
+                    ""
+                }
+            );
+            if interrupted {
+                return Err(Error::new(ErrorKind::Interrupted, "sweep interrupted"));
+            }
+            Ok(if n_failed > 0 { 1 } else { 0 })
         }
     }
 }

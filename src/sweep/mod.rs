@@ -27,6 +27,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod run;
+
 use toml::{Table, Value};
 
 use crate::cli::TrainArgs;

@@ -1,0 +1,115 @@
+"""`preinterp sweep run`: parallel runs, skip and resume on rerun, and
+shards that together equal an unsharded sweep, value for value."""
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("PREINTERP_BIN", str(ROOT / "target/release/preinterp"))
+
+
+def spec(tmp_path, epochs=3):
+    p = tmp_path / "tiny.toml"
+    p.write_text(f'''name = "tiny"
+[fixed]
+dataset = "{ROOT / 'fixtures/mnist-small'}"
+train_size = 300
+val_size = 200
+depth = 1
+epochs = {epochs}
+[axes]
+width = [8, 16]
+[[variants]]
+optimizer = "adam"
+seed = [0, 1]
+[[variants]]
+optimizer = "sgd"
+lr = 0.1
+seed = [0]
+''')
+    return p
+
+
+def sweep(*args, check=True):
+    return subprocess.run([BIN, "sweep", "run", *map(str, args)], capture_output=True, text=True, check=check)
+
+
+def datasets(f):
+    names = []
+    f.visit(lambda n: names.append(n) if isinstance(f[n], h5py.Dataset) else None)
+    return names
+
+
+def same(a_path, b_path):
+    with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
+        for n in datasets(a):
+            if not n.endswith("wall_time"):
+                np.testing.assert_array_equal(a[n][()], b[n][()], err_msg=f"{a_path.name}: {n}")
+        assert a.attrs["status"] == b.attrs["status"] == "complete"
+
+
+def test_runs_skips_and_shards_equal_the_whole(tmp_path):
+    s = spec(tmp_path)
+    whole = tmp_path / "whole"
+    r = sweep(s, "--out", whole, "--jobs", "2")
+    assert "6 of 6 runs" in r.stdout and "0 failed" in r.stdout
+    files = sorted(p.name for p in whole.glob("*.h5"))
+    assert len(files) == 6
+    r = sweep(s, "--out", whole, "--jobs", "2")
+    assert r.stdout.count("already complete") == 6
+    shards = tmp_path / "shards"
+    a = sweep(s, "--out", shards, "--shard", "1/2")
+    b = sweep(s, "--out", shards, "--shard", "2/2")
+    assert "3 of 3" in a.stdout and "3 of 3" in b.stdout
+    assert sorted(p.name for p in shards.glob("*.h5")) == files
+    for f in files:
+        same(whole / f, shards / f)
+
+
+def test_slurm_variables_pick_the_shard(tmp_path):
+    s = spec(tmp_path)
+    env = dict(os.environ, SLURM_ARRAY_TASK_ID="1", SLURM_ARRAY_TASK_COUNT="3")
+    r = subprocess.run([BIN, "sweep", "run", str(s), "--out", str(tmp_path / "o")], capture_output=True, text=True,
+                       env=env, check=True)
+    assert "2 of 2 runs" in r.stdout
+
+
+def test_kill_and_rerun_resumes(tmp_path):
+    s = spec(tmp_path, epochs=400)
+    out = tmp_path / "o"
+    p = subprocess.Popen([BIN, "sweep", "run", str(s), "--out", str(out), "--jobs", "2"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        time.sleep(0.1)
+        try:
+            with h5py.File(out / "width-8_optimizer-adam_seed-0.h5", "r", swmr=True) as f:
+                if f["state/epoch"][0] >= 5:
+                    break
+        except (OSError, KeyError):
+            pass
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    with h5py.File(out / "width-8_optimizer-adam_seed-0.h5", "r", swmr=True) as f:
+        done = int(f["state/epoch"][0])
+        assert f.attrs["status"] == "running" and 5 <= done < 400
+    r = sweep(s, "--out", out, "--jobs", "2")
+    assert "6 of 6 runs" in r.stdout and "0 failed" in r.stdout
+    with h5py.File(out / "width-8_optimizer-adam_seed-0.h5", "r") as f:
+        assert f.attrs["status"] == "complete" and f["curves/epoch"].shape == (401,)
+
+
+def test_another_sweep_in_the_same_folder_is_refused(tmp_path):
+    s = spec(tmp_path)
+    out = tmp_path / "o"
+    sweep(s, "--out", out)
+    other = tmp_path / "other.toml"
+    other.write_text(s.read_text().replace('"tiny"', '"other"'))
+    r = sweep(other, "--out", out, check=False)
+    assert r.returncode == 2 and "another sweep" in r.stderr
