@@ -158,8 +158,8 @@ pub fn run_sweep(
     let mut datasets: HashMap<String, Dataset> = HashMap::new();
     for r in &mine {
         let key = r.cfg.dataset.label();
-        if !datasets.contains_key(&key) {
-            datasets.insert(key, data::load(&r.cfg.dataset, &o.locator)?);
+        if let std::collections::hash_map::Entry::Vacant(e) = datasets.entry(key) {
+            e.insert(data::load(&r.cfg.dataset, &o.locator)?);
         }
     }
     let next = AtomicUsize::new(0);
