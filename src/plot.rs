@@ -281,7 +281,7 @@ where
             + plotters::coord::ranged1d::ValueFormatter<f64>,
 {
     let (w, _) = area.dim_in_pixel();
-    let (main, bar) = area.split_horizontally(w.saturating_sub(125));
+    let (main, bar) = area.split_horizontally(w.saturating_sub(140));
     let xs = x_edges(iterations);
     let xmin = xs.first().map(|e| e.0).unwrap_or(0.4);
     let xmax = xs.last().map(|e| e.1).unwrap_or(10.0).max(xmin * 10.0);
@@ -325,16 +325,22 @@ where
     }
     ch.draw_series(cells).map_err(e2s)?;
     // Colour bar: log10(count) from 1 to max.
+    let yr = 1f64..max.max(10.0);
     let mut cb = ChartBuilder::on(&bar)
         .margin_top(40)
         .margin_bottom(55)
-        .margin_right(10)
-        .y_label_area_size(80)
-        .build_cartesian_2d(0f64..1f64, (1f64..max.max(10.0)).log_scale())
-        .map_err(e2s)?;
+        .margin_left(8)
+        .right_y_label_area_size(100)
+        .build_cartesian_2d(0f64..1f64, yr.clone().log_scale())
+        .map_err(e2s)?
+        .set_secondary_coord(0f64..1f64, yr.log_scale());
     cb.configure_mesh()
         .disable_x_axis()
+        .disable_y_axis()
         .disable_mesh()
+        .draw()
+        .map_err(e2s)?;
+    cb.configure_secondary_axes()
         .y_desc(format!("{what} per cell (log)"))
         .y_label_formatter(&|v| format!("{v:.0}"))
         .label_style((FONT, 12))
@@ -568,6 +574,252 @@ pub fn outliers(dir: &Path, title: &str, o: &Outliers, epochs: usize) -> Result<
         (1300, 620),
         outliers_fig(title, o, epochs)
     )
+}
+
+/// One run in a sweep scatter plot.
+#[derive(Clone, Debug)]
+pub struct ScatterPoint {
+    /// Validation loss at its minimum.
+    pub min_loss: f64,
+    /// Validation loss at the final epoch.
+    pub final_loss: f64,
+    /// Validation accuracy at the minimum-validation-loss epoch.
+    pub min_acc: f64,
+    /// Validation accuracy at the final epoch.
+    pub final_acc: f64,
+    /// Hidden width (colour of figure 2).
+    pub width: usize,
+    /// Dataset and training-set size (colour of figure 3).
+    pub train_set: String,
+    /// Loss and accuracy both rose: drawn as a triangle.
+    pub triangle: bool,
+}
+
+/// How scatter points are coloured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScatterColour {
+    /// By hidden width, log colour bar (figure 2).
+    Width,
+    /// By training set, legend (figure 3).
+    TrainSet,
+}
+
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+
+fn scatter_fig<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    pts: &[ScatterPoint],
+    mode: ScatterColour,
+) -> DrawResult {
+    let root = root.titled(title, (FONT, 22)).map_err(e2s)?;
+    let (w, _) = root.dim_in_pixel();
+    let (plots, side) = root.split_horizontally(w.saturating_sub(200));
+    let (left, right) = plots.split_horizontally(plots.dim_in_pixel().0 / 2);
+    let (wmin, wmax) = pts.iter().fold((usize::MAX, 1usize), |(a, b), p| {
+        (a.min(p.width), b.max(p.width))
+    });
+    let (lw0, lw1) = ((wmin.max(1) as f64).ln(), (wmax.max(2) as f64).ln());
+    let mut sets: Vec<String> = pts.iter().map(|p| p.train_set.clone()).collect();
+    sets.sort();
+    sets.dedup();
+    let colour = |p: &ScatterPoint| -> RGBColor {
+        match mode {
+            ScatterColour::Width => viridis(((p.width as f64).ln() - lw0) / (lw1 - lw0).max(1e-9)),
+            ScatterColour::TrainSet => {
+                PALETTE[sets.iter().position(|s| s == &p.train_set).unwrap_or(0) % PALETTE.len()]
+            }
+        }
+    };
+    for (area, is_loss) in [(&left, true), (&right, false)] {
+        let xs: Vec<f64> = pts
+            .iter()
+            .flat_map(|p| {
+                if is_loss {
+                    [p.min_loss, p.final_loss]
+                } else {
+                    [p.min_acc, p.final_acc]
+                }
+            })
+            .filter(|v| v.is_finite())
+            .collect();
+        let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let (what, unit) = if is_loss {
+            ("validation loss", "nats")
+        } else {
+            ("validation accuracy", "fraction")
+        };
+        let caption = format!("{what}: final (y) against at the minimum validation loss (x)");
+        let point_of = |p: &ScatterPoint| {
+            if is_loss {
+                (p.min_loss, p.final_loss)
+            } else {
+                (p.min_acc, p.final_acc)
+            }
+        };
+        // A macro, not a closure: the two panels have different coordinate types.
+        macro_rules! draw_points {
+            ($ch:expr, $diag:expr) => {{
+                $ch.draw_series(DashedLineSeries::new(
+                    $diag,
+                    6,
+                    4,
+                    BLACK.mix(0.6).stroke_width(1),
+                ))
+                .map_err(e2s)?
+                .label("y = x")
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.6)));
+                $ch.draw_series(
+                    pts.iter()
+                        .filter(|p| !p.triangle)
+                        .map(|p| Circle::new(point_of(p), 5, colour(p).filled())),
+                )
+                .map_err(e2s)?;
+                $ch.draw_series(
+                    pts.iter()
+                        .filter(|p| p.triangle)
+                        .map(|p| TriangleMarker::new(point_of(p), 7, colour(p).filled())),
+                )
+                .map_err(e2s)?
+                .label("loss and accuracy both rose")
+                .legend(|(x, y)| TriangleMarker::new((x + 10, y), 6, BLACK.filled()));
+            }};
+        }
+        if is_loss && hi / lo.max(1e-12) > 20.0 {
+            let (lo, hi) = (lo.max(1e-12) / 1.3, hi * 1.3);
+            let mut ch = ChartBuilder::on(area)
+                .margin(15)
+                .x_label_area_size(45)
+                .y_label_area_size(70)
+                .caption(caption, (FONT, 15))
+                .build_cartesian_2d((lo..hi).log_scale(), (lo..hi).log_scale())
+                .map_err(e2s)?;
+            ch.configure_mesh()
+                .x_desc(format!("{what} at the minimum ({unit}, log)"))
+                .y_desc(format!("final {what} ({unit}, log)"))
+                .x_label_formatter(&|v| format!("{v:.2}"))
+                .y_label_formatter(&|v| format!("{v:.2}"))
+                .label_style((FONT, 13))
+                .draw()
+                .map_err(e2s)?;
+            draw_points!(ch, vec![(lo, lo), (hi, hi)]);
+            ch.configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .label_font((FONT, 13))
+                .draw()
+                .map_err(e2s)?;
+        } else {
+            let pad = ((hi - lo) * 0.08).max(1e-3);
+            let (lo, hi) = (
+                lo - pad,
+                if is_loss {
+                    hi + pad
+                } else {
+                    (hi + pad).min(1.0 + pad)
+                },
+            );
+            let unit = if is_loss { "nats" } else { unit };
+            let mut ch = ChartBuilder::on(area)
+                .margin(15)
+                .x_label_area_size(45)
+                .y_label_area_size(70)
+                .caption(caption, (FONT, 15))
+                .build_cartesian_2d(lo..hi, lo..hi)
+                .map_err(e2s)?;
+            ch.configure_mesh()
+                .x_desc(format!("{what} at the minimum ({unit})"))
+                .y_desc(format!("final {what} ({unit})"))
+                .x_label_formatter(&|v| format!("{v:.3}"))
+                .y_label_formatter(&|v| format!("{v:.3}"))
+                .label_style((FONT, 13))
+                .draw()
+                .map_err(e2s)?;
+            draw_points!(ch, vec![(lo, lo), (hi, hi)]);
+            ch.configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .label_font((FONT, 13))
+                .draw()
+                .map_err(e2s)?;
+        }
+    }
+    // The colour key.
+    match mode {
+        ScatterColour::Width => {
+            let yr = wmin.max(1) as f64..(wmax.max(2)) as f64;
+            let mut cb = ChartBuilder::on(&side)
+                .margin_top(60)
+                .margin_bottom(60)
+                .margin_left(20)
+                .right_y_label_area_size(110)
+                .build_cartesian_2d(0f64..1f64, yr.clone().log_scale())
+                .map_err(e2s)?
+                .set_secondary_coord(0f64..1f64, yr.log_scale());
+            cb.configure_mesh()
+                .disable_x_axis()
+                .disable_y_axis()
+                .disable_mesh()
+                .draw()
+                .map_err(e2s)?;
+            cb.configure_secondary_axes()
+                .y_desc("hidden width (log)")
+                .y_label_formatter(&|v| format!("{v:.0}"))
+                .label_style((FONT, 13))
+                .draw()
+                .map_err(e2s)?;
+            let steps = 64;
+            cb.draw_series((0..steps).map(|i| {
+                let a = lw0 + (lw1 - lw0) * i as f64 / steps as f64;
+                let b = lw0 + (lw1 - lw0) * (i + 1) as f64 / steps as f64;
+                Rectangle::new(
+                    [(0.0, a.exp()), (1.0, b.exp())],
+                    viridis((a - lw0) / (lw1 - lw0).max(1e-9)).filled(),
+                )
+            }))
+            .map_err(e2s)?;
+        }
+        ScatterColour::TrainSet => {
+            side.draw(&Text::new("training set", (10, 70), (FONT, 15)))
+                .map_err(e2s)?;
+            for (k, s) in sets.iter().enumerate() {
+                let y = 100 + 26 * k as i32;
+                side.draw(&Circle::new(
+                    (20, y),
+                    6,
+                    PALETTE[k % PALETTE.len()].filled(),
+                ))
+                .map_err(e2s)?;
+                side.draw(&Text::new(s.clone(), (34, y - 8), (FONT, 14)))
+                    .map_err(e2s)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Figures 2 and 3: final against minimum-validation-loss values of
+/// every run, loss and accuracy, coloured by width or by training set.
+pub fn scatter(
+    dir: &Path,
+    name: &str,
+    title: &str,
+    pts: &[ScatterPoint],
+    mode: ScatterColour,
+) -> Result<Vec<PathBuf>> {
+    png_and_svg!(dir, name, (1500, 640), scatter_fig(title, pts, mode))
 }
 
 #[cfg(test)]

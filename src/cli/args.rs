@@ -55,6 +55,12 @@ pub enum SweepCmd {
         #[arg(long)]
         shard: Option<String>,
     },
+    /// Collect a sweep folder into sweep.h5 and the scatter plots of
+    /// figures 2 and 3; lists runs that are missing or still going.
+    Collect {
+        /// The folder `sweep run --out` wrote.
+        dir: PathBuf,
+    },
     /// Run a sweep (or one shard of it), one model per core; finished
     /// runs are skipped and unfinished ones resumed.
     Run {

@@ -51,6 +51,36 @@ pub(super) fn run(a: &SweepArgs) -> Result<u8> {
             }
             Ok(0)
         }
+        SweepCmd::Collect { dir } => {
+            let c = crate::sweep::collect::collect(dir)?;
+            let count = |st: &str| c.rows.iter().filter(|r| r.status == st).count();
+            println!(
+                "sweep {}: {} runs: {} complete, {} diverged, {} running or interrupted, {} missing",
+                c.sweep.name,
+                c.rows.len(),
+                count("complete"),
+                count("diverged"),
+                count("running") + count("interrupted"),
+                count("missing")
+            );
+            let flagged = c
+                .rows
+                .iter()
+                .filter(|r| r.summary.as_ref().is_some_and(|s| s.triangle))
+                .count();
+            println!("{flagged} runs with validation loss and accuracy both rising after the minimum (triangles)");
+            for r in c
+                .rows
+                .iter()
+                .filter(|r| r.status != "complete" && r.status != "diverged")
+            {
+                println!("  {}: {}", r.id, r.status);
+            }
+            for f in &c.files {
+                println!("wrote {}", f.display());
+            }
+            Ok(0)
+        }
         SweepCmd::Run {
             spec,
             out,

@@ -14,7 +14,7 @@
 //! `running` until the run ends as `complete`, `interrupted` or
 //! `diverged`. Every dataset is chunked and compressed (shuffle + gzip).
 
-mod h5ds;
+pub(crate) mod h5ds;
 pub mod hist;
 mod layout;
 pub mod read;

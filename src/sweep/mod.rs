@@ -27,6 +27,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod collect;
 pub mod run;
 
 use toml::{Table, Value};

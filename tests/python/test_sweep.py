@@ -113,3 +113,28 @@ def test_another_sweep_in_the_same_folder_is_refused(tmp_path):
     other.write_text(s.read_text().replace('"tiny"', '"other"'))
     r = sweep(other, "--out", out, check=False)
     assert r.returncode == 2 and "another sweep" in r.stderr
+
+
+def test_collect_builds_an_xarray_table_and_the_scatter_plots(tmp_path):
+    import xarray as xr
+
+    s = spec(tmp_path)
+    out = tmp_path / "o"
+    sweep(s, "--out", out, "--shard", "1/2")  # half the runs: the rest are missing
+    r = subprocess.run([BIN, "sweep", "collect", str(out)], capture_output=True, text=True, check=True)
+    assert "3 complete" in r.stdout and "3 missing" in r.stdout
+    assert r.stdout.count(": missing") == 3
+    t = xr.open_dataset(out / "sweep.h5", engine="h5netcdf")
+    assert t.min_val_loss.dims == ("run",) and t.sizes["run"] == 6
+    ids = [str(i) for i in t.run.values]
+    assert ids[0] == "width-8_optimizer-adam_seed-0"
+    done = t.where(t.status == "complete", drop=True)
+    assert done.sizes["run"] == 3
+    # Values agree with the run file itself.
+    rid = str(done.run.values[0])
+    with h5py.File(out / f"{rid}.h5", "r") as f:
+        v = f["curves/val_loss"][()]
+        assert float(done.sel(run=rid).min_val_loss) == v.min()
+        assert int(done.sel(run=rid).min_epoch) == int(np.argmin(v))
+    for name in ["scatter_by_width", "scatter_by_train_set"]:
+        assert (out / f"{name}.png").read_bytes()[:4] == b"\x89PNG" and (out / f"{name}.svg").exists()
