@@ -117,6 +117,9 @@ pub fn collect(dir: &Path) -> Result<Collected> {
     Ok(Collected { sweep, rows, files })
 }
 
+/// Reads one metric of a [`Point`].
+type Metric = dyn Fn(&Point) -> f64;
+
 fn write_table(path: &Path, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
     let f = hdf5::File::create(path)?;
     let vs = |s: &str| -> hdf5::Result<VarLenUnicode> {
@@ -232,7 +235,7 @@ fn write_table(path: &Path, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
             .map(|r| r.summary.as_ref().map(f).unwrap_or(f64::NAN))
             .collect::<Vec<f64>>()
     };
-    let metrics: [(&str, &dyn Fn(&Point) -> f64); 6] = [
+    let metrics: [(&str, &Metric); 6] = [
         ("train_loss", &|p| p.train_loss),
         ("train_accuracy", &|p| p.train_acc),
         ("val_loss", &|p| p.val_loss),
