@@ -79,6 +79,10 @@ pub enum SweepCmd {
         /// Per-sample records in each run file.
         #[arg(long, value_enum, default_value_t = crate::record::RecordSamples::None)]
         record_samples: crate::record::RecordSamples,
+        /// Checkpoints per decade of iterations in each run file (0 = none;
+        /// each one evaluates all three sets).
+        #[arg(long, default_value_t = 0)]
+        checkpoints_per_decade: u32,
         /// Folder searched first for datasets.
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -227,7 +231,7 @@ pub struct TrainArgs {
     /// every epoch), checkpoints, or none.
     #[arg(long, value_enum, default_value_t = crate::record::RecordSamples::All)]
     pub record_samples: crate::record::RecordSamples,
-    /// Checkpoints per decade of iterations in --out.
+    /// Checkpoints per decade of iterations in --out (0 = none).
     #[arg(long, default_value_t = 20)]
     pub checkpoints_per_decade: u32,
     /// Print a machine-readable JSON summary on stdout.

@@ -87,6 +87,7 @@ pub(super) fn run(a: &SweepArgs) -> Result<u8> {
             jobs,
             shard: flag,
             record_samples,
+            checkpoints_per_decade,
             data_dir,
             mirror,
             no_download,
@@ -100,6 +101,7 @@ pub(super) fn run(a: &SweepArgs) -> Result<u8> {
                 locator: Locator::from_env(data_dir.clone(), mirror.clone(), !no_download),
                 record: RecordOpts {
                     samples: *record_samples,
+                    per_decade: *checkpoints_per_decade,
                     ..RecordOpts::default()
                 },
             };

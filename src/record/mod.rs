@@ -97,12 +97,13 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// Starts at iteration 0.
+    /// Starts at iteration 0; `per_decade = 0` means no checkpoints.
     pub fn new(per_decade: u32) -> Self {
+        let next = if per_decade == 0 { u64::MAX } else { 0 };
         Schedule {
             per_decade: per_decade.max(1),
             k: 0,
-            next: 0,
+            next,
         }
     }
     /// Whether `it` is a checkpoint (call with non-decreasing `it`).
@@ -656,6 +657,8 @@ mod tests {
         assert_eq!(due.iter().filter(|&&i| (10..100).contains(&i)).count(), 20);
         let mut s = Schedule::new(20);
         assert!(s.is_due(0) && !s.is_due(0));
+        let mut none = Schedule::new(0);
+        assert!((0..1000).all(|i| !none.is_due(i)));
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub struct Row {
     pub epochs: usize,
     /// The analysis, when the run has curves.
     pub summary: Option<CurveSummary>,
+    /// Chosen by the spec's grid search (`select_best`); every run with
+    /// data is selected when there is none.
+    pub selected: bool,
 }
 
 /// What collecting found.
@@ -71,6 +74,7 @@ pub fn collect(dir: &Path) -> Result<Collected> {
         } else {
             ("missing".to_string(), 0, None)
         };
+        let selected = summary.is_some();
         rows.push(Row {
             id: r.id.clone(),
             status,
@@ -78,13 +82,18 @@ pub fn collect(dir: &Path) -> Result<Collected> {
             width: r.cfg.shape.width,
             epochs,
             summary,
+            selected,
         });
+    }
+    if let Some(key) = &sweep.select_best {
+        select_best(&sweep, key, &mut rows);
     }
     let table = dir.join("sweep.h5");
     write_table(&table, &sweep, &rows).map_err(|e| h5(&table, e))?;
     let mut files = vec![table];
     let pts: Vec<ScatterPoint> = rows
         .iter()
+        .filter(|r| r.selected)
         .filter_map(|r| {
             r.summary.as_ref().map(|s| ScatterPoint {
                 min_loss: s.min_val_loss.val_loss,
@@ -119,6 +128,38 @@ pub fn collect(dir: &Path) -> Result<Collected> {
 
 /// Reads one metric of a [`Point`].
 type Metric = dyn Fn(&Point) -> f64;
+
+/// Among runs whose settings differ only in `key`, keeps the one with the
+/// best final validation error (the first on ties).
+fn select_best(sweep: &Sweep, key: &str, rows: &mut [Row]) {
+    let groups: Vec<Vec<(String, String)>> = sweep
+        .runs
+        .iter()
+        .map(|r| {
+            r.settings
+                .iter()
+                .filter(|(k, _)| k != key)
+                .cloned()
+                .collect()
+        })
+        .collect();
+    let accs: Vec<Option<f64>> = rows
+        .iter()
+        .map(|r| r.summary.as_ref().map(|s| s.final_point.val_acc))
+        .collect();
+    for i in 0..rows.len() {
+        let Some(acc) = accs[i] else {
+            rows[i].selected = false;
+            continue;
+        };
+        let beaten = (0..rows.len()).any(|j| {
+            j != i
+                && groups[j] == groups[i]
+                && accs[j].is_some_and(|a| a > acc || (a == acc && j < i))
+        });
+        rows[i].selected = !beaten;
+    }
+}
 
 fn write_table(path: &Path, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
     let f = hdf5::File::create(path)?;
@@ -285,6 +326,16 @@ fn write_table(path: &Path, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
                     .unwrap_or(-1)
             })
             .collect(),
+    )?;
+    ints(
+        "selected",
+        &match &sweep.select_best {
+            Some(k) => format!(
+                "1 if plotted: the best final validation error among runs differing only in {k}"
+            ),
+            None => "1 if plotted: every run with data".into(),
+        },
+        rows.iter().map(|r| r.selected as i64).collect(),
     )?;
     ints(
         "triangle",

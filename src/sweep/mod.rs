@@ -19,6 +19,12 @@
 //! seed = [0, 1]
 //! ```
 //!
+//! Several variant groups (`[[variants_model]]`, `[[variants_opt]]`:
+//! any top-level array of tables whose name starts with `variants`) are
+//! crossed with each other, in spec order. `select_best = "lr"` makes
+//! `sweep collect` pick, among runs that differ only in `lr`, the one
+//! with the best final validation error (a learning-rate grid search).
+//!
 //! Keys are `train` flags without dashes (`train_size`, `batch_size`,
 //! `lr`, ...). A run's id joins the axis and variant values in spec
 //! order (`width-7_optimizer-adam_seed-0`), so the same spec always gives
@@ -56,7 +62,12 @@ pub struct Sweep {
     pub path: PathBuf,
     /// Every run, in expansion order.
     pub runs: Vec<SweepRun>,
+    /// The setting a grid search selects over (`select_best`), if any.
+    pub select_best: Option<String>,
 }
+
+/// Named lists of values, in spec order.
+type Axes = Vec<(String, Vec<String>)>;
 
 fn spec_err(path: &Path, msg: impl std::fmt::Display) -> Error {
     Error::usage(format!("{}: {msg}", path.display()))
@@ -165,10 +176,22 @@ impl Sweep {
             _ => return Err(spec_err(path, "needs `name = \"...\"`")),
         };
         for k in t.keys() {
-            if !["name", "description", "fixed", "axes", "variants"].contains(&k.as_str()) {
+            let known =
+                ["name", "description", "fixed", "axes", "select_best"].contains(&k.as_str());
+            if !known && !k.starts_with("variants") {
                 return Err(spec_err(path, format!("unknown top-level key `{k}`")));
             }
         }
+        let select_best = match t.get("select_best") {
+            None => None,
+            Some(Value::String(k)) => Some(k.clone()),
+            Some(_) => {
+                return Err(spec_err(
+                    path,
+                    "`select_best` must name a setting, e.g. \"lr\"",
+                ))
+            }
+        };
         let table = |k: &str| -> Result<Table> {
             match t.get(k) {
                 None => Ok(Table::new()),
@@ -184,26 +207,41 @@ impl Sweep {
             .iter()
             .map(|(k, v)| Ok((k.clone(), values(path, k, v)?)))
             .collect::<Result<_>>()?;
-        let variants: Vec<Table> = match t.get("variants") {
-            None => vec![Table::new()],
-            Some(Value::Array(a)) => a
+        // Each variant group offers alternatives; the groups are crossed.
+        let mut groups: Vec<Vec<Axes>> = vec![];
+        for (k, v) in t.iter().filter(|(k, _)| k.starts_with("variants")) {
+            let Value::Array(items) = v else {
+                return Err(spec_err(path, format!("`{k}` must be [[{k}]] tables")));
+            };
+            let mut alts = vec![];
+            for item in items {
+                let Value::Table(x) = item else {
+                    return Err(spec_err(path, format!("`{k}` must be [[{k}]] tables")));
+                };
+                alts.push(
+                    x.iter()
+                        .map(|(k, v)| Ok((k.clone(), values(path, k, v)?)))
+                        .collect::<Result<Vec<_>>>()?,
+                );
+            }
+            groups.push(alts);
+        }
+        // Every choice of one alternative per group, as its list of axes.
+        let mut choices: Vec<Axes> = vec![vec![]];
+        for g in &groups {
+            choices = choices
                 .iter()
-                .map(|v| match v {
-                    Value::Table(x) => Ok(x.clone()),
-                    _ => Err(spec_err(path, "`variants` must be [[variants]] tables")),
+                .flat_map(|c| {
+                    g.iter()
+                        .map(move |alt| c.iter().cloned().chain(alt.iter().cloned()).collect())
                 })
-                .collect::<Result<_>>()?,
-            Some(_) => Err(spec_err(path, "`variants` must be [[variants]] tables"))?,
-        };
+                .collect();
+        }
         let mut runs = vec![];
         let mut seen = std::collections::HashSet::new();
-        for var in &variants {
-            let vaxes: Vec<(String, Vec<String>)> = var
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), values(path, k, v)?)))
-                .collect::<Result<_>>()?;
+        for vaxes in &choices {
             for a in product(&axes) {
-                for b in product(&vaxes) {
+                for b in product(vaxes) {
                     let named: Vec<&(String, String)> = a.iter().chain(&b).collect();
                     let id = named
                         .iter()
@@ -230,10 +268,19 @@ impl Sweep {
                 }
             }
         }
+        if let Some(k) = &select_best {
+            if !runs.iter().any(|r| r.settings.iter().any(|(x, _)| x == k)) {
+                return Err(spec_err(
+                    path,
+                    format!("`select_best = \"{k}\"` names a setting no run has"),
+                ));
+            }
+        }
         Ok(Sweep {
             name,
             path: path.to_path_buf(),
             runs,
+            select_best,
         })
     }
 }
@@ -349,6 +396,40 @@ seed = [0, 1]
             (7, 1, "sgd", 0.1)
         );
         assert_eq!(r.cfg.train_size, 100);
+    }
+
+    #[test]
+    fn variant_groups_are_crossed() {
+        let spec = r#"
+name = "g"
+select_best = "lr"
+[fixed]
+dataset = "mnist"
+epochs = 1
+[[variants_model]]
+depth = 1
+width = [100, 1000]
+[[variants_model]]
+depth = 3
+width = 100
+batch_size = [16, 256]
+[[variants_opt]]
+optimizer = "adam"
+lr = [0.001, 0.003]
+[[variants_opt]]
+optimizer = "sgd"
+lr = 0.1
+"#;
+        let s = Sweep::parse(Path::new("g.toml"), spec).unwrap();
+        // (2 + 2 models) x (2 + 1 optimiser settings) = 12 runs.
+        assert_eq!(s.runs.len(), 12);
+        assert_eq!(s.runs[0].id, "depth-1_width-100_optimizer-adam_lr-0.001");
+        assert_eq!(
+            s.runs[11].id,
+            "depth-3_width-100_batch_size-256_optimizer-sgd_lr-0.1"
+        );
+        assert_eq!(s.select_best.as_deref(), Some("lr"));
+        assert_eq!(s.runs[11].cfg.batch_size, 256);
     }
 
     #[test]

@@ -29,8 +29,9 @@ pub struct RunOpts {
     pub shard: Shard,
     /// Where datasets are found.
     pub locator: Locator,
-    /// What each run file records (sweeps default to `none`: curves,
-    /// histograms and norms, which is what collecting needs).
+    /// What each run file records (sweeps default to per-epoch curves
+    /// only: no per-sample records and no checkpoints, which is all that
+    /// collecting needs).
     pub record: RecordOpts,
 }
 
