@@ -45,3 +45,12 @@ fn a_bad_spec_is_one_clear_line() {
         stderr(&out).contains("bad.toml") && stderr(&out).contains("unknown setting `batchsize`")
     );
 }
+
+#[test]
+fn fig3_has_80_configurations_times_3_learning_rates() {
+    let spec = root().join("sweeps/fig3.toml");
+    let all = ids(&["sweep", "list", spec.to_str().unwrap()]);
+    assert_eq!(all.len(), 240);
+    let configs: std::collections::BTreeSet<&str> = all.iter().map(|i| i.rsplit_once("_lr-").unwrap().0).collect();
+    assert_eq!(configs.len(), 80);
+}

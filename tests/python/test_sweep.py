@@ -138,3 +138,33 @@ def test_collect_builds_an_xarray_table_and_the_scatter_plots(tmp_path):
         assert int(done.sel(run=rid).min_epoch) == int(np.argmin(v))
     for name in ["scatter_by_width", "scatter_by_train_set"]:
         assert (out / f"{name}.png").read_bytes()[:4] == b"\x89PNG" and (out / f"{name}.svg").exists()
+
+
+def test_collect_selects_the_best_learning_rate(tmp_path):
+    import xarray as xr
+
+    p = tmp_path / "lr.toml"
+    p.write_text(f'''name = "lr"
+select_best = "lr"
+[fixed]
+dataset = "{ROOT / 'fixtures/mnist-small'}"
+train_size = 300
+val_size = 200
+depth = 1
+epochs = 3
+[axes]
+width = [8, 16]
+[[variants]]
+optimizer = "sgd"
+lr = [0.001, 0.1, 0.5]
+''')
+    out = tmp_path / "o"
+    sweep(p, "--out", out)
+    subprocess.run([BIN, "sweep", "collect", str(out)], check=True, capture_output=True)
+    t = xr.open_dataset(out / "sweep.h5", engine="h5netcdf")
+    assert int(t.selected.sum()) == 2
+    for w in (8, 16):
+        g = t.where(t.width == w, drop=True)
+        best = g.final_val_accuracy.values.max()
+        chosen = g.where(g.selected == 1, drop=True)
+        assert chosen.sizes["run"] == 1 and chosen.final_val_accuracy.values[0] == best
