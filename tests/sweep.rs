@@ -51,6 +51,9 @@ fn fig3_has_80_configurations_times_3_learning_rates() {
     let spec = root().join("sweeps/fig3.toml");
     let all = ids(&["sweep", "list", spec.to_str().unwrap()]);
     assert_eq!(all.len(), 240);
-    let configs: std::collections::BTreeSet<&str> = all.iter().map(|i| i.rsplit_once("_lr-").unwrap().0).collect();
+    let configs: std::collections::BTreeSet<&str> = all
+        .iter()
+        .map(|i| i.rsplit_once("_lr-").unwrap().0)
+        .collect();
     assert_eq!(configs.len(), 80);
 }
