@@ -281,7 +281,7 @@ where
             + plotters::coord::ranged1d::ValueFormatter<f64>,
 {
     let (w, _) = area.dim_in_pixel();
-    let (main, bar) = area.split_horizontally(w.saturating_sub(140));
+    let (main, bar) = area.split_horizontally(w.saturating_sub(160));
     let xs = x_edges(iterations);
     let xmin = xs.first().map(|e| e.0).unwrap_or(0.4);
     let xmax = xs.last().map(|e| e.1).unwrap_or(10.0).max(xmin * 10.0);
@@ -330,6 +330,7 @@ where
         .margin_top(40)
         .margin_bottom(55)
         .margin_left(8)
+        .margin_right(25)
         .right_y_label_area_size(100)
         .build_cartesian_2d(0f64..1f64, yr.clone().log_scale())
         .map_err(e2s)?
@@ -623,7 +624,7 @@ fn scatter_fig<DB: DrawingBackend>(
 ) -> DrawResult {
     let root = root.titled(title, (FONT, 22)).map_err(e2s)?;
     let (w, _) = root.dim_in_pixel();
-    let (plots, side) = root.split_horizontally(w.saturating_sub(200));
+    let (plots, side) = root.split_horizontally(w.saturating_sub(230));
     let (left, right) = plots.split_horizontally(plots.dim_in_pixel().0 / 2);
     let (wmin, wmax) = pts.iter().fold((usize::MAX, 1usize), |(a, b), p| {
         (a.min(p.width), b.max(p.width))
@@ -714,7 +715,7 @@ fn scatter_fig<DB: DrawingBackend>(
                 .map_err(e2s)?;
             draw_points!(ch, vec![(lo, lo), (hi, hi)]);
             ch.configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
+                .position(SeriesLabelPosition::LowerRight)
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
                 .label_font((FONT, 13))
@@ -748,7 +749,7 @@ fn scatter_fig<DB: DrawingBackend>(
                 .map_err(e2s)?;
             draw_points!(ch, vec![(lo, lo), (hi, hi)]);
             ch.configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
+                .position(SeriesLabelPosition::LowerRight)
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
                 .label_font((FONT, 13))
@@ -764,6 +765,7 @@ fn scatter_fig<DB: DrawingBackend>(
                 .margin_top(60)
                 .margin_bottom(60)
                 .margin_left(20)
+                .margin_right(30)
                 .right_y_label_area_size(110)
                 .build_cartesian_2d(0f64..1f64, yr.clone().log_scale())
                 .map_err(e2s)?

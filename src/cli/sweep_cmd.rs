@@ -129,8 +129,9 @@ pub(super) fn run(a: &SweepArgs) -> Result<u8> {
                 );
                 if tty {
                     eprint!(
-                        "{} done, {} failed, {} to go, ETA {}",
+                        "{} done, {} running, {} failed, {} to go, ETA {}",
                         e.finished,
+                        e.running,
                         failed.load(std::sync::atomic::Ordering::SeqCst),
                         e.total - e.finished,
                         fmt_secs(eta)

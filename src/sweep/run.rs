@@ -56,6 +56,8 @@ pub struct Event<'a> {
     pub finished: usize,
     /// Runs in this shard.
     pub total: usize,
+    /// Runs still going.
+    pub running: usize,
     /// Seconds this run took.
     pub secs: f64,
 }
@@ -83,6 +85,7 @@ fn one(
     data: &Dataset,
     dir: &Path,
     record: RecordOpts,
+    threads: usize,
     stop: &AtomicBool,
 ) -> Result<Outcome> {
     let path = run_file(dir, &run.id);
@@ -93,7 +96,7 @@ fn one(
             "running" | "interrupted" => {
                 if let Ok((point, opts)) = Recorder::resume_point(&path) {
                     let (report, _) =
-                        runner::resume_recorded(&path, &point, opts, data, 1, &mut (), stop)?;
+                        runner::resume_recorded(&path, &point, opts, data, threads, &mut (), stop)?;
                     return Ok(Outcome::Done(report.status));
                 }
             }
@@ -102,7 +105,7 @@ fn one(
         // No complete epoch to resume from, or unreadable: start again.
     }
     let mut cfg = run.cfg.clone();
-    cfg.threads = 1;
+    cfg.threads = threads;
     let sets = Sets::new(data, &cfg)?;
     let mut trainer = Trainer::new(
         cfg.shape,
@@ -110,7 +113,7 @@ fn one(
         cfg.optimizer,
         cfg.batch_size,
     );
-    let mut ev = Evaluator::new(&cfg.shape, 1)?;
+    let mut ev = Evaluator::new(&cfg.shape, threads)?;
     let report = runner::run_recorded(
         &cfg,
         &sets,
@@ -165,6 +168,7 @@ pub fn run_sweep(
     }
     let next = AtomicUsize::new(0);
     let finished = AtomicUsize::new(0);
+    let running = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; mine.len()]);
     std::thread::scope(|s| {
         for _ in 0..o.jobs.max(1).min(mine.len().max(1)) {
@@ -174,9 +178,18 @@ pub fn run_sweep(
                     break;
                 }
                 let run = mine[k];
+                // Fewer runs left than workers: the idle cores evaluate.
+                // (Results never depend on the thread count.)
+                let left = mine.len() - k;
+                let threads = if left < o.jobs {
+                    (o.jobs / left).max(1)
+                } else {
+                    1
+                };
+                running.fetch_add(1, Ordering::SeqCst);
                 let start = Instant::now();
                 let data = &datasets[&run.cfg.dataset.label()];
-                let outcome = match one(run, data, &o.out, o.record, stop) {
+                let outcome = match one(run, data, &o.out, o.record, threads, stop) {
                     Ok(x) => {
                         let _ = std::fs::remove_file(o.out.join(format!("{}.error", run.id)));
                         x
@@ -190,10 +203,12 @@ pub fn run_sweep(
                     }
                 };
                 let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
+                let still = running.fetch_sub(1, Ordering::SeqCst) - 1;
                 on_event(Event {
                     run,
                     outcome: &outcome,
                     finished: n,
+                    running: still,
                     total: mine.len(),
                     secs: start.elapsed().as_secs_f64(),
                 });
