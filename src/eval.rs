@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::data::Samples;
 use crate::error::{Error, Result};
 use crate::model::{LayerSpan, Shape};
-use crate::net::{forward, gather, loss_forward, Workspace};
+use crate::net::{forward_eval, gather, loss_forward, Workspace};
 
 /// Samples per evaluation block.
 pub const EVAL_BLOCK: usize = 256;
@@ -118,7 +118,7 @@ impl Evaluator {
                         let rows = ix.len();
                         let at = k * EVAL_BLOCK;
                         gather(src, ix, &mut ws.x, &mut ws.labels);
-                        forward(layers, params, ws, rows);
+                        forward_eval(layers, params, ws, rows);
                         loss_forward(layers, params, ws, rows);
                         loss[at..at + rows].copy_from_slice(&ws.loss[..rows]);
                         pred[at..at + rows].copy_from_slice(&ws.pred[..rows]);
