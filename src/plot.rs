@@ -696,31 +696,43 @@ fn scatter_fig<DB: DrawingBackend>(
                 .legend(|(x, y)| TriangleMarker::new((x + 10, y), 6, BLACK.filled()));
             }};
         }
+        // One panel; a macro because the log and linear axes are different types.
+        macro_rules! panel {
+            ($range:expr, $lo:expr, $hi:expr, $unit:expr, $fmt:expr) => {{
+                let mut ch = ChartBuilder::on(area)
+                    .margin(15)
+                    .x_label_area_size(45)
+                    .y_label_area_size(70)
+                    .caption(caption, (FONT, 15))
+                    .build_cartesian_2d($range, $range)
+                    .map_err(e2s)?;
+                ch.configure_mesh()
+                    .x_desc(format!("{what} at the minimum ({})", $unit))
+                    .y_desc(format!("final {what} ({})", $unit))
+                    .x_label_formatter(&$fmt)
+                    .y_label_formatter(&$fmt)
+                    .label_style((FONT, 13))
+                    .draw()
+                    .map_err(e2s)?;
+                draw_points!(ch, vec![($lo, $lo), ($hi, $hi)]);
+                ch.configure_series_labels()
+                    .position(SeriesLabelPosition::LowerRight)
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK)
+                    .label_font((FONT, 13))
+                    .draw()
+                    .map_err(e2s)?;
+            }};
+        }
         if is_loss && hi / lo.max(1e-12) > 20.0 {
             let (lo, hi) = (lo.max(1e-12) / 1.3, hi * 1.3);
-            let mut ch = ChartBuilder::on(area)
-                .margin(15)
-                .x_label_area_size(45)
-                .y_label_area_size(70)
-                .caption(caption, (FONT, 15))
-                .build_cartesian_2d((lo..hi).log_scale(), (lo..hi).log_scale())
-                .map_err(e2s)?;
-            ch.configure_mesh()
-                .x_desc(format!("{what} at the minimum ({unit}, log)"))
-                .y_desc(format!("final {what} ({unit}, log)"))
-                .x_label_formatter(&|v| format!("{v:.2}"))
-                .y_label_formatter(&|v| format!("{v:.2}"))
-                .label_style((FONT, 13))
-                .draw()
-                .map_err(e2s)?;
-            draw_points!(ch, vec![(lo, lo), (hi, hi)]);
-            ch.configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .label_font((FONT, 13))
-                .draw()
-                .map_err(e2s)?;
+            panel!(
+                (lo..hi).log_scale(),
+                lo,
+                hi,
+                format!("{unit}, log"),
+                |v: &f64| format!("{v:.2}")
+            );
         } else {
             let pad = ((hi - lo) * 0.08).max(1e-3);
             let (lo, hi) = (
@@ -732,29 +744,7 @@ fn scatter_fig<DB: DrawingBackend>(
                 },
             );
             let unit = if is_loss { "nats" } else { unit };
-            let mut ch = ChartBuilder::on(area)
-                .margin(15)
-                .x_label_area_size(45)
-                .y_label_area_size(70)
-                .caption(caption, (FONT, 15))
-                .build_cartesian_2d(lo..hi, lo..hi)
-                .map_err(e2s)?;
-            ch.configure_mesh()
-                .x_desc(format!("{what} at the minimum ({unit})"))
-                .y_desc(format!("final {what} ({unit})"))
-                .x_label_formatter(&|v| format!("{v:.3}"))
-                .y_label_formatter(&|v| format!("{v:.3}"))
-                .label_style((FONT, 13))
-                .draw()
-                .map_err(e2s)?;
-            draw_points!(ch, vec![(lo, lo), (hi, hi)]);
-            ch.configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .label_font((FONT, 13))
-                .draw()
-                .map_err(e2s)?;
+            panel!(lo..hi, lo, hi, unit, |v: &f64| format!("{v:.3}"));
         }
     }
     // The colour key.
