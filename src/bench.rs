@@ -298,17 +298,29 @@ pub fn run(o: &BenchOpts) -> Result<u8> {
         scaling: vec![],
         monitored_epoch: None,
     };
+    let mut known: Vec<String> = TRAIN_CONFIGS
+        .iter()
+        .map(|(d, w, b)| format!("{d}x{w}-b{b}"))
+        .collect();
+    known.extend(["eval", "scaling", "monitored"].map(String::from));
+    if let Some(bad) = o.only.iter().find(|x| !known.contains(x)) {
+        return Err(Error::usage(format!(
+            "--only {bad}: no such part; choose from {}",
+            known.join(", ")
+        )));
+    }
     let reps = o.repeats.max(1);
+    let want = |id: &str| o.only.is_empty() || o.only.iter().any(|x| x == id);
     for (d, w, b) in TRAIN_CONFIGS {
         let id = format!("{d}x{w}-b{b}");
-        if !o.only.is_empty() && !o.only.iter().any(|x| x == &id) {
+        if !want(&id) {
             continue;
         }
         let mut t = bench_train(d, w, b, reps);
         t.pct_of_peak = 100.0 * t.gflops / peak;
         report.train.push(t);
     }
-    if o.only.is_empty() {
+    if want("eval") {
         for width in [100, 1000] {
             let shape = Shape { depth: 3, width };
             let one = bench_eval(shape, 1, reps)?;
@@ -320,16 +332,23 @@ pub fn run(o: &BenchOpts) -> Result<u8> {
                 report.eval.push(all);
             }
         }
+    }
+    if want("scaling") {
         let shape = Shape {
             depth: 3,
             width: 100,
         };
-        let base = report.eval[0].samples_per_s;
+        let mut base = 0.0;
         for t in 1..=num_cpus() {
             let mut e = bench_eval(shape, t, reps)?;
+            if t == 1 {
+                base = e.samples_per_s;
+            }
             e.speedup = e.samples_per_s / base;
             report.scaling.push(e);
         }
+    }
+    if want("monitored") {
         report.monitored_epoch = Some(bench_monitored(reps)?);
     }
     if o.json {
@@ -369,6 +388,8 @@ pub fn run(o: &BenchOpts) -> Result<u8> {
                 e.threads
             );
         }
+    }
+    if !report.scaling.is_empty() {
         println!("thread scaling, 3x100 evaluation:");
         for e in &report.scaling {
             println!(

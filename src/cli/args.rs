@@ -323,10 +323,12 @@ pub struct BenchArgs {
     /// Print a JSON report instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Timed epochs per config (the best is reported) [default: 3].
+    /// Timed epochs per config (the best is reported).
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
-    /// Only these configs (e.g. 3x100-b64), comma-separated.
+    /// Only these parts, comma-separated: training configs (3x100-b64,
+    /// 3x100-b16, 3x100-b256, 3x1000-b64, 10x100-b64), eval, scaling,
+    /// monitored.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 }

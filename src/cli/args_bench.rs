@@ -7,6 +7,7 @@ pub struct BenchOpts {
     pub json: bool,
     /// Timed repeats per workload.
     pub repeats: usize,
-    /// Only these training configs.
+    /// Only these parts (training config ids, `eval`, `scaling`,
+    /// `monitored`); all when empty.
     pub only: Vec<String>,
 }

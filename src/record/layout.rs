@@ -4,7 +4,6 @@
 
 use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, Extent, Group, H5Type, SimpleExtents};
-use ndarray::{s, ArrayView1, ArrayView2, ArrayView3};
 
 use super::hist::Bins;
 use super::{h5ds, utc_now, weight_bins, RecordOpts, RecordSamples};
@@ -57,6 +56,8 @@ fn coord<T: H5Type>(
         None => b
             .shape(SimpleExtents::from_vec(vec![Extent::resizable(0)]))
             .chunk(256)
+            .shuffle()
+            .deflate(4)
             .create(name)?,
     };
     describe(&ds, units, long_name)?;
@@ -103,31 +104,6 @@ fn var<T: H5Type>(
         h5ds::attach_scale(&ds, d, i)?;
     }
     Ok(ds)
-}
-
-/// Grows `ds` along axis 0 to `row + 1` and writes `row`.
-pub(super) fn put1<T: H5Type>(ds: &Dataset, row: usize, v: T) -> hdf5::Result<()> {
-    ds.resize(row + 1)?;
-    ds.write_slice(ArrayView1::from(&[v][..]), s![row..row + 1])
-}
-
-pub(super) fn put2<T: H5Type>(ds: &Dataset, row: usize, v: &[T]) -> hdf5::Result<()> {
-    ds.resize((row + 1, v.len()))?;
-    let a =
-        ArrayView2::from_shape((1, v.len()), v).map_err(|e| hdf5::Error::from(e.to_string()))?;
-    ds.write_slice(a, s![row..row + 1, ..])
-}
-
-pub(super) fn put3<T: H5Type>(
-    ds: &Dataset,
-    row: usize,
-    v: &[T],
-    d1: usize,
-    d2: usize,
-) -> hdf5::Result<()> {
-    ds.resize((row + 1, d1, d2))?;
-    let a = ArrayView3::from_shape((1, d1, d2), v).map_err(|e| hdf5::Error::from(e.to_string()))?;
-    ds.write_slice(a, s![row..row + 1, .., ..])
 }
 
 /// Creates every attribute, coordinate and (empty) dataset of a run file.

@@ -14,6 +14,7 @@
 //! `running` until the run ends as `complete`, `interrupted` or
 //! `diverged`. Every dataset is chunked and compressed (shuffle + gzip).
 
+mod append;
 pub(crate) mod h5ds;
 pub mod hist;
 mod layout;
@@ -28,8 +29,9 @@ use crate::config::RunConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::LayerSpan;
 use crate::train::{EpochMetrics, Observer, PerSample, Sets, Status, Trainer};
+use append::Appender;
 use hist::Bins;
-use layout::{attr_str, lay_out, put1, put2, put3};
+use layout::{attr_str, lay_out};
 
 /// Which per-sample values are written.
 #[derive(
@@ -126,23 +128,27 @@ fn h5(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
 
 /// The per-set datasets of `/checkpoints`.
 struct SetVars {
-    loss: Option<Dataset>,
-    correct: Option<Dataset>,
-    hist: Dataset,
-    nan: Dataset,
+    loss: Option<Appender<f32>>,
+    correct: Option<Appender<u8>>,
+    hist: Appender<u64>,
+    nan: Appender<u64>,
 }
 
 /// Every growing dataset of the file, bound by name.
 struct Vars {
-    c_epoch: Dataset,
-    c_vars: Vec<Dataset>,
-    v: Option<[Dataset; 3]>,
-    k_iter: Dataset,
-    k_epoch: Dataset,
+    c_epoch: Appender<i64>,
+    c_iter: Appender<i64>,
+    /// Wall time, then loss and accuracy of each set (`CURVE_VARS[1..]`).
+    c_vars: Vec<Appender<f64>>,
+    v_epoch: Option<Appender<i64>>,
+    v_loss: Option<Appender<f32>>,
+    v_correct: Option<Appender<u8>>,
+    k_iter: Appender<i64>,
+    k_epoch: Appender<f64>,
     k_sets: Vec<SetVars>,
-    k_whist: Dataset,
-    k_bhist: Dataset,
-    k_norms: Vec<Dataset>,
+    k_whist: Appender<u64>,
+    k_bhist: Appender<u64>,
+    k_norms: Vec<Appender<f64>>,
     state: [Dataset; 7],
 }
 
@@ -168,7 +174,75 @@ const STATE: [&str; 7] = [
     "wall_time",
 ];
 
+/// Applies `$f` to every appender of `$v` that grows by epochs, then to
+/// every one that grows by checkpoints (`$ck` is false, then true).
+macro_rules! each_appender {
+    ($v:expr, |$a:ident, $ck:ident| $body:expr) => {{
+        let v = $v;
+        let $ck = false;
+        {
+            let $a = &mut v.c_epoch;
+            $body
+        }
+        {
+            let $a = &mut v.c_iter;
+            $body
+        }
+        for $a in v.c_vars.iter_mut() {
+            $body
+        }
+        if let Some($a) = v.v_epoch.as_mut() {
+            $body
+        }
+        if let Some($a) = v.v_loss.as_mut() {
+            $body
+        }
+        if let Some($a) = v.v_correct.as_mut() {
+            $body
+        }
+        let $ck = true;
+        {
+            let $a = &mut v.k_iter;
+            $body
+        }
+        {
+            let $a = &mut v.k_epoch;
+            $body
+        }
+        for sv in v.k_sets.iter_mut() {
+            if let Some($a) = sv.loss.as_mut() {
+                $body
+            }
+            if let Some($a) = sv.correct.as_mut() {
+                $body
+            }
+            {
+                let $a = &mut sv.hist;
+                $body
+            }
+            {
+                let $a = &mut sv.nan;
+                $body
+            }
+        }
+        {
+            let $a = &mut v.k_whist;
+            $body
+        }
+        {
+            let $a = &mut v.k_bhist;
+            $body
+        }
+        for $a in v.k_norms.iter_mut() {
+            $body
+        }
+        let _ = $ck;
+    }};
+}
+
 impl Vars {
+    /// Binds the datasets of `file`, each growing one kept at the
+    /// length it has.
     fn bind(file: &hdf5::File, opts: &RecordOpts) -> hdf5::Result<Vars> {
         let c = file.group("curves")?;
         let k = file.group("checkpoints")?;
@@ -179,74 +253,59 @@ impl Vars {
             .map(|n| {
                 Ok(SetVars {
                     loss: if per {
-                        Some(k.dataset(&format!("{n}_loss"))?)
+                        Some(Appender::open(k.dataset(&format!("{n}_loss"))?)?)
                     } else {
                         None
                     },
                     correct: if per {
-                        Some(k.dataset(&format!("{n}_correct"))?)
+                        Some(Appender::open(k.dataset(&format!("{n}_correct"))?)?)
                     } else {
                         None
                     },
-                    hist: k.dataset(&format!("{n}_loss_hist"))?,
-                    nan: k.dataset(&format!("{n}_loss_nan"))?,
+                    hist: Appender::open(k.dataset(&format!("{n}_loss_hist"))?)?,
+                    nan: Appender::open(k.dataset(&format!("{n}_loss_nan"))?)?,
                 })
             })
             .collect::<hdf5::Result<Vec<_>>>()?;
-        let v = if opts.samples == RecordSamples::All {
+        let (mut v_epoch, mut v_loss, mut v_correct) = (None, None, None);
+        if opts.samples == RecordSamples::All {
             let g = file.group("val_per_epoch")?;
-            Some([
-                g.dataset("epoch")?,
-                g.dataset("loss")?,
-                g.dataset("correct")?,
-            ])
-        } else {
-            None
-        };
+            v_epoch = Some(Appender::open(g.dataset("epoch")?)?);
+            v_loss = Some(Appender::open(g.dataset("loss")?)?);
+            v_correct = Some(Appender::open(g.dataset("correct")?)?);
+        }
         let state = STATE.map(|n| st.dataset(n));
         let state = match state {
             [Ok(a), Ok(b), Ok(c), Ok(d), Ok(e), Ok(f), Ok(g)] => [a, b, c, d, e, f, g],
             _ => return Err("the /state group is incomplete".into()),
         };
         Ok(Vars {
-            c_epoch: c.dataset("epoch")?,
-            c_vars: CURVE_VARS
+            c_epoch: Appender::open(c.dataset("epoch")?)?,
+            c_iter: Appender::open(c.dataset(CURVE_VARS[0])?)?,
+            c_vars: CURVE_VARS[1..]
                 .iter()
-                .map(|n| c.dataset(n))
+                .map(|n| Appender::open(c.dataset(n)?))
                 .collect::<hdf5::Result<_>>()?,
-            v,
-            k_iter: k.dataset("iteration")?,
-            k_epoch: k.dataset("epoch")?,
+            v_epoch,
+            v_loss,
+            v_correct,
+            k_iter: Appender::open(k.dataset("iteration")?)?,
+            k_epoch: Appender::open(k.dataset("epoch")?)?,
             k_sets,
-            k_whist: k.dataset("weight_hist")?,
-            k_bhist: k.dataset("bias_hist")?,
+            k_whist: Appender::open(k.dataset("weight_hist")?)?,
+            k_bhist: Appender::open(k.dataset("bias_hist")?)?,
             k_norms: NORMS
                 .iter()
-                .map(|n| k.dataset(n))
+                .map(|n| Appender::open(k.dataset(n)?))
                 .collect::<hdf5::Result<_>>()?,
             state,
         })
     }
 
-    /// Every dataset that grows along its first axis.
-    fn growing(&self) -> Vec<(&Dataset, bool)> {
-        // (dataset, counts checkpoints rather than epochs)
-        let mut v: Vec<(&Dataset, bool)> = vec![(&self.c_epoch, false)];
-        v.extend(self.c_vars.iter().map(|d| (d, false)));
-        if let Some(vs) = &self.v {
-            v.extend(vs.iter().map(|d| (d, false)));
-        }
-        v.push((&self.k_iter, true));
-        v.push((&self.k_epoch, true));
-        for s in &self.k_sets {
-            v.extend(s.loss.iter().chain(&s.correct).map(|d| (d, true)));
-            v.push((&s.hist, true));
-            v.push((&s.nan, true));
-        }
-        v.push((&self.k_whist, true));
-        v.push((&self.k_bhist, true));
-        v.extend(self.k_norms.iter().map(|d| (d, true)));
-        v
+    /// Writes every appender's pending rows (one call each).
+    fn sync(&mut self) -> hdf5::Result<()> {
+        each_appender!(self, |a, _ck| a.sync()?);
+        Ok(())
     }
 }
 
@@ -260,12 +319,13 @@ pub struct Recorder {
     steps_per_epoch: f64,
     loss_bins: Bins,
     weight_bins: Vec<Bins>,
-    n_epochs: usize,
-    n_ckpt: usize,
     schedule: Schedule,
     counts: Vec<u64>,
     wcounts: Vec<u64>,
     bcounts: Vec<u64>,
+    /// Weight L2, weight max |w|, bias L2, bias max |b|: 4 runs of one
+    /// value per layer.
+    norms: Vec<f64>,
 }
 
 /// Where a resumed run picks up: the state saved at its last complete
@@ -356,20 +416,19 @@ impl Recorder {
             .map_err(|e| h5(path, "cannot create the output file", e))?;
         lay_out(&file, cfg, sets, &opts, threads)
             .map_err(|e| h5(path, "cannot write the output file", e))?;
-        Self::start(path, file, cfg, opts, sets.split.train.len(), 0, 0)
+        let vars = Vars::bind(&file, &opts).map_err(|e| h5(path, "cannot open the datasets", e))?;
+        Self::start(path, file, vars, cfg, opts, sets.split.train.len())
     }
 
-    /// Binds the datasets of an open file and starts SWMR writing.
+    /// Starts SWMR writing on an open file whose datasets are bound.
     fn start(
         path: &Path,
         file: hdf5::File,
+        vars: Vars,
         cfg: &RunConfig,
         opts: RecordOpts,
         n_train: usize,
-        n_epochs: usize,
-        n_ckpt: usize,
     ) -> Result<Self> {
-        let vars = Vars::bind(&file, &opts).map_err(|e| h5(path, "cannot open the datasets", e))?;
         file.flush()
             .and_then(|_| file.start_swmr())
             .map_err(|e| h5(path, "cannot start SWMR writing", e))?;
@@ -388,9 +447,8 @@ impl Recorder {
             loss_bins,
             wcounts: vec![0; nb],
             bcounts: vec![0; nb],
+            norms: vec![0.0; 4 * weight_bins.len()],
             weight_bins,
-            n_epochs,
-            n_ckpt,
             schedule: Schedule::new(opts.per_decade),
         })
     }
@@ -467,22 +525,22 @@ impl Recorder {
     pub fn reopen(path: &Path, p: &ResumePoint, opts: RecordOpts, n_train: usize) -> Result<Self> {
         let file = hdf5::File::open_rw(path)
             .map_err(|e| h5(path, "cannot open the run file for writing", e))?;
-        let (n_epochs, n_ckpt) = (|| -> hdf5::Result<(usize, usize)> {
-            let vars = Vars::bind(&file, &opts)?;
-            let iters: Vec<i64> = vars.k_iter.read_raw()?;
+        let vars = (|| -> hdf5::Result<Vars> {
+            let iters: Vec<i64> = file.dataset("checkpoints/iteration")?.read_raw()?;
             let n_ckpt = iters
                 .iter()
                 .take_while(|&&i| i as u64 <= p.iteration)
                 .count();
             let n_epochs = p.epoch + 1;
-            for (ds, ck) in vars.growing() {
-                let mut shape = ds.shape();
-                shape[0] = if ck { n_ckpt } else { n_epochs };
-                ds.resize(shape)?;
-            }
+            let mut vars = Vars::bind(&file, &opts)?;
+            each_appender!(&mut vars, |a, ck| a.truncate(if ck {
+                n_ckpt
+            } else {
+                n_epochs
+            })?);
             attr_str(&file, "status", "running")?;
             attr_str(&file, "finished_at", "")?;
-            Ok((n_epochs, n_ckpt))
+            Ok(vars)
         })()
         .map_err(|e| {
             h5(
@@ -491,7 +549,7 @@ impl Recorder {
                 e,
             )
         })?;
-        let mut r = Self::start(path, file, &p.cfg, opts, n_train, n_epochs, n_ckpt)?;
+        let mut r = Self::start(path, file, vars, &p.cfg, opts, n_train)?;
         for it in 0..=p.iteration {
             r.schedule.is_due(it);
         }
@@ -514,24 +572,35 @@ impl Recorder {
             .flush()
     }
 
+    fn vars_mut(&mut self) -> &mut Vars {
+        self.vars.as_mut().expect("recorder used after finish")
+    }
+
     fn write_epoch(&mut self, m: &EpochMetrics, per: &PerSample, t: &Trainer) -> hdf5::Result<()> {
-        let e = self.n_epochs;
-        let v = self.vars();
-        put1(&v.c_epoch, e, m.epoch as i64)?;
-        put1(&v.c_vars[0], e, m.iteration as i64)?;
-        put1(&v.c_vars[1], e, m.wall_s)?;
-        for (k, s) in [m.train, m.val, m.eval].iter().enumerate() {
-            put1(&v.c_vars[2 + 2 * k], e, s.loss)?;
-            put1(&v.c_vars[3 + 2 * k], e, s.acc)?;
+        let v = self.vars_mut();
+        v.c_epoch.push1(m.epoch as i64)?;
+        v.c_iter.push1(m.iteration as i64)?;
+        let row = [
+            m.wall_s,
+            m.train.loss,
+            m.train.acc,
+            m.val.loss,
+            m.val.acc,
+            m.eval.loss,
+            m.eval.acc,
+        ];
+        for (a, x) in v.c_vars.iter_mut().zip(row) {
+            a.push1(x)?;
         }
-        if let Some([ep, l, c]) = &v.v {
-            put1(ep, e, m.epoch as i64)?;
-            put2(l, e, &per.val.loss)?;
-            put2(c, e, &per.val.correct)?;
+        if let (Some(e), Some(l), Some(c)) = (&mut v.v_epoch, &mut v.v_loss, &mut v.v_correct) {
+            e.push1(m.epoch as i64)?;
+            l.push(&per.val.loss)?;
+            c.push(&per.val.correct)?;
         }
         // The state to resume from is written only once the epoch's rows
         // are flushed: a crash before that leaves the previous epoch as
         // the resume point, and the rows beyond it are dropped on resume.
+        v.sync()?;
         self.flush()?;
         let v = self.vars();
         let s = &v.state;
@@ -547,7 +616,6 @@ impl Recorder {
         s[5].write_raw(&[t.iteration as i64])?;
         s[6].write_raw(&[m.wall_s])?;
         s[4].write_raw(&[m.epoch as i64])?;
-        self.n_epochs += 1;
         self.flush()
     }
 
@@ -557,37 +625,36 @@ impl Recorder {
         per: &PerSample,
         t: &Trainer,
     ) -> hdf5::Result<()> {
-        let r = self.n_ckpt;
         let nb = self.weight_bins[0].len();
         let nl = self.layers.len();
-        let mut norms = vec![vec![0.0f64; nl]; 4];
+        let norms = &mut self.norms;
         for (li, (l, bins)) in self.layers.iter().zip(&self.weight_bins).enumerate() {
             let (w, b) = (&t.params[l.w_range()], &t.params[l.b_range()]);
             bins.count(w, &mut self.wcounts[li * nb..(li + 1) * nb]);
             bins.count(b, &mut self.bcounts[li * nb..(li + 1) * nb]);
-            norms[0][li] = w.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
-            norms[1][li] = w.iter().fold(0.0f64, |m, &x| m.max((x as f64).abs()));
-            norms[2][li] = b.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
-            norms[3][li] = b.iter().fold(0.0f64, |m, &x| m.max((x as f64).abs()));
+            norms[li] = w.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
+            norms[nl + li] = w.iter().fold(0.0f64, |m, &x| m.max((x as f64).abs()));
+            norms[2 * nl + li] = b.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
+            norms[3 * nl + li] = b.iter().fold(0.0f64, |m, &x| m.max((x as f64).abs()));
         }
-        let v = self.vars.as_ref().expect("recorder used after finish");
-        put1(&v.k_iter, r, iteration as i64)?;
-        put1(&v.k_epoch, r, iteration as f64 / self.steps_per_epoch)?;
-        for (sv, ev) in v.k_sets.iter().zip([&per.train, &per.val, &per.eval]) {
-            if let (Some(l), Some(c)) = (&sv.loss, &sv.correct) {
-                put2(l, r, &ev.loss)?;
-                put2(c, r, &ev.correct)?;
+        let v = self.vars.as_mut().expect("recorder used after finish");
+        v.k_iter.push1(iteration as i64)?;
+        v.k_epoch.push1(iteration as f64 / self.steps_per_epoch)?;
+        for (sv, ev) in v.k_sets.iter_mut().zip([&per.train, &per.val, &per.eval]) {
+            if let (Some(l), Some(c)) = (&mut sv.loss, &mut sv.correct) {
+                l.push(&ev.loss)?;
+                c.push(&ev.correct)?;
             }
             let nan = self.loss_bins.count(&ev.loss, &mut self.counts);
-            put2(&sv.hist, r, &self.counts)?;
-            put1(&sv.nan, r, nan)?;
+            sv.hist.push(&self.counts)?;
+            sv.nan.push1(nan)?;
         }
-        put3(&v.k_whist, r, &self.wcounts, nl, nb)?;
-        put3(&v.k_bhist, r, &self.bcounts, nl, nb)?;
-        for (ds, x) in v.k_norms.iter().zip(&norms) {
-            put2(ds, r, x)?;
+        v.k_whist.push(&self.wcounts)?;
+        v.k_bhist.push(&self.bcounts)?;
+        for (a, x) in v.k_norms.iter_mut().zip(self.norms.chunks_exact(nl)) {
+            a.push(x)?;
         }
-        self.n_ckpt += 1;
+        v.sync()?;
         self.flush()
     }
 
@@ -598,6 +665,13 @@ impl Recorder {
             Status::Diverged => "diverged",
             Status::Interrupted => "interrupted",
         };
+        // Every row is synced at the flush point it belongs to; a
+        // leftover would be a bug, but costs nothing to write.
+        if let Some(v) = self.vars.as_mut() {
+            v.sync()
+                .and_then(|_| self.flush())
+                .map_err(|e| h5(&self.path, "cannot write the run file", e))?;
+        }
         // Attributes cannot change under SWMR: close, reopen, write.
         self.vars = None;
         if let Some(f) = self.file.take() {
