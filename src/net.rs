@@ -62,17 +62,28 @@ impl Workspace {
 
 /// Copies samples `idx` of `src` into `x` (as `u8 / 255`) and `labels`.
 pub fn gather(src: &Samples, idx: &[u32], x: &mut [f32], labels: &mut [u8]) {
-    for ((&i, row), lab) in idx
-        .iter()
-        .zip(x.chunks_exact_mut(INPUTS))
-        .zip(labels.iter_mut())
-    {
-        let i = i as usize;
-        for (d, &p) in row.iter_mut().zip(src.image(i)) {
-            *d = p as f32 / 255.0;
+    // Compiled for the widest SIMD level present (pulp dispatch), so the
+    // conversion and the exact division run 16 lanes wide on AVX-512.
+    struct Op<'a>(&'a Samples, &'a [u32], &'a mut [f32], &'a mut [u8]);
+    impl pulp::WithSimd for Op<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) {
+            let Op(src, idx, x, labels) = self;
+            for ((&i, row), lab) in idx
+                .iter()
+                .zip(x.chunks_exact_mut(INPUTS))
+                .zip(labels.iter_mut())
+            {
+                let i = i as usize;
+                for (d, &p) in row.iter_mut().zip(src.image(i)) {
+                    *d = p as f32 / 255.0;
+                }
+                *lab = src.labels[i];
+            }
         }
-        *lab = src.labels[i];
     }
+    pulp::Arch::new().dispatch(Op(src, idx, x, labels));
 }
 
 /// `out (B x O) = relu(inp (B x I) W^T + b)`, block by block so that

@@ -53,6 +53,24 @@ def test_h5py_shapes_dtypes_and_provenance(runfile):
         assert it[0] == 0 and np.all(np.diff(it) > 0) and it[-1] <= 6 * 8
 
 
+def test_every_dataset_is_chunked_and_compressed(runfile):
+    seen = []
+
+    def check(name, obj):
+        if isinstance(obj, h5py.Dataset) and not name.startswith("state/") and obj.size > 0:
+            assert obj.chunks is not None, name
+            assert obj.compression == "gzip" and obj.shuffle, name
+            if obj.maxshape[0] is None and obj.ndim > 1:
+                # Per-sample and histogram rows: one row per chunk, so
+                # each append is whole chunks.
+                assert obj.chunks[0] == 1, (name, obj.chunks)
+            seen.append(name)
+
+    with h5py.File(runfile, "r") as f:
+        f.visititems(check)
+    assert "curves/epoch" in seen and "checkpoints/val_loss" in seen and len(seen) > 30
+
+
 def test_xarray_named_dims_and_coordinates(runfile):
     c = xr.open_dataset(runfile, engine="h5netcdf", group="curves")
     assert c.val_loss.dims == ("epoch",)
