@@ -60,11 +60,19 @@ pub struct Evaluator {
     pool: rayon::ThreadPool,
     workspaces: Vec<Workspace>,
     layers: Vec<LayerSpan>,
+    block: usize,
 }
 
 impl Evaluator {
     /// An evaluator for `shape` on `threads` threads (0 = all cores).
     pub fn new(shape: &Shape, threads: usize) -> Result<Self> {
+        Self::with_block(shape, threads, EVAL_BLOCK)
+    }
+
+    /// [`Evaluator::new`] with blocks of `block` samples instead of
+    /// [`EVAL_BLOCK`] (the results are the same; tests check it).
+    pub fn with_block(shape: &Shape, threads: usize, block: usize) -> Result<Self> {
+        let block = block.max(1);
         let threads = if threads == 0 { num_cpus() } else { threads };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -75,13 +83,12 @@ impl Evaluator {
                     "--threads {threads}: cannot start the thread pool: {e}"
                 ))
             })?;
-        let workspaces = (0..threads)
-            .map(|_| Workspace::new(shape, EVAL_BLOCK))
-            .collect();
+        let workspaces = (0..threads).map(|_| Workspace::new(shape, block)).collect();
         Ok(Evaluator {
             pool,
             workspaces,
             layers: shape.layers(),
+            block,
         })
     }
 
@@ -98,8 +105,9 @@ impl Evaluator {
         if n == 0 {
             return;
         }
-        let blocks = n.div_ceil(EVAL_BLOCK);
-        let per_worker = blocks.div_ceil(self.workspaces.len()) * EVAL_BLOCK;
+        let block = self.block;
+        let blocks = n.div_ceil(block);
+        let per_worker = blocks.div_ceil(self.workspaces.len()) * block;
         let layers = &self.layers;
         let workspaces = &mut self.workspaces;
         let SetEval {
@@ -114,9 +122,9 @@ impl Evaluator {
                 .zip(idx.par_chunks(per_worker))
                 .zip(workspaces.par_iter_mut())
                 .for_each(|((((loss, pred), correct), idx), ws)| {
-                    for (k, ix) in idx.chunks(EVAL_BLOCK).enumerate() {
+                    for (k, ix) in idx.chunks(block).enumerate() {
                         let rows = ix.len();
-                        let at = k * EVAL_BLOCK;
+                        let at = k * block;
                         gather(src, ix, &mut ws.x, &mut ws.labels);
                         forward_eval(layers, params, ws, rows);
                         loss_forward(layers, params, ws, rows);

@@ -73,22 +73,47 @@ fn one_two_and_three_threads_give_identical_runs() {
 }
 
 #[test]
-fn per_sample_losses_do_not_depend_on_threads() {
+fn per_sample_losses_do_not_depend_on_threads_or_block_size() {
     let d = data::load(
         &DatasetSpec::Folder(fixtures().join("mnist-small")),
         &Locator::default(),
     )
     .unwrap();
-    let shape = preinterp::model::Shape::new(2, 37).unwrap();
-    let params = init_params(&shape, 9);
     let idx: Vec<u32> = (0..d.test.len() as u32).rev().collect();
-    let mut outs = vec![];
-    for threads in [1, 2, 5] {
-        let mut ev = Evaluator::new(&shape, threads).unwrap();
-        let mut out = SetEval::with_len(idx.len());
-        ev.evaluate(&params, &d.test, &idx, &mut out);
-        outs.push(out.loss.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+    assert!(idx.len() > 333, "the set spans several blocks");
+    for (depth, width) in [(2, 37), (3, 100), (1, 300)] {
+        check_threads_and_blocks(&d.test, &idx, depth, width);
     }
-    assert_eq!(outs[0], outs[1]);
-    assert_eq!(outs[0], outs[2]);
+}
+
+fn check_threads_and_blocks(
+    src: &preinterp::data::Samples,
+    idx: &[u32],
+    depth: usize,
+    width: usize,
+) {
+    let shape = preinterp::model::Shape::new(depth, width).unwrap();
+    let params = init_params(&shape, 9);
+    let mut outs = vec![];
+    let default = preinterp::eval::EVAL_BLOCK;
+    for (threads, block) in [
+        (1, default),
+        (2, default),
+        (5, default),
+        (1, 7),
+        (2, 100),
+        (3, 333),
+    ] {
+        let mut ev = Evaluator::with_block(&shape, threads, block).unwrap();
+        let mut out = SetEval::with_len(idx.len());
+        ev.evaluate(&params, src, idx, &mut out);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        outs.push((bits(&out.loss), out.pred.clone(), out.correct.clone()));
+    }
+    for (k, o) in outs.iter().enumerate().skip(1) {
+        assert!(
+            o == &outs[0],
+            "{depth}x{width}: run {k} differs from the first"
+        );
+    }
 }
