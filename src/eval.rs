@@ -109,38 +109,56 @@ impl Evaluator {
         let blocks = n.div_ceil(block);
         let per_worker = blocks.div_ceil(self.workspaces.len()) * block;
         let layers = &self.layers;
-        let workspaces = &mut self.workspaces;
         let SetEval {
             loss,
             pred,
             correct,
         } = out;
+        let run = |((((loss, pred), correct), idx), ws): Part<'_>| {
+            for (k, ix) in idx.chunks(block).enumerate() {
+                let (at, rows) = (k * block, ix.len());
+                eval_block(layers, params, src, ix, ws);
+                loss[at..at + rows].copy_from_slice(&ws.loss[..rows]);
+                pred[at..at + rows].copy_from_slice(&ws.pred[..rows]);
+                for ((c, &p), &y) in correct[at..at + rows]
+                    .iter_mut()
+                    .zip(&ws.pred[..rows])
+                    .zip(&ws.labels[..rows])
+                {
+                    *c = (p == y) as u8;
+                }
+            }
+        };
+        if let [ws] = &mut self.workspaces[..] {
+            // One thread: on the caller's, without entering the pool.
+            run(((((loss, pred), correct), idx), ws));
+            return;
+        }
+        let workspaces = &mut self.workspaces;
         self.pool.install(|| {
             loss.par_chunks_mut(per_worker)
                 .zip(pred.par_chunks_mut(per_worker))
                 .zip(correct.par_chunks_mut(per_worker))
                 .zip(idx.par_chunks(per_worker))
                 .zip(workspaces.par_iter_mut())
-                .for_each(|((((loss, pred), correct), idx), ws)| {
-                    for (k, ix) in idx.chunks(block).enumerate() {
-                        let rows = ix.len();
-                        let at = k * block;
-                        gather(src, ix, &mut ws.x, &mut ws.labels);
-                        forward_eval(layers, params, ws, rows);
-                        loss_forward(layers, params, ws, rows);
-                        loss[at..at + rows].copy_from_slice(&ws.loss[..rows]);
-                        pred[at..at + rows].copy_from_slice(&ws.pred[..rows]);
-                        for ((c, &p), &y) in correct[at..at + rows]
-                            .iter_mut()
-                            .zip(&ws.pred[..rows])
-                            .zip(&ws.labels[..rows])
-                        {
-                            *c = (p == y) as u8;
-                        }
-                    }
-                });
+                .for_each(run);
         });
     }
+}
+
+/// One worker's share: its per-sample outputs, sample indices and
+/// workspace.
+type Part<'a> = (
+    (((&'a mut [f32], &'a mut [u8]), &'a mut [u8]), &'a [u32]),
+    &'a mut Workspace,
+);
+
+/// Loss and prediction of samples `ix` into `ws.loss` and `ws.pred`.
+fn eval_block(layers: &[LayerSpan], params: &[f32], src: &Samples, ix: &[u32], ws: &mut Workspace) {
+    let rows = ix.len();
+    gather(src, ix, &mut ws.x, &mut ws.labels);
+    forward_eval(layers, params, ws, rows);
+    loss_forward(layers, params, ws, rows);
 }
 
 /// Logical cores available to this process.
