@@ -221,6 +221,16 @@ fn impossible_configs_are_usage_errors() {
         ("--train-size", "1001", "larger than the training pool"),
         ("--preset", "z", "--preset z"),
         ("--momentum", "0.5", "--momentum"),
+        ("--loss-hist-range", "1,0.1", "--loss-hist-range"),
+        ("--loss-hist-range", "0,3", "--loss-hist-range"),
+        ("--loss-hist-range", "1e-8", "--loss-hist-range"),
+        (
+            "--loss-hist-bins-per-decade",
+            "0",
+            "--loss-hist-bins-per-decade",
+        ),
+        ("--weight-hist-bins", "0", "--weight-hist-bins"),
+        ("--weight-hist-range", "-1", "--weight-hist-range"),
     ] {
         expect_error(
             &["train", "--dataset", ds, "--epochs", "1", flag, value],
@@ -228,6 +238,7 @@ fn impossible_configs_are_usage_errors() {
             &[needle],
         );
     }
+    expect_error(&["bench", "--only", "evl"], 2, &["--only evl", "eval"]);
     // clap's own errors (unknown flag) also exit 2.
     let cache = tempfile::tempdir().unwrap();
     let out = preinterp(&["train", "--no-such-flag"], cache.path());

@@ -222,7 +222,7 @@ pub struct TrainArgs {
     /// Continue the unfinished run recorded in this file (its settings
     /// come from the file; only data-location flags, --threads and
     /// --json may be given).
-    #[arg(long, conflicts_with_all = ["out", "preset", "dataset", "train_size", "val_size", "depth", "width", "optimizer", "lr", "momentum", "batch_size", "seed", "epochs", "until_interpolation", "max_epochs", "init_from", "save_init"])]
+    #[arg(long, conflicts_with_all = ["out", "preset", "dataset", "train_size", "val_size", "depth", "width", "optimizer", "lr", "momentum", "batch_size", "seed", "epochs", "until_interpolation", "max_epochs", "init_from", "save_init", "record_samples", "checkpoints_per_decade", "loss_hist_range", "loss_hist_bins_per_decade", "weight_hist_bins", "weight_hist_range"])]
     pub resume: Option<PathBuf>,
     /// Overwrite an existing --out file.
     #[arg(long, requires = "out")]
@@ -234,9 +234,90 @@ pub struct TrainArgs {
     /// Checkpoints per decade of iterations in --out (0 = none).
     #[arg(long, default_value_t = 20)]
     pub checkpoints_per_decade: u32,
+    /// Loss histograms in --out: the lowest and highest inner bin edges;
+    /// smaller losses (exact zeros too) fall in an underflow bin, larger
+    /// ones in an overflow bin [default: 1e-8,1e3].
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 1,
+        value_name = "LO,HI",
+        allow_negative_numbers = true
+    )]
+    pub loss_hist_range: Option<Vec<f64>>,
+    /// Loss histograms in --out: log-spaced bins per decade [default: 10].
+    #[arg(long, value_name = "N")]
+    pub loss_hist_bins_per_decade: Option<usize>,
+    /// Weight and bias histograms in --out: linear bins per layer over
+    /// [-R/sqrt(fan_in), R/sqrt(fan_in)], plus underflow and overflow
+    /// [default: 200].
+    #[arg(long, value_name = "N")]
+    pub weight_hist_bins: Option<usize>,
+    /// Weight and bias histograms in --out: R above [default: 16].
+    #[arg(long, value_name = "R", allow_negative_numbers = true)]
+    pub weight_hist_range: Option<f64>,
     /// Print a machine-readable JSON summary on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+impl TrainArgs {
+    /// What --out records, from the recording flags.
+    pub fn record_opts(&self) -> Result<crate::record::RecordOpts> {
+        let mut o = crate::record::RecordOpts {
+            samples: self.record_samples,
+            per_decade: self.checkpoints_per_decade,
+            ..Default::default()
+        };
+        if let Some(r) = &self.loss_hist_range {
+            match r[..] {
+                [lo, hi] if lo > 0.0 && hi > lo && hi.is_finite() => {
+                    (o.loss_lo, o.loss_hi) = (lo, hi);
+                }
+                _ => {
+                    return Err(super::flag_error(
+                        "--loss-hist-range",
+                        "expected LO,HI with 0 < LO < HI (e.g. 1e-8,1e3)",
+                    ))
+                }
+            }
+        }
+        if let Some(n) = self.loss_hist_bins_per_decade {
+            if !(1..=1000).contains(&n) {
+                return Err(super::flag_error(
+                    "--loss-hist-bins-per-decade",
+                    "must be between 1 and 1000",
+                ));
+            }
+            o.loss_bins_per_decade = n;
+        }
+        if let Some(n) = self.weight_hist_bins {
+            if !(1..=100_000).contains(&n) {
+                return Err(super::flag_error(
+                    "--weight-hist-bins",
+                    "must be between 1 and 100000",
+                ));
+            }
+            o.weight_bins = n;
+        }
+        if let Some(r) = self.weight_hist_range {
+            if !(r > 0.0 && r.is_finite()) {
+                return Err(super::flag_error(
+                    "--weight-hist-range",
+                    "must be a positive number",
+                ));
+            }
+            o.weight_range = r;
+        }
+        let decades = (o.loss_hi / o.loss_lo).log10() * o.loss_bins_per_decade as f64;
+        if decades > 100_000.0 {
+            return Err(super::flag_error(
+                "--loss-hist-range",
+                "too many bins for this range and --loss-hist-bins-per-decade",
+            ));
+        }
+        Ok(o)
+    }
 }
 
 impl TrainArgs {

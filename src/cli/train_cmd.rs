@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::eval::Evaluator;
 use crate::model::init_params;
 use crate::progress::{fmt_secs, Progress};
-use crate::record::{RecordOpts, Recorder};
+use crate::record::Recorder;
 use crate::runner;
 use crate::train::{train, EpochMetrics, Sets, Status, TrainReport, Trainer};
 use crate::weights;
@@ -41,6 +41,7 @@ pub(crate) fn run(a: &TrainArgs) -> Result<u8> {
         return resume(a, path);
     }
     let cfg = a.to_config()?;
+    let record_opts = a.record_opts()?;
     // Refuse an existing output before hours of training, not after.
     if let Some(p) = a.out.as_ref().filter(|p| p.exists() && !a.force) {
         return Err(Error::usage(format!(
@@ -70,24 +71,17 @@ pub(crate) fn run(a: &TrainArgs) -> Result<u8> {
     let stop = stop_flag();
     let mut progress = Progress::new(cfg.stop.max_epochs());
     let report = match &a.out {
-        Some(path) => {
-            let opts = RecordOpts {
-                samples: a.record_samples,
-                per_decade: a.checkpoints_per_decade,
-                ..RecordOpts::default()
-            };
-            runner::run_recorded(
-                &cfg,
-                &sets,
-                &mut trainer,
-                path,
-                a.force,
-                opts,
-                &mut ev,
-                &mut progress,
-                &stop,
-            )?
-        }
+        Some(path) => runner::run_recorded(
+            &cfg,
+            &sets,
+            &mut trainer,
+            path,
+            a.force,
+            record_opts,
+            &mut ev,
+            &mut progress,
+            &stop,
+        )?,
         None => train(&cfg, &sets, &mut trainer, &mut ev, &mut progress, &stop)?,
     };
     progress.finish();

@@ -71,6 +71,29 @@ def test_every_dataset_is_chunked_and_compressed(runfile):
     assert "curves/epoch" in seen and "checkpoints/val_loss" in seen and len(seen) > 30
 
 
+def test_histogram_bins_are_configurable_and_counts_exact(tmp_path):
+    p = tmp_path / "h.h5"
+    run(p, "--epochs", "2", "--loss-hist-range", "1e-6,10", "--loss-hist-bins-per-decade", "4",
+        "--weight-hist-bins", "50", "--weight-hist-range", "8")
+    with h5py.File(p, "r") as f:
+        k = f["checkpoints"]
+        lo, hi = k["loss_bin_lower"][()], k["loss_bin_upper"][()]
+        assert len(lo) == 7 * 4 + 2 and lo[0] == -np.inf and hi[-1] == np.inf
+        assert np.isclose(lo[1], 1e-6) and np.isclose(hi[-2], 10.0)
+        assert k["weight_hist"].shape[1:] == (3, 52)
+        # Layer 0 has fan-in 784: the inner edges span +-8/sqrt(784).
+        wl = k["weight_bin_lower"][()]
+        assert wl.shape == (3, 52) and np.isclose(wl[0, 1], -8 / 28) and np.isclose(wl[1, 1], -8 / 32 ** 0.5)
+        # The histograms count the recorded per-sample losses exactly.
+        for s in ["train", "val", "eval"]:
+            losses = k[f"{s}_loss"][()]
+            for r in range(losses.shape[0]):
+                want = np.histogram(losses[r], bins=np.concatenate([lo, [np.inf]]))[0]
+                assert np.array_equal(k[f"{s}_loss_hist"][r], want), (s, r)
+        opts = json.loads(f.attrs["record_options"])
+        assert opts["loss_bins_per_decade"] == 4 and opts["weight_bins"] == 50
+
+
 def test_xarray_named_dims_and_coordinates(runfile):
     c = xr.open_dataset(runfile, engine="h5netcdf", group="curves")
     assert c.val_loss.dims == ("epoch",)
