@@ -394,7 +394,7 @@ fn loss_heatmaps_fig<DB: DrawingBackend>(
             iterations,
             h,
             (lo_in / step..hi_in * step).log_scale(),
-            "loss (nats); bottom row < 1e-8 incl. 0, top row >= 1e3",
+            &format!("loss (nats); bottom row < {lo_in:.0e} incl. 0, top row >= {hi_in:.0e}"),
             &y_edge,
             true,
             "samples",
