@@ -159,6 +159,23 @@ impl<T: H5Type + Copy> Appender<T> {
     }
 }
 
+/// A growing dataset of any element type.
+pub(super) trait Growing {
+    /// See [`Appender::sync`].
+    fn sync(&mut self) -> hdf5::Result<()>;
+    /// See [`Appender::truncate`].
+    fn truncate(&mut self, rows: usize) -> hdf5::Result<()>;
+}
+
+impl<T: H5Type + Copy> Growing for Appender<T> {
+    fn sync(&mut self) -> hdf5::Result<()> {
+        Appender::sync(self)
+    }
+    fn truncate(&mut self, rows: usize) -> hdf5::Result<()> {
+        Appender::truncate(self, rows)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,7 @@ use crate::config::RunConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::LayerSpan;
 use crate::train::{EpochMetrics, Observer, PerSample, Sets, Status, Trainer};
-use append::Appender;
+use append::{Appender, Growing};
 use hist::Bins;
 use layout::{attr_str, lay_out};
 
@@ -174,72 +174,6 @@ const STATE: [&str; 7] = [
     "wall_time",
 ];
 
-/// Applies `$f` to every appender of `$v` that grows by epochs, then to
-/// every one that grows by checkpoints (`$ck` is false, then true).
-macro_rules! each_appender {
-    ($v:expr, |$a:ident, $ck:ident| $body:expr) => {{
-        let v = $v;
-        let $ck = false;
-        {
-            let $a = &mut v.c_epoch;
-            $body
-        }
-        {
-            let $a = &mut v.c_iter;
-            $body
-        }
-        for $a in v.c_vars.iter_mut() {
-            $body
-        }
-        if let Some($a) = v.v_epoch.as_mut() {
-            $body
-        }
-        if let Some($a) = v.v_loss.as_mut() {
-            $body
-        }
-        if let Some($a) = v.v_correct.as_mut() {
-            $body
-        }
-        let $ck = true;
-        {
-            let $a = &mut v.k_iter;
-            $body
-        }
-        {
-            let $a = &mut v.k_epoch;
-            $body
-        }
-        for sv in v.k_sets.iter_mut() {
-            if let Some($a) = sv.loss.as_mut() {
-                $body
-            }
-            if let Some($a) = sv.correct.as_mut() {
-                $body
-            }
-            {
-                let $a = &mut sv.hist;
-                $body
-            }
-            {
-                let $a = &mut sv.nan;
-                $body
-            }
-        }
-        {
-            let $a = &mut v.k_whist;
-            $body
-        }
-        {
-            let $a = &mut v.k_bhist;
-            $body
-        }
-        for $a in v.k_norms.iter_mut() {
-            $body
-        }
-        let _ = $ck;
-    }};
-}
-
 impl Vars {
     /// Binds the datasets of `file`, each growing one kept at the
     /// length it has.
@@ -302,10 +236,49 @@ impl Vars {
         })
     }
 
-    /// Writes every appender's pending rows (one call each).
-    fn sync(&mut self) -> hdf5::Result<()> {
-        each_appender!(self, |a, _ck| a.sync()?);
+    /// Calls `f` on every growing dataset, with whether it grows by
+    /// checkpoints (rather than by epochs).
+    fn each(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Growing, bool) -> hdf5::Result<()>,
+    ) -> hdf5::Result<()> {
+        f(&mut self.c_epoch, false)?;
+        f(&mut self.c_iter, false)?;
+        for a in &mut self.c_vars {
+            f(a, false)?;
+        }
+        if let Some(a) = &mut self.v_epoch {
+            f(a, false)?;
+        }
+        if let Some(a) = &mut self.v_loss {
+            f(a, false)?;
+        }
+        if let Some(a) = &mut self.v_correct {
+            f(a, false)?;
+        }
+        f(&mut self.k_iter, true)?;
+        f(&mut self.k_epoch, true)?;
+        for sv in &mut self.k_sets {
+            if let Some(a) = &mut sv.loss {
+                f(a, true)?;
+            }
+            if let Some(a) = &mut sv.correct {
+                f(a, true)?;
+            }
+            f(&mut sv.hist, true)?;
+            f(&mut sv.nan, true)?;
+        }
+        f(&mut self.k_whist, true)?;
+        f(&mut self.k_bhist, true)?;
+        for a in &mut self.k_norms {
+            f(a, true)?;
+        }
         Ok(())
+    }
+
+    /// Writes every dataset's pending rows (one call each).
+    fn sync(&mut self) -> hdf5::Result<()> {
+        self.each(&mut |a, _| a.sync())
     }
 }
 
@@ -533,11 +506,7 @@ impl Recorder {
                 .count();
             let n_epochs = p.epoch + 1;
             let mut vars = Vars::bind(&file, &opts)?;
-            each_appender!(&mut vars, |a, ck| a.truncate(if ck {
-                n_ckpt
-            } else {
-                n_epochs
-            })?);
+            vars.each(&mut |a, ck| a.truncate(if ck { n_ckpt } else { n_epochs }))?;
             attr_str(&file, "status", "running")?;
             attr_str(&file, "finished_at", "")?;
             Ok(vars)
