@@ -20,10 +20,18 @@ pub enum Purpose {
 
 /// A generator for (`seed`, `purpose`, `index`).
 pub fn stream(seed: u64, purpose: Purpose, index: u64) -> Rng {
+    Rng(Xoshiro256PlusPlus::seed_from_u64(stream_seed(
+        seed, purpose, index,
+    )))
+}
+
+/// The 64-bit value a [`stream`] is seeded from: with it, a stream is
+/// `Xoshiro256PlusPlus::seed_from_u64(value)` (rand_xoshiro). Run files
+/// record the next epoch's as the shuffle state.
+pub fn stream_seed(seed: u64, purpose: Purpose, index: u64) -> u64 {
     let mut s = splitmix(seed);
     s = splitmix(s ^ (purpose as u64).wrapping_mul(0xA24B_AED4_963E_E407));
-    s = splitmix(s ^ index.wrapping_mul(0x9FB2_1C65_1E98_DF25));
-    Rng(Xoshiro256PlusPlus::seed_from_u64(s))
+    splitmix(s ^ index.wrapping_mul(0x9FB2_1C65_1E98_DF25))
 }
 
 fn splitmix(mut z: u64) -> u64 {

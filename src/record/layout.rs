@@ -394,5 +394,16 @@ pub(super) fn lay_out(
         .shape(1)
         .create("wall_time")?
         .write_raw(&[0.0f64])?;
+    let rng = g.new_dataset::<u64>().shape(1).create("shuffle_seed")?;
+    rng.write_raw(&[crate::rng::stream_seed(
+        cfg.seed,
+        crate::rng::Purpose::Shuffle,
+        1,
+    )])?;
+    attr_str(
+        &rng,
+        "long_name",
+        "RNG state of the next epoch's shuffle: Xoshiro256PlusPlus::seed_from_u64(shuffle_seed) (rand_xoshiro), then a Fisher-Yates shuffle of the training indices",
+    )?;
     Ok(())
 }

@@ -28,6 +28,7 @@ use hdf5::Dataset;
 use crate::config::RunConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::LayerSpan;
+use crate::rng;
 use crate::train::{EpochMetrics, Observer, PerSample, Sets, Status, Trainer};
 use append::{Appender, Growing};
 use hist::Bins;
@@ -149,7 +150,7 @@ struct Vars {
     k_whist: Appender<u64>,
     k_bhist: Appender<u64>,
     k_norms: Vec<Appender<f64>>,
-    state: [Dataset; 7],
+    state: [Dataset; 8],
 }
 
 const SET_NAMES: [&str; 3] = ["train", "val", "eval"];
@@ -164,7 +165,7 @@ const CURVE_VARS: [&str; 8] = [
     "eval_accuracy",
 ];
 const NORMS: [&str; 4] = ["weight_l2", "weight_max_abs", "bias_l2", "bias_max_abs"];
-const STATE: [&str; 7] = [
+const STATE: [&str; 8] = [
     "params",
     "opt_m",
     "opt_v",
@@ -172,6 +173,7 @@ const STATE: [&str; 7] = [
     "epoch",
     "iteration",
     "wall_time",
+    "shuffle_seed",
 ];
 
 impl Vars {
@@ -210,7 +212,7 @@ impl Vars {
         }
         let state = STATE.map(|n| st.dataset(n));
         let state = match state {
-            [Ok(a), Ok(b), Ok(c), Ok(d), Ok(e), Ok(f), Ok(g)] => [a, b, c, d, e, f, g],
+            [Ok(a), Ok(b), Ok(c), Ok(d), Ok(e), Ok(f), Ok(g), Ok(h)] => [a, b, c, d, e, f, g, h],
             _ => return Err("the /state group is incomplete".into()),
         };
         Ok(Vars {
@@ -299,6 +301,8 @@ pub struct Recorder {
     /// Weight L2, weight max |w|, bias L2, bias max |b|: 4 runs of one
     /// value per layer.
     norms: Vec<f64>,
+    /// The run's seed, for the saved shuffle state.
+    seed: u64,
 }
 
 /// Where a resumed run picks up: the state saved at its last complete
@@ -421,6 +425,7 @@ impl Recorder {
             wcounts: vec![0; nb],
             bcounts: vec![0; nb],
             norms: vec![0.0; 4 * weight_bins.len()],
+            seed: cfg.seed,
             weight_bins,
             schedule: Schedule::new(opts.per_decade),
         })
@@ -464,6 +469,17 @@ impl Recorder {
             return Err(Error::data(
                 path,
                 "no epoch was completed before the run stopped; start it again with --force",
+            ));
+        }
+        let saved = st
+            .dataset("shuffle_seed")
+            .and_then(|d| d.read_raw::<u64>())
+            .map_err(err)?;
+        let next = rng::stream_seed(cfg.seed, rng::Purpose::Shuffle, epoch as u64 + 1);
+        if saved.first() != Some(&next) {
+            return Err(Error::data(
+                path,
+                "its saved shuffle state does not match this version's shuffle streams, so it cannot be continued bit for bit; start it again with --force",
             ));
         }
         let rows = file.dataset("curves/epoch").map_err(err)?.shape()[0];
@@ -584,6 +600,11 @@ impl Recorder {
         s[3].write_raw(&[t.opt.step as i64])?;
         s[5].write_raw(&[t.iteration as i64])?;
         s[6].write_raw(&[m.wall_s])?;
+        s[7].write_raw(&[rng::stream_seed(
+            self.seed,
+            rng::Purpose::Shuffle,
+            m.epoch as u64 + 1,
+        )])?;
         s[4].write_raw(&[m.epoch as i64])?;
         self.flush()
     }

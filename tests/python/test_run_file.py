@@ -252,6 +252,23 @@ def test_resume_refuses_a_complete_run_and_other_settings(runfile):
     assert r.returncode == 2
 
 
+def test_resume_checks_the_saved_shuffle_state(tmp_path):
+    out = tmp_path / "r.h5"
+    assert start_then(signal.SIGINT, out, 0.0) == 130
+    with h5py.File(out, "r") as f:
+        epoch = int(f["state/epoch"][0])
+        saved = int(f["state/shuffle_seed"][0])
+        assert epoch >= 4 and "Xoshiro256PlusPlus" in f["state/shuffle_seed"].attrs["long_name"]
+    with h5py.File(out, "r+") as f:
+        f["state/shuffle_seed"][0] = saved ^ 1
+    r = subprocess.run([BIN, "train", "--resume", str(out)], capture_output=True, text=True)
+    assert r.returncode == 1 and "shuffle state" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    with h5py.File(out, "r+") as f:
+        f["state/shuffle_seed"][0] = saved
+    r = subprocess.run([BIN, "train", "--resume", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
 def test_full_disk_gives_one_clear_line(tmp_path):
     mnt = tmp_path / "small"
     mnt.mkdir()
