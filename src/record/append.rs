@@ -30,8 +30,10 @@ pub(super) struct Appender<T> {
     chunk_rows: usize,
     /// First row of the open chunk.
     start: usize,
-    /// Rows `start..` of the open chunk, at most `chunk_rows`.
+    /// Rows `start..start + k` of the open chunk.
     buf: Vec<T>,
+    /// Rows in `buf`, at most `chunk_rows`.
+    k: usize,
     /// Rows on disk.
     written: usize,
 }
@@ -84,6 +86,7 @@ impl<T: H5Type + Copy> Appender<T> {
             chunk_rows,
             start,
             buf,
+            k: rows - start,
             written: rows,
         })
     }
@@ -100,7 +103,7 @@ impl<T: H5Type + Copy> Appender<T> {
     /// Rows appended so far (on disk or not).
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
-        self.start + self.buf.len() / self.row_len.max(1)
+        self.start + self.k
     }
 
     /// Appends one row (`row_len` values). Writes the open chunk first
@@ -114,10 +117,11 @@ impl<T: H5Type + Copy> Appender<T> {
                 self.row_len
             )));
         }
-        if self.buf.len() == self.chunk_rows * self.row_len {
+        if self.k == self.chunk_rows {
             self.sync()?;
         }
         self.buf.extend_from_slice(row);
+        self.k += 1;
         Ok(())
     }
 
@@ -129,7 +133,7 @@ impl<T: H5Type + Copy> Appender<T> {
     /// Writes the open chunk's rows, from its first, if any is not on
     /// disk yet; a full chunk is then closed.
     pub(super) fn sync(&mut self) -> hdf5::Result<()> {
-        let k = self.buf.len() / self.row_len.max(1);
+        let k = self.k;
         let end = self.start + k;
         if end > self.written {
             let (a, b) = (self.start, end);
@@ -154,6 +158,7 @@ impl<T: H5Type + Copy> Appender<T> {
         if k == self.chunk_rows {
             self.start += k;
             self.buf.clear();
+            self.k = 0;
         }
         Ok(())
     }
