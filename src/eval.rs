@@ -14,8 +14,10 @@ use crate::error::{Error, Result};
 use crate::model::{LayerSpan, Shape};
 use crate::net::{forward_eval, gather, loss_forward, Workspace};
 
-/// Samples per evaluation block.
-pub const EVAL_BLOCK: usize = 256;
+/// Samples per evaluation block: two 96-row panels of faer's AVX-512
+/// micro-kernel, so no remainder kernel runs (measured about 4% faster
+/// than 256 for 3x100; results do not depend on it).
+pub const EVAL_BLOCK: usize = 192;
 
 /// Per-sample results of one set, preallocated once and refilled.
 #[derive(Clone, Debug, Default)]
