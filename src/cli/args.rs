@@ -282,23 +282,22 @@ impl TrainArgs {
                 }
             }
         }
-        if let Some(n) = self.loss_hist_bins_per_decade {
-            if !(1..=1000).contains(&n) {
-                return Err(super::flag_error(
-                    "--loss-hist-bins-per-decade",
-                    "must be between 1 and 1000",
-                ));
+        // A bin count within `lo..=hi`, or a usage error naming `flag`.
+        let count = |flag: &str, n: usize, lo: usize, hi: usize| {
+            if (lo..=hi).contains(&n) {
+                Ok(n)
+            } else {
+                Err(super::flag_error(
+                    flag,
+                    format!("must be between {lo} and {hi}"),
+                ))
             }
-            o.loss_bins_per_decade = n;
+        };
+        if let Some(n) = self.loss_hist_bins_per_decade {
+            o.loss_bins_per_decade = count("--loss-hist-bins-per-decade", n, 1, 1000)?;
         }
         if let Some(n) = self.weight_hist_bins {
-            if !(1..=100_000).contains(&n) {
-                return Err(super::flag_error(
-                    "--weight-hist-bins",
-                    "must be between 1 and 100000",
-                ));
-            }
-            o.weight_bins = n;
+            o.weight_bins = count("--weight-hist-bins", n, 1, 100_000)?;
         }
         if let Some(r) = self.weight_hist_range {
             if !(r > 0.0 && r.is_finite()) {
