@@ -63,7 +63,9 @@ impl Workspace {
 /// Copies samples `idx` of `src` into `x` (as `u8 / 255`) and `labels`.
 pub fn gather(src: &Samples, idx: &[u32], x: &mut [f32], labels: &mut [u8]) {
     // Compiled for the widest SIMD level present (pulp dispatch), so the
-    // conversion and the exact division run 16 lanes wide on AVX-512.
+    // conversion and the exact scaling run 16 lanes wide on AVX-512
+    // (without FMA hardware, `mul_add` falls back to libm: slower, but
+    // still exact).
     struct Op<'a>(&'a Samples, &'a [u32], &'a mut [f32], &'a mut [u8]);
     impl pulp::WithSimd for Op<'_> {
         type Output = ();
