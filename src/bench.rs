@@ -9,14 +9,26 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::cli::args_bench::BenchOpts;
 use crate::config::adam_default;
 use crate::data::Samples;
 use crate::error::{Error, ErrorKind, Result};
 use crate::eval::{num_cpus, Evaluator, SetEval};
+use crate::machine::{cpu_features, cpu_model};
 use crate::model::{init_params, Shape, INPUTS};
 use crate::rng::{self, Purpose};
 use crate::train::Trainer;
+
+/// What `preinterp bench` runs.
+#[derive(Clone, Debug, Default)]
+pub struct BenchOpts {
+    /// JSON instead of a table.
+    pub json: bool,
+    /// Timed repeats per workload.
+    pub repeats: usize,
+    /// Only these parts (training config ids, `eval`, `scaling`,
+    /// `monitored`); all when empty.
+    pub only: Vec<String>,
+}
 
 /// One training measurement.
 #[derive(Clone, Debug, Serialize)]
@@ -128,30 +140,6 @@ impl pulp::WithSimd for LanesOp {
     }
 }
 
-/// SIMD features this CPU reports.
-pub fn cpu_features() -> Vec<&'static str> {
-    let mut v = vec![];
-    #[cfg(target_arch = "x86_64")]
-    {
-        macro_rules! f {
-            ($($name:tt),*) => {$(if std::is_x86_feature_detected!($name) { v.push($name); })*};
-        }
-        f!(
-            "sse4.2",
-            "avx",
-            "avx2",
-            "fma",
-            "avx512f",
-            "avx512bw",
-            "avx512vl",
-            "avx512vnni",
-            "avx512bf16",
-            "avx512fp16"
-        );
-    }
-    v
-}
-
 /// Synthetic MNIST-like samples (deterministic).
 pub fn synthetic(n: usize, seed: u64) -> Samples {
     let mut r = rng::stream(seed, Purpose::Init, 99);
@@ -224,19 +212,6 @@ pub fn bench_eval(shape: Shape, threads: usize, repeats: usize) -> Result<EvalBe
         gflops: (2 * shape.forward_macs() * n) as f64 / best / 1e9,
         speedup: 1.0,
     })
-}
-
-/// The CPU's model name (from /proc/cpuinfo on Linux).
-pub fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_string())
-        })
-        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
 
 /// The monitored epoch (see [`MonitoredEpoch`]).

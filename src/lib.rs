@@ -20,6 +20,7 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod kernels;
+pub mod machine;
 pub mod model;
 pub mod net;
 pub mod optim;

@@ -32,7 +32,7 @@ pub enum Command {
     /// Sweeps of many runs (TOML specs in sweeps/).
     Sweep(SweepArgs),
     /// Measure training speed (ms/epoch, samples/s, GFLOPS).
-    Bench(BenchArgs),
+    Bench(super::bench_cmd::BenchArgs),
 }
 
 /// `preinterp sweep ...`.
@@ -394,31 +394,5 @@ impl TrainArgs {
         c.init_from = self.init_from.clone();
         c.validate()?;
         Ok(c)
-    }
-}
-
-/// Flags of `preinterp bench`.
-#[derive(Args, Debug, Clone)]
-pub struct BenchArgs {
-    /// Print a JSON report instead of the table.
-    #[arg(long)]
-    pub json: bool,
-    /// Timed epochs per config (the best is reported).
-    #[arg(long, default_value_t = 3)]
-    pub repeats: usize,
-    /// Only these parts, comma-separated: training configs (3x100-b64,
-    /// 3x100-b16, 3x100-b256, 3x1000-b64, 10x100-b64), eval, scaling,
-    /// monitored.
-    #[arg(long, value_delimiter = ',')]
-    pub only: Vec<String>,
-}
-
-impl From<BenchArgs> for super::args_bench::BenchOpts {
-    fn from(a: BenchArgs) -> Self {
-        super::args_bench::BenchOpts {
-            json: a.json,
-            repeats: a.repeats,
-            only: a.only,
-        }
     }
 }

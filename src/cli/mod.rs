@@ -1,7 +1,7 @@
 //! Command-line parsing and dispatch; the work lives in the library.
 
 mod args;
-pub mod args_bench;
+mod bench_cmd;
 mod report_cmd;
 mod sweep_cmd;
 mod train_cmd;
@@ -29,7 +29,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
         Command::Report(a) => report_cmd::report(&a),
         Command::Reproduce(a) => report_cmd::reproduce(&a),
         Command::Sweep(a) => sweep_cmd::run(&a),
-        Command::Bench(a) => crate::bench::run(&a.into()),
+        Command::Bench(a) => bench_cmd::run(&a),
     }
 }
 

@@ -148,7 +148,7 @@ pub(super) fn lay_out(
         .collect();
     attr_str(root, "dataset_files", &files.join("\n"))?;
     attr_str(root, "dataset_sha256", &sets.data.sha256.join("\n"))?;
-    attr_str(root, "cpu", &crate::bench::cpu_model())?;
+    attr_str(root, "cpu", &crate::machine::cpu_model())?;
     attr_str(root, "simd", crate::kernels::simd_level())?;
     attr_str(root, "started_at", &utc_now())?;
     attr_str(root, "finished_at", "")?;
