@@ -1,6 +1,6 @@
 //! `preinterp report`: a run file -> the paper's figures and a
-//! `summary.json`, plus a short human summary. Works on finished,
-//! interrupted and still-running (SWMR) runs, and says which.
+//! `summary.json` (the CLI prints the short human summary). Works on
+//! finished, interrupted and still-running (SWMR) runs, and says which.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +10,7 @@ use crate::analysis::{self, CurveSummary, Outliers};
 use crate::error::{Error, ErrorKind, Result};
 use crate::plot;
 use crate::record::read::RunFile;
+use crate::record::schema::RunStatus;
 
 /// Outlier statistics for the summary (without per-sample arrays).
 #[derive(Clone, Debug, Serialize)]
@@ -77,13 +78,12 @@ pub struct Summary {
     pub figures: Vec<String>,
 }
 
-fn status_note(s: &str) -> String {
+fn status_note(s: RunStatus) -> &'static str {
     match s {
-        "complete" => "the run finished".into(),
-        "running" => "the run is still going (or its writer was killed): this report covers what was flushed so far".into(),
-        "interrupted" => "the run was interrupted; continue it with `preinterp train --resume`".into(),
-        "diverged" => "the run diverged (a non-finite loss); the report covers the epochs before it".into(),
-        other => format!("unknown status {other}"),
+        RunStatus::Complete => "the run finished",
+        RunStatus::Running => "the run is still going (or its writer was killed): this report covers what was flushed so far",
+        RunStatus::Interrupted => "the run was interrupted; continue it with `preinterp train --resume`",
+        RunStatus::Diverged => "the run diverged (a non-finite loss); the report covers the epochs before it",
     }
 }
 
@@ -152,8 +152,8 @@ pub fn report(run: &Path, out: &Path) -> Result<Summary> {
     let last_epoch = rf.curves.epoch.last().copied().unwrap_or(0);
     let summary = Summary {
         run_file: run.to_path_buf(),
-        status_note: status_note(&rf.status),
-        status: rf.status.clone(),
+        status_note: status_note(rf.status).to_string(),
+        status: rf.status.to_string(),
         title,
         config: serde_json::from_str(&rf.config).unwrap_or(serde_json::Value::Null),
         epochs_recorded: rf.curves.len(),
@@ -171,68 +171,4 @@ pub fn report(run: &Path, out: &Path) -> Result<Summary> {
         .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
     std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))?;
     Ok(summary)
-}
-
-/// The short human summary printed by `report`.
-pub fn print(s: &Summary, out: &Path) {
-    println!("{}", s.title);
-    println!("status: {} ({})", s.status, s.status_note);
-    if let Some(c) = &s.curves {
-        let m = &c.min_val_loss;
-        println!(
-            "minimum validation loss: epoch {} (loss {:.4}, accuracy {:.2}%)",
-            m.epoch,
-            m.val_loss,
-            100.0 * m.val_acc
-        );
-        let f = &c.final_point;
-        let what = if c.interpolated {
-            "first interpolation"
-        } else {
-            "max train accuracy (never interpolated)"
-        };
-        println!(
-            "{what}: epoch {} (validation loss {:.4} [{:+.4}], accuracy {:.2}% [{:+.2} points]){}",
-            f.epoch,
-            f.val_loss,
-            c.change_to_final.val_loss,
-            100.0 * f.val_acc,
-            100.0 * c.change_to_final.val_acc,
-            if c.triangle {
-                "  <- loss and accuracy both rose (triangle)"
-            } else {
-                ""
-            }
-        );
-        let l = &c.last;
-        println!(
-            "last epoch {}: validation loss {:.4} [{:+.4}], accuracy {:.2}% [{:+.2} points]",
-            l.epoch,
-            l.val_loss,
-            c.change_to_last.val_loss,
-            100.0 * l.val_acc,
-            100.0 * c.change_to_last.val_acc
-        );
-    }
-    if let Some(o) = &s.outliers {
-        println!(
-            "Tukey outliers: {:.1}% of validation samples above the fence at the end carry {:.1}% of the loss; {:.1}% were outliers in most epochs, {:.1}% never",
-            100.0 * o.frac_above_at_end,
-            100.0 * o.loss_share_at_end,
-            100.0 * o.frac_most_epochs,
-            100.0 * o.frac_never
-        );
-        if let (Some(f), Some(share)) = (o.misclassified_frac_at_end, o.misclassified_loss_share) {
-            println!(
-                "misclassified at the end: {:.1}% of validation samples, carrying {:.1}% of the loss",
-                100.0 * f,
-                100.0 * share
-            );
-        }
-    }
-    println!(
-        "wrote {} figures and summary.json to {}",
-        s.figures.len(),
-        out.display()
-    );
 }

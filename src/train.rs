@@ -219,20 +219,9 @@ pub struct Resume {
     pub wall_s: f64,
 }
 
-/// Trains `trainer` on `sets` under `cfg`, reporting to `obs`, checking
-/// `stop` after every step.
-pub fn train(
-    cfg: &RunConfig,
-    sets: &Sets<'_>,
-    trainer: &mut Trainer,
-    ev: &mut Evaluator,
-    obs: &mut dyn Observer,
-    stop: &AtomicBool,
-) -> Result<TrainReport> {
-    train_from(cfg, sets, trainer, ev, obs, stop, None)
-}
-
-/// [`train`], or its continuation after `resume`: the epochs before it
+/// Trains `trainer` on `sets` under `cfg`, reporting to `obs` and
+/// checking `stop` after every step; from the start, or as the
+/// continuation after `resume`: the epochs before it
 /// (and their checkpoints) are neither run nor reported again. Each
 /// epoch's shuffle comes from its own seeded stream, so a resumed run
 /// computes exactly what the uninterrupted run would have.

@@ -4,7 +4,8 @@ use preinterp::config::Preset;
 use preinterp::data::{self, DatasetSpec, Locator};
 use preinterp::eval::{Evaluator, SetEval};
 use preinterp::model::init_params;
-use preinterp::train::{train, Sets, TrainReport, Trainer};
+use preinterp::run::Run;
+use preinterp::train::TrainReport;
 use std::sync::atomic::AtomicBool;
 
 use crate::util::fixtures;
@@ -22,24 +23,9 @@ fn run(threads: usize, seed: u64) -> (TrainReport, Vec<f32>) {
     cfg.seed = seed;
     cfg.shape.width = 20;
     cfg.stop = preinterp::config::Stop::Epochs { epochs: 3 };
-    let sets = Sets::new(&d, &cfg).unwrap();
-    let mut t = Trainer::new(
-        cfg.shape,
-        init_params(&cfg.shape, seed),
-        cfg.optimizer,
-        cfg.batch_size,
-    );
-    let mut ev = Evaluator::new(&cfg.shape, threads).unwrap();
-    let r = train(
-        &cfg,
-        &sets,
-        &mut t,
-        &mut ev,
-        &mut (),
-        &AtomicBool::new(false),
-    )
-    .unwrap();
-    (r, t.params)
+    let mut run = Run::seeded(cfg, &d).unwrap();
+    let r = run.train(&mut (), &AtomicBool::new(false)).unwrap();
+    (r, run.trainer.params)
 }
 
 fn curves(r: &TrainReport) -> Vec<[u64; 6]> {

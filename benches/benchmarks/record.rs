@@ -7,11 +7,11 @@ use std::sync::atomic::AtomicBool;
 use criterion::{Criterion, Throughput};
 use preinterp::config::Preset;
 use preinterp::data::{self, DatasetSpec, Locator};
-use preinterp::eval::{Evaluator, SetEval};
-use preinterp::model::init_params;
+use preinterp::eval::SetEval;
 use preinterp::record::hist::Bins;
-use preinterp::record::{RecordOpts, Recorder};
-use preinterp::train::{train, Observer, Sets, Trainer};
+use preinterp::record::{Layout, Overwrite, RecordOpts, Recorder};
+use preinterp::run::Run;
+use preinterp::train::Observer;
 
 fn binning(c: &mut Criterion) {
     let mut g = c.benchmark_group("hist");
@@ -45,34 +45,25 @@ fn checkpoint(c: &mut Criterion) {
     let mut cfg = Preset::A.config();
     cfg.train_size = 500;
     cfg.stop = preinterp::config::Stop::Epochs { epochs: 1 };
-    let sets = Sets::new(&d, &cfg).unwrap();
+    cfg.threads = 1;
+    let mut run = Run::seeded(cfg, &d).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut rec = Recorder::create(
-        &dir.path().join("bench.h5"),
-        false,
-        &cfg,
-        &sets,
-        RecordOpts::default(),
-        1,
-    )
-    .unwrap();
-    let mut t = Trainer::new(
-        cfg.shape,
-        init_params(&cfg.shape, 0),
-        cfg.optimizer,
-        cfg.batch_size,
-    );
-    let mut ev = Evaluator::new(&cfg.shape, 1).unwrap();
+    let layout = Layout {
+        cfg: &run.cfg,
+        sets: &run.sets,
+        opts: &RecordOpts::default(),
+        threads: 1,
+    };
+    let mut rec =
+        Recorder::create(&dir.path().join("bench.h5"), Overwrite::Refuse, &layout).unwrap();
     // One real epoch first, so the file holds everything a checkpoint touches.
-    train(
-        &cfg,
-        &sets,
-        &mut t,
-        &mut ev,
-        &mut (),
-        &AtomicBool::new(false),
-    )
-    .unwrap();
+    run.train(&mut (), &AtomicBool::new(false)).unwrap();
+    let Run {
+        sets,
+        trainer: t,
+        evaluator: mut ev,
+        ..
+    } = run;
     let mut per = preinterp::train::PerSample {
         train: SetEval::with_len(sets.split.train.len()),
         val: SetEval::with_len(sets.split.val.len()),

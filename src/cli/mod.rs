@@ -1,7 +1,10 @@
-//! Command-line parsing and dispatch; the work lives in the library.
+//! Command-line parsing and dispatch; the work lives in the library,
+//! which never imports this module.
 
 mod args;
 mod bench_cmd;
+mod flags;
+mod progress;
 mod report_cmd;
 mod sweep_cmd;
 mod train_cmd;
@@ -10,8 +13,9 @@ use std::ffi::OsString;
 
 use clap::Parser;
 
-use crate::error::{Error, Result};
-pub use args::{Cli, Command, OptName, TrainArgs};
+use crate::error::Result;
+pub use args::{Cli, Command, TrainArgs};
+pub use flags::Flags;
 
 /// Parses `argv` and runs the command; returns the exit code.
 pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
@@ -31,9 +35,4 @@ pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
         Command::Sweep(a) => sweep_cmd::run(&a),
         Command::Bench(a) => bench_cmd::run(&a),
     }
-}
-
-/// A usage error about `flag`.
-pub(crate) fn flag_error(flag: &str, msg: impl std::fmt::Display) -> Error {
-    Error::usage(format!("{flag}: {msg}"))
 }

@@ -2,11 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{ReportArgs, ReproduceArgs, TrainArgs};
-use crate::config::Preset;
+use super::args::{ReportArgs, ReproduceArgs};
+use super::train_cmd::{train_new, train_resume, Writes};
+use crate::config::{Preset, Settings};
 use crate::error::{Error, Result};
-use crate::record::read::RunFile;
-use crate::report;
+use crate::record::schema::RunStatus;
+use crate::record::{Overwrite, Recorder};
+use crate::report::{self, Summary};
 
 fn default_report_dir(run: &Path) -> PathBuf {
     let stem = run
@@ -19,10 +21,12 @@ fn default_report_dir(run: &Path) -> PathBuf {
 pub(super) fn report(a: &ReportArgs) -> Result<u8> {
     let out = a.out.clone().unwrap_or_else(|| default_report_dir(&a.run));
     let s = report::report(&a.run, &out)?;
-    report::print(&s, &out);
+    print_summary(&s, &out);
     Ok(0)
 }
 
+/// `reproduce CASE`: trains the case (continuing an unfinished run in
+/// the folder), then reports it.
 pub(super) fn reproduce(a: &ReproduceArgs) -> Result<u8> {
     let preset = Preset::parse(&a.case).map_err(|_| {
         Error::usage(format!(
@@ -37,43 +41,110 @@ pub(super) fn reproduce(a: &ReproduceArgs) -> Result<u8> {
     std::fs::create_dir_all(&dir)
         .map_err(|e| Error::io(&dir, format!("cannot create the output folder: {e}")))?;
     let run = dir.join("run.h5");
-    let mut t = TrainArgs {
-        data_dir: a.data_dir.clone(),
-        mirror: a.mirror.clone(),
-        no_download: a.no_download,
-        threads: a.threads,
-        checkpoints_per_decade: 20,
-        ..TrainArgs::default()
+    let loc = a.data.parse()?;
+    let existing = run.is_file().then(|| Recorder::status(&run)).transpose()?;
+    let w = Writes {
+        out: Some(run.clone()),
+        overwrite: if a.force {
+            Overwrite::Replace
+        } else {
+            Overwrite::Refuse
+        },
+        save_init: None,
+        save_final: None,
+        json: false,
     };
-    let existing = run
-        .is_file()
-        .then(|| RunFile::read(&run).map(|r| r.status))
-        .transpose()?;
-    match existing.as_deref() {
-        Some("complete") if !a.force => {
+    let code = match existing {
+        Some(RunStatus::Complete) if !a.force => {
             return Err(Error::usage(format!(
                 "{}: a finished run is already there; pass --force to train again, or run `preinterp report {}`",
                 run.display(),
                 run.display()
             )))
         }
-        Some("running") | Some("interrupted") if !a.force => {
+        Some(RunStatus::Running | RunStatus::Interrupted) if !a.force => {
             println!("continuing the unfinished run in {}", run.display());
-            t.resume = Some(run.clone());
+            train_resume(&run, a.threads, &loc, &w)?
         }
         _ => {
-            t.preset = Some(preset.letter().to_string());
-            t.epochs = a.epochs;
-            t.out = Some(run.clone());
-            t.force = a.force;
+            let s = Settings {
+                preset: Some(preset.letter().to_string()),
+                epochs: a.epochs,
+                threads: a.threads,
+                ..Settings::default()
+            };
+            train_new(&s, &loc, &w)?
         }
-    }
-    let code = super::train_cmd::run(&t)?;
+    };
     if code == 130 {
         return Ok(code);
     }
     println!();
     let s = report::report(&run, &dir)?;
-    report::print(&s, &dir);
+    print_summary(&s, &dir);
     Ok(code)
+}
+
+/// The short human summary printed by `report`.
+fn print_summary(s: &Summary, out: &Path) {
+    println!("{}", s.title);
+    println!("status: {} ({})", s.status, s.status_note);
+    if let Some(c) = &s.curves {
+        let m = &c.min_val_loss;
+        println!(
+            "minimum validation loss: epoch {} (loss {:.4}, accuracy {:.2}%)",
+            m.epoch,
+            m.val_loss,
+            100.0 * m.val_acc
+        );
+        let f = &c.final_point;
+        let what = if c.interpolated {
+            "first interpolation"
+        } else {
+            "max train accuracy (never interpolated)"
+        };
+        println!(
+            "{what}: epoch {} (validation loss {:.4} [{:+.4}], accuracy {:.2}% [{:+.2} points]){}",
+            f.epoch,
+            f.val_loss,
+            c.change_to_final.val_loss,
+            100.0 * f.val_acc,
+            100.0 * c.change_to_final.val_acc,
+            if c.triangle {
+                "  <- loss and accuracy both rose (triangle)"
+            } else {
+                ""
+            }
+        );
+        let l = &c.last;
+        println!(
+            "last epoch {}: validation loss {:.4} [{:+.4}], accuracy {:.2}% [{:+.2} points]",
+            l.epoch,
+            l.val_loss,
+            c.change_to_last.val_loss,
+            100.0 * l.val_acc,
+            100.0 * c.change_to_last.val_acc
+        );
+    }
+    if let Some(o) = &s.outliers {
+        println!(
+            "Tukey outliers: {:.1}% of validation samples above the fence at the end carry {:.1}% of the loss; {:.1}% were outliers in most epochs, {:.1}% never",
+            100.0 * o.frac_above_at_end,
+            100.0 * o.loss_share_at_end,
+            100.0 * o.frac_most_epochs,
+            100.0 * o.frac_never
+        );
+        if let (Some(f), Some(share)) = (o.misclassified_frac_at_end, o.misclassified_loss_share) {
+            println!(
+                "misclassified at the end: {:.1}% of validation samples, carrying {:.1}% of the loss",
+                100.0 * f,
+                100.0 * share
+            );
+        }
+    }
+    println!(
+        "wrote {} figures and summary.json to {}",
+        s.figures.len(),
+        out.display()
+    );
 }

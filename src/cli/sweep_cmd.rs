@@ -1,16 +1,34 @@
-//! `preinterp sweep list` and `preinterp sweep run`.
+//! `preinterp sweep list|run|collect`, one handler each.
 
-use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::args::{SweepArgs, SweepCmd};
-use crate::data::Locator;
+use super::flags::Flags;
+use super::progress::{fmt_secs, SweepBars};
+use crate::config::{DataLocation, Settings};
 use crate::error::{Error, ErrorKind, Result};
 use crate::eval::num_cpus;
-use crate::progress::fmt_secs;
-use crate::record::RecordOpts;
-use crate::sweep::run::{run_sweep, Event, Outcome, RunOpts};
+use crate::record::schema::RunStatus;
+use crate::sweep::collect::RowStatus;
+use crate::sweep::run::{run_sweep, Outcome, RunOpts};
 use crate::sweep::{Shard, Sweep};
+
+pub(super) fn run(a: &SweepArgs) -> Result<u8> {
+    match &a.cmd {
+        SweepCmd::List { spec, shard } => list(spec, shard),
+        SweepCmd::Collect { dir } => collect(dir),
+        SweepCmd::Run {
+            spec,
+            out,
+            jobs,
+            shard,
+            settings,
+            data,
+        } => run_runs(spec, out, *jobs, shard, settings, data),
+    }
+}
 
 /// The shard from `--shard`, else from Slurm's job-array variables.
 fn shard(flag: &Option<String>) -> Result<Shard> {
@@ -20,155 +38,108 @@ fn shard(flag: &Option<String>) -> Result<Shard> {
     }
 }
 
-pub(super) fn run(a: &SweepArgs) -> Result<u8> {
-    match &a.cmd {
-        SweepCmd::List { spec, shard: flag } => {
-            let sweep = Sweep::read(spec)?;
-            let shard = shard(flag)?;
-            let mine: Vec<_> = sweep
-                .runs
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| shard.contains(*k))
-                .collect();
-            println!(
-                "sweep {}: {} runs{}",
-                sweep.name,
-                sweep.runs.len(),
-                if shard.count > 1 {
-                    format!(
-                        ", shard {}/{} has {}",
-                        shard.index + 1,
-                        shard.count,
-                        mine.len()
-                    )
-                } else {
-                    String::new()
-                }
-            );
-            for (_, r) in mine {
-                println!("{}\t{}", r.id, r.cfg.title());
-            }
-            Ok(0)
-        }
-        SweepCmd::Collect { dir } => {
-            let c = crate::sweep::collect::collect(dir)?;
-            let count = |st: &str| c.rows.iter().filter(|r| r.status == st).count();
-            println!(
-                "sweep {}: {} runs: {} complete, {} diverged, {} running or interrupted, {} missing",
-                c.sweep.name,
-                c.rows.len(),
-                count("complete"),
-                count("diverged"),
-                count("running") + count("interrupted"),
-                count("missing")
-            );
-            let flagged = c
-                .rows
-                .iter()
-                .filter(|r| r.summary.as_ref().is_some_and(|s| s.triangle))
-                .count();
-            println!("{flagged} runs with validation loss and accuracy both rising after the minimum (triangles)");
-            for r in c
-                .rows
-                .iter()
-                .filter(|r| r.status != "complete" && r.status != "diverged")
-            {
-                println!("  {}: {}", r.id, r.status);
-            }
-            for f in &c.files {
-                println!("wrote {}", f.display());
-            }
-            Ok(0)
-        }
-        SweepCmd::Run {
-            spec,
-            out,
-            jobs,
-            shard: flag,
-            record_samples,
-            checkpoints_per_decade,
-            data_dir,
-            mirror,
-            no_download,
-        } => {
-            let sweep = Sweep::read(spec)?;
-            let shard = shard(flag)?;
-            let o = RunOpts {
-                out: out.clone(),
-                jobs: jobs.unwrap_or_else(num_cpus),
-                shard,
-                locator: Locator::from_env(data_dir.clone(), mirror.clone(), !no_download),
-                record: RecordOpts {
-                    samples: *record_samples,
-                    per_decade: *checkpoints_per_decade,
-                    ..RecordOpts::default()
-                },
-            };
-            let stop = super::train_cmd::stop_flag();
-            let start = Instant::now();
-            let tty = std::io::stderr().is_terminal();
-            let failed = std::sync::atomic::AtomicUsize::new(0);
-            let on_event = |e: Event<'_>| {
-                let what = match e.outcome {
-                    Outcome::Skipped(s) => format!("already {s}"),
-                    Outcome::Done(s) => format!("{s:?}").to_lowercase(),
-                    Outcome::Failed(m) => {
-                        failed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        format!("FAILED: {m}")
-                    }
-                };
-                let el = start.elapsed().as_secs_f64();
-                let eta = el / e.finished as f64 * (e.total - e.finished) as f64;
-                if tty {
-                    eprint!("\r\x1b[2K");
-                }
-                println!(
-                    "[{}/{}] {} {} ({:.1} s)",
-                    e.finished, e.total, e.run.id, what, e.secs
-                );
-                if tty {
-                    eprint!(
-                        "{} done, {} running, {} failed, {} to go, ETA {}",
-                        e.finished,
-                        e.running,
-                        failed.load(std::sync::atomic::Ordering::SeqCst),
-                        e.total - e.finished,
-                        fmt_secs(eta)
-                    );
-                }
-            };
-            let results = run_sweep(&sweep, &o, &stop, &on_event)?;
-            if tty {
-                eprintln!();
-            }
-            let n_failed = results
-                .iter()
-                .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
-                .count();
-            let interrupted = stop.load(std::sync::atomic::Ordering::SeqCst);
-            println!(
-                "sweep {}: {} of {} runs in this shard handled, {} failed, in {}{}",
-                sweep.name,
-                results.len(),
-                sweep
-                    .runs
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, _)| shard.contains(*k))
-                    .count(),
-                n_failed,
-                fmt_secs(start.elapsed().as_secs_f64()),
-                if interrupted {
-                    "; interrupted: run the same command again to resume"
-                } else {
-                    ""
-                }
-            );
-            if interrupted {
-                return Err(Error::new(ErrorKind::Interrupted, "sweep interrupted"));
-            }
-            Ok(if n_failed > 0 { 1 } else { 0 })
+/// `sweep list`: the runs (of a shard), one line each.
+fn list(spec: &Path, flag: &Option<String>) -> Result<u8> {
+    let sweep = Sweep::read(spec, &Settings::default())?;
+    let shard = shard(flag)?;
+    let mine = sweep.shard_runs(shard);
+    let of_shard = if shard.count > 1 {
+        format!(
+            ", shard {}/{} has {}",
+            shard.index + 1,
+            shard.count,
+            mine.len()
+        )
+    } else {
+        String::new()
+    };
+    println!("sweep {}: {} runs{of_shard}", sweep.name, sweep.runs.len());
+    for r in mine {
+        println!("{}\t{}", r.id, r.cfg.title());
+    }
+    Ok(0)
+}
+
+/// `sweep collect`: the table, the plots, and what is missing.
+fn collect(dir: &Path) -> Result<u8> {
+    let c = crate::sweep::collect::collect(dir)?;
+    let count = |st: RunStatus| {
+        c.rows
+            .iter()
+            .filter(|r| r.status == RowStatus::Run(st))
+            .count()
+    };
+    println!(
+        "sweep {}: {} runs: {} complete, {} diverged, {} running or interrupted, {} missing",
+        c.sweep.name,
+        c.rows.len(),
+        count(RunStatus::Complete),
+        count(RunStatus::Diverged),
+        count(RunStatus::Running) + count(RunStatus::Interrupted),
+        c.rows
+            .iter()
+            .filter(|r| r.status == RowStatus::Missing)
+            .count()
+    );
+    let flagged = c
+        .rows
+        .iter()
+        .filter(|r| r.summary.as_ref().is_some_and(|s| s.triangle))
+        .count();
+    println!("{flagged} runs with validation loss and accuracy both rising after the minimum (triangles)");
+    for r in &c.rows {
+        if !matches!(r.status, RowStatus::Run(s) if s.is_final()) {
+            println!("  {}: {}", r.id, r.status);
         }
     }
+    for f in &c.files {
+        println!("wrote {}", f.display());
+    }
+    Ok(0)
+}
+
+/// `sweep run`: the runs of this shard, `jobs` at once.
+fn run_runs(
+    spec: &Path,
+    out: &Path,
+    jobs: Option<usize>,
+    flag: &Option<String>,
+    settings: &Flags<Settings>,
+    data: &Flags<DataLocation>,
+) -> Result<u8> {
+    let sweep = Sweep::read(spec, &settings.parse()?)?;
+    let mine = sweep.shard_runs(shard(flag)?);
+    let o = RunOpts {
+        out: out.to_path_buf(),
+        jobs: jobs.unwrap_or_else(num_cpus),
+        locator: data.parse()?.locator(),
+    };
+    let stop = super::train_cmd::stop_flag();
+    let start = Instant::now();
+    let bars = SweepBars::new(mine.len());
+    let results = run_sweep(&sweep.path, &mine, &o, &stop, &|e| bars.on_event(e));
+    bars.finish();
+    let results = results?;
+    let n_failed = results
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
+        .count();
+    let interrupted = stop.load(Ordering::SeqCst);
+    println!(
+        "sweep {}: {} of {} runs in this shard handled, {} failed, in {}{}",
+        sweep.name,
+        results.len(),
+        mine.len(),
+        n_failed,
+        fmt_secs(start.elapsed().as_secs_f64()),
+        if interrupted {
+            "; interrupted: run the same command again to resume"
+        } else {
+            ""
+        }
+    );
+    if interrupted {
+        return Err(Error::new(ErrorKind::Interrupted, "sweep interrupted"));
+    }
+    Ok(if n_failed > 0 { 1 } else { 0 })
 }

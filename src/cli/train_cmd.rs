@@ -1,20 +1,19 @@
 //! `preinterp train`: load, train, summarise.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde_json::json;
 
 use super::args::TrainArgs;
-use crate::config::RunConfig;
-use crate::data::{self, Dataset, Locator};
+use super::progress::{fmt_secs, RunBar};
+use crate::config::{DataLocation, RecordOpts, RunConfig, Settings};
+use crate::data;
 use crate::error::{Error, ErrorKind, Result};
-use crate::eval::Evaluator;
-use crate::model::init_params;
-use crate::progress::{fmt_secs, Progress};
-use crate::record::Recorder;
-use crate::runner;
-use crate::train::{train, EpochMetrics, Sets, Status, TrainReport, Trainer};
+use crate::record::{check_output, Overwrite, Recorder};
+use crate::run::{initial_params, memory, Run};
+use crate::train::{EpochMetrics, Sets, Status, TrainReport};
 use crate::weights;
 
 /// Set by SIGINT/SIGTERM; the loop finishes its step and stops.
@@ -30,26 +29,57 @@ pub(crate) fn stop_flag() -> Arc<AtomicBool> {
     .clone()
 }
 
-/// Loads the dataset of `cfg`.
-pub(crate) fn load_data(cfg: &RunConfig, a: &TrainArgs) -> Result<Dataset> {
-    let loc = Locator::from_env(a.data_dir.clone(), a.mirror.clone(), !a.no_download);
-    data::load(&cfg.dataset, &loc)
+/// What a training command writes, besides its summary.
+pub(super) struct Writes {
+    /// The run file.
+    pub out: Option<PathBuf>,
+    /// Whether an existing run file may be replaced.
+    pub overwrite: Overwrite,
+    /// The initial weights.
+    pub save_init: Option<PathBuf>,
+    /// The final weights.
+    pub save_final: Option<PathBuf>,
+    /// A JSON summary instead of the table.
+    pub json: bool,
 }
 
-pub(crate) fn run(a: &TrainArgs) -> Result<u8> {
-    if let Some(path) = &a.resume {
-        return resume(a, path);
-    }
-    let cfg = a.to_config()?;
-    let record_opts = a.record_opts()?;
-    // Refuse an existing output before hours of training, not after.
-    if let Some(p) = a.out.as_ref().filter(|p| p.exists() && !a.force) {
+/// `train`: a new run, or `--resume` of a recorded one.
+pub(super) fn run(a: &TrainArgs) -> Result<u8> {
+    let loc = a.data.parse()?;
+    let settings = a.settings.parse()?;
+    let w = Writes {
+        out: a.out.clone(),
+        overwrite: if a.force {
+            Overwrite::Replace
+        } else {
+            Overwrite::Refuse
+        },
+        save_init: a.save_init.clone(),
+        save_final: a.save_final.clone(),
+        json: a.json,
+    };
+    let Some(path) = &a.resume else {
+        return train_new(&settings, &loc, &w);
+    };
+    let extra = a.settings.names().into_iter().find(|f| f != "--threads");
+    if let Some(flag) = extra.or(a.save_init.as_ref().map(|_| "--save-init".into())) {
         return Err(Error::usage(format!(
-            "{}: already exists; pass --force to overwrite it",
-            p.display()
+            "--resume: {flag} cannot be given; a resumed run takes its settings from its file (only data-location flags, --threads, --save-final and --json may be given)"
         )));
     }
-    for p in [&a.save_init, &a.save_final].into_iter().flatten() {
+    train_resume(path, settings.threads, &loc, &w)
+}
+
+/// Trains a new run of `settings`, writing what `w` asks for.
+pub(super) fn train_new(settings: &Settings, loc: &DataLocation, w: &Writes) -> Result<u8> {
+    let cfg = settings.resolve()?;
+    let record_opts = settings.record_opts(RecordOpts::default())?;
+    memory::check(&cfg)?;
+    // Refuse an existing output before hours of training, not after.
+    if let Some(p) = &w.out {
+        check_output(p, w.overwrite)?;
+    }
+    for p in [&w.save_init, &w.save_final].into_iter().flatten() {
         if p.exists() {
             return Err(Error::usage(format!(
                 "{}: already exists; remove it or choose another name",
@@ -57,80 +87,64 @@ pub(crate) fn run(a: &TrainArgs) -> Result<u8> {
             )));
         }
     }
-    let data = load_data(&cfg, a)?;
-    let sets = Sets::new(&data, &cfg)?;
-    let params = match &cfg.init_from {
-        Some(p) => weights::load(p, "/", &cfg.shape)?,
-        None => init_params(&cfg.shape, cfg.seed),
-    };
-    if let Some(p) = &a.save_init {
+    let data = data::load(&cfg.dataset, &loc.locator())?;
+    let params = initial_params(&cfg)?;
+    if let Some(p) = &w.save_init {
         weights::save(p, &cfg.shape, &params)?;
     }
-    let mut trainer = Trainer::new(cfg.shape, params, cfg.optimizer, cfg.batch_size);
-    let mut ev = Evaluator::new(&cfg.shape, cfg.threads)?;
+    let mut run = Run::new(cfg, &data, params)?;
     let stop = stop_flag();
-    let mut progress = Progress::new(cfg.stop.max_epochs());
-    let report = match &a.out {
-        Some(path) => runner::run_recorded(
-            &cfg,
-            &sets,
-            &mut trainer,
-            path,
-            a.force,
-            record_opts,
-            &mut ev,
-            &mut progress,
-            &stop,
-        )?,
-        None => train(&cfg, &sets, &mut trainer, &mut ev, &mut progress, &stop)?,
+    let mut bar = RunBar::new(run.cfg.stop.max_epochs(), 0);
+    let report = match &w.out {
+        Some(path) => run.train_recorded(path, w.overwrite, record_opts, &mut bar, &stop)?,
+        None => run.train(&mut bar, &stop)?,
     };
-    progress.finish();
-    report_and_exit(a, &cfg, &data, &sets, &ev, &trainer, &report)
+    bar.finish();
+    report_and_exit(w, &run, &report)
 }
 
-/// `train --resume RUN.h5`: continue an interrupted or killed run from
-/// the last epoch its file completed.
-fn resume(a: &TrainArgs, path: &std::path::Path) -> Result<u8> {
-    let (point, opts) = Recorder::resume_point(path)?;
-    let mut cfg = point.cfg.clone();
-    if let Some(t) = a.threads {
-        cfg.threads = t;
-    }
-    let data = load_data(&cfg, a)?;
-    let sets = Sets::new(&data, &cfg)?;
+/// Continues the interrupted or killed run recorded in `path` from the
+/// last epoch its file completed, on the data it was trained on (found
+/// where it was first, else through `loc`).
+pub(super) fn train_resume(
+    path: &Path,
+    threads: Option<usize>,
+    loc: &DataLocation,
+    w: &Writes,
+) -> Result<u8> {
+    let point = Recorder::resume_point(path)?;
+    let data = data::load_recorded(
+        &point.cfg.dataset,
+        &point.dataset_files,
+        &point.dataset_sha256,
+        &loc.locator(),
+    )?;
+    let threads = threads.unwrap_or(point.cfg.threads);
+    let mut run = Run::resumed(path, &point, &data, threads)?;
     let stop = stop_flag();
-    let mut progress = Progress::new(cfg.stop.max_epochs());
-    let (report, trainer) =
-        runner::resume_recorded(path, &point, opts, &data, cfg.threads, &mut progress, &stop)?;
-    progress.finish();
-    if !a.json {
+    let mut bar = RunBar::new(run.cfg.stop.max_epochs(), point.epoch);
+    let report = run.continue_recorded(path, &point, &mut bar, &stop)?;
+    bar.finish();
+    if !w.json {
         println!("resumed {} after epoch {}", path.display(), point.epoch);
     }
-    let ev = Evaluator::new(&cfg.shape, cfg.threads)?;
-    report_and_exit(a, &cfg, &data, &sets, &ev, &trainer, &report)
+    report_and_exit(w, &run, &report)
 }
 
 /// Saves the final weights if asked, prints the summary, and maps the
 /// run's status to the exit code.
-#[allow(clippy::too_many_arguments)]
-fn report_and_exit(
-    a: &TrainArgs,
-    cfg: &RunConfig,
-    data: &Dataset,
-    sets: &Sets<'_>,
-    ev: &Evaluator,
-    trainer: &Trainer,
-    report: &TrainReport,
-) -> Result<u8> {
-    if let Some(p) = &a.save_final {
-        weights::save(p, &cfg.shape, &trainer.params)?;
+fn report_and_exit(w: &Writes, run: &Run<'_>, report: &TrainReport) -> Result<u8> {
+    let (cfg, sets) = (&run.cfg, &run.sets);
+    if let Some(p) = &w.save_final {
+        weights::save(p, &cfg.shape, &run.trainer.params)?;
     }
-    if a.json {
+    if w.json {
+        let data = sets.data;
         let doc = json!({
             "config": cfg,
             "dataset": { "name": cfg.dataset.label(), "files": data.files, "sha256": data.sha256 },
             "sizes": { "train": sets.split.train.len(), "val": sets.split.val.len(), "eval": sets.eval.len() },
-            "threads": ev.threads(),
+            "threads": run.evaluator.threads(),
             "simd": crate::kernels::simd_level(),
             "params": cfg.shape.n_params(),
             "report": report,

@@ -94,6 +94,11 @@ pub fn load(spec: &DatasetSpec, loc: &Locator) -> Result<Dataset> {
         DatasetSpec::Named(id) => loc.locate(*id)?.to_vec(),
         DatasetSpec::Folder(dir) => folder_files(dir)?,
     };
+    load_files(spec, files)
+}
+
+/// Reads the four `files` of `spec` (in [`FILES`] order).
+fn load_files(spec: &DatasetSpec, files: Vec<PathBuf>) -> Result<Dataset> {
     let sha256 = files
         .iter()
         .map(|f| fetch::sha256_file(f))
@@ -110,6 +115,28 @@ pub fn load(spec: &DatasetSpec, loc: &Locator) -> Result<Dataset> {
         files,
         sha256,
     })
+}
+
+/// Loads the dataset a run recorded: from the files it read, when all
+/// four are still there with the recorded checksums; else as `spec`
+/// through `loc` (the caller checks those checksums).
+pub fn load_recorded(
+    spec: &DatasetSpec,
+    recorded: &[PathBuf],
+    sha256: &[String],
+    loc: &Locator,
+) -> Result<Dataset> {
+    let all_there = recorded.len() == FILES.len() && recorded.iter().all(|f| f.is_file());
+    if all_there {
+        let sums = recorded
+            .iter()
+            .map(|f| fetch::sha256_file(f))
+            .collect::<Result<Vec<_>>>();
+        if sums.is_ok_and(|s| s == sha256) {
+            return load_files(spec, recorded.to_vec());
+        }
+    }
+    load(spec, loc)
 }
 
 /// The four files in `dir`, `.gz` or uncompressed.

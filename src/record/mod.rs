@@ -15,80 +15,30 @@
 //! `diverged`. Every dataset is chunked and compressed (shuffle + gzip).
 
 mod append;
+pub mod h5;
 pub(crate) mod h5ds;
 pub mod hist;
 mod layout;
+pub mod lock;
 pub mod read;
+pub mod schema;
 
 use std::path::{Path, PathBuf};
 
-use hdf5::types::VarLenUnicode;
-use hdf5::Dataset;
+use hdf5::{Dataset, Group};
 
 use crate::config::RunConfig;
-use crate::error::{Error, ErrorKind, Result};
+pub use crate::config::{RecordOpts, RecordSamples};
+use crate::error::{Error, Result};
 use crate::model::LayerSpan;
 use crate::rng;
-use crate::train::{EpochMetrics, Observer, PerSample, Sets, Status, Trainer};
+use crate::train::{EpochMetrics, Observer, PerSample, Status, Trainer};
 use append::{Appender, Growing};
+use h5::{attr_str, read_attr_str};
 use hist::Bins;
-use layout::{attr_str, lay_out};
-
-/// Which per-sample values are written.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum RecordSamples {
-    /// Per-sample losses at checkpoints, and validation losses at every epoch.
-    #[default]
-    All,
-    /// Per-sample losses at checkpoints only.
-    Checkpoints,
-    /// Only means, histograms and norms.
-    None,
-}
-
-/// What the recorder writes, and how finely.
-#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
-pub struct RecordOpts {
-    /// Per-sample records.
-    pub samples: RecordSamples,
-    /// Checkpoints per decade of iterations.
-    pub per_decade: u32,
-    /// Loss histogram: lowest inner edge.
-    pub loss_lo: f64,
-    /// Loss histogram: highest inner edge.
-    pub loss_hi: f64,
-    /// Loss histogram: bins per decade.
-    pub loss_bins_per_decade: usize,
-    /// Weight histograms: bins over `[-r, r]`, `r = weight_range / sqrt(fan_in)`.
-    pub weight_bins: usize,
-    /// See `weight_bins`.
-    pub weight_range: f64,
-}
-
-impl Default for RecordOpts {
-    fn default() -> Self {
-        RecordOpts {
-            samples: RecordSamples::All,
-            per_decade: 20,
-            loss_lo: 1e-8,
-            loss_hi: 1e3,
-            loss_bins_per_decade: 10,
-            weight_bins: 200,
-            weight_range: 16.0,
-        }
-    }
-}
+pub use layout::Layout;
+use lock::WriterLock;
+use schema::{attr, ckpt, state, RunStatus, SETS};
 
 /// The checkpoint iterations: 0, then `round(10^(k / per_decade))` for
 /// `k = 0, 1, ...`, without repeats.
@@ -124,7 +74,7 @@ impl Schedule {
 }
 
 fn h5(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
-    Error::new(ErrorKind::Io, format!("{}: {what}: {e}", path.display()))
+    h5::err(path, what, e)
 }
 
 /// The per-set datasets of `/checkpoints`.
@@ -135,106 +85,111 @@ struct SetVars {
     nan: Appender<u64>,
 }
 
+/// `/val_per_epoch`.
+struct ValVars {
+    epoch: Appender<i64>,
+    loss: Appender<f32>,
+    correct: Appender<u8>,
+}
+
+/// `/state`, by name.
+struct StateVars {
+    params: Dataset,
+    opt_m: Dataset,
+    opt_v: Dataset,
+    opt_step: Dataset,
+    epoch: Dataset,
+    iteration: Dataset,
+    wall_time: Dataset,
+    shuffle_seed: Dataset,
+}
+
+impl StateVars {
+    fn bind(g: &Group) -> hdf5::Result<StateVars> {
+        Ok(StateVars {
+            params: g.dataset(state::PARAMS)?,
+            opt_m: g.dataset(state::OPT_M)?,
+            opt_v: g.dataset(state::OPT_V)?,
+            opt_step: g.dataset(state::OPT_STEP)?,
+            epoch: g.dataset(state::EPOCH)?,
+            iteration: g.dataset(state::ITERATION)?,
+            wall_time: g.dataset(state::WALL_TIME)?,
+            shuffle_seed: g.dataset(state::SHUFFLE_SEED)?,
+        })
+    }
+}
+
 /// Every growing dataset of the file, bound by name.
 struct Vars {
     c_epoch: Appender<i64>,
     c_iter: Appender<i64>,
-    /// Wall time, then loss and accuracy of each set (`CURVE_VARS[1..]`).
-    c_vars: Vec<Appender<f64>>,
-    v_epoch: Option<Appender<i64>>,
-    v_loss: Option<Appender<f32>>,
-    v_correct: Option<Appender<u8>>,
+    /// [`schema::CURVE_F64`], in order.
+    c_f64: Vec<Appender<f64>>,
+    val: Option<ValVars>,
     k_iter: Appender<i64>,
     k_epoch: Appender<f64>,
     k_sets: Vec<SetVars>,
     k_whist: Appender<u64>,
     k_bhist: Appender<u64>,
+    /// [`ckpt::NORMS`], in order.
     k_norms: Vec<Appender<f64>>,
-    state: [Dataset; 8],
+    state: StateVars,
 }
 
-const SET_NAMES: [&str; 3] = ["train", "val", "eval"];
-const CURVE_VARS: [&str; 8] = [
-    "iteration",
-    "wall_time",
-    "train_loss",
-    "train_accuracy",
-    "val_loss",
-    "val_accuracy",
-    "eval_loss",
-    "eval_accuracy",
-];
-const NORMS: [&str; 4] = ["weight_l2", "weight_max_abs", "bias_l2", "bias_max_abs"];
-const STATE: [&str; 8] = [
-    "params",
-    "opt_m",
-    "opt_v",
-    "opt_step",
-    "epoch",
-    "iteration",
-    "wall_time",
-    "shuffle_seed",
-];
+fn open<T: hdf5::H5Type + Copy + Default>(g: &Group, name: &str) -> hdf5::Result<Appender<T>> {
+    Appender::open(g.dataset(name)?)
+}
+
+impl SetVars {
+    fn bind(k: &Group, set: &str, per_sample: bool) -> hdf5::Result<SetVars> {
+        let [loss, correct, hist, nan] = ckpt::set_vars(set);
+        Ok(SetVars {
+            loss: per_sample.then(|| open(k, &loss)).transpose()?,
+            correct: per_sample.then(|| open(k, &correct)).transpose()?,
+            hist: open(k, &hist)?,
+            nan: open(k, &nan)?,
+        })
+    }
+}
 
 impl Vars {
     /// Binds the datasets of `file`, each growing one kept at the
     /// length it has.
     fn bind(file: &hdf5::File, opts: &RecordOpts) -> hdf5::Result<Vars> {
-        let c = file.group("curves")?;
-        let k = file.group("checkpoints")?;
-        let st = file.group("state")?;
+        let c = file.group(schema::CURVES)?;
+        let k = file.group(schema::CHECKPOINTS)?;
         let per = opts.samples != RecordSamples::None;
-        let k_sets = SET_NAMES
-            .iter()
-            .map(|n| {
-                Ok(SetVars {
-                    loss: if per {
-                        Some(Appender::open(k.dataset(&format!("{n}_loss"))?)?)
-                    } else {
-                        None
-                    },
-                    correct: if per {
-                        Some(Appender::open(k.dataset(&format!("{n}_correct"))?)?)
-                    } else {
-                        None
-                    },
-                    hist: Appender::open(k.dataset(&format!("{n}_loss_hist"))?)?,
-                    nan: Appender::open(k.dataset(&format!("{n}_loss_nan"))?)?,
-                })
+        let val = if opts.samples == RecordSamples::All {
+            let g = file.group(schema::VAL_PER_EPOCH)?;
+            Some(ValVars {
+                epoch: open(&g, schema::EPOCH.name)?,
+                loss: open(&g, schema::VAL_LOSS.name)?,
+                correct: open(&g, schema::VAL_CORRECT.name)?,
             })
-            .collect::<hdf5::Result<Vec<_>>>()?;
-        let (mut v_epoch, mut v_loss, mut v_correct) = (None, None, None);
-        if opts.samples == RecordSamples::All {
-            let g = file.group("val_per_epoch")?;
-            v_epoch = Some(Appender::open(g.dataset("epoch")?)?);
-            v_loss = Some(Appender::open(g.dataset("loss")?)?);
-            v_correct = Some(Appender::open(g.dataset("correct")?)?);
-        }
-        let state = STATE.map(|n| st.dataset(n));
-        let state = match state {
-            [Ok(a), Ok(b), Ok(c), Ok(d), Ok(e), Ok(f), Ok(g), Ok(h)] => [a, b, c, d, e, f, g, h],
-            _ => return Err("the /state group is incomplete".into()),
+        } else {
+            None
         };
         Ok(Vars {
-            c_epoch: Appender::open(c.dataset("epoch")?)?,
-            c_iter: Appender::open(c.dataset(CURVE_VARS[0])?)?,
-            c_vars: CURVE_VARS[1..]
+            c_epoch: open(&c, schema::EPOCH.name)?,
+            c_iter: open(&c, schema::CURVE_ITERATION.name)?,
+            c_f64: schema::CURVE_F64
                 .iter()
-                .map(|n| Appender::open(c.dataset(n)?))
+                .map(|v| open(&c, v.name))
                 .collect::<hdf5::Result<_>>()?,
-            v_epoch,
-            v_loss,
-            v_correct,
-            k_iter: Appender::open(k.dataset("iteration")?)?,
-            k_epoch: Appender::open(k.dataset("epoch")?)?,
-            k_sets,
-            k_whist: Appender::open(k.dataset("weight_hist")?)?,
-            k_bhist: Appender::open(k.dataset("bias_hist")?)?,
-            k_norms: NORMS
+            val,
+            k_iter: open(&k, ckpt::ITERATION.name)?,
+            k_epoch: open(&k, ckpt::EPOCH.name)?,
+            k_sets: SETS
                 .iter()
-                .map(|n| Appender::open(k.dataset(n)?))
+                .map(|s| SetVars::bind(&k, s.name, per))
                 .collect::<hdf5::Result<_>>()?,
-            state,
+            k_whist: open(&k, ckpt::WEIGHT_HIST.name)?,
+            k_bhist: open(&k, ckpt::BIAS_HIST.name)?,
+            k_norms: ckpt::NORMS
+                .iter()
+                .map(|v| open(&k, v.name))
+                .collect::<hdf5::Result<_>>()?,
+            state: StateVars::bind(&file.group(schema::STATE)?)?,
         })
     }
 
@@ -246,17 +201,13 @@ impl Vars {
     ) -> hdf5::Result<()> {
         f(&mut self.c_epoch, false)?;
         f(&mut self.c_iter, false)?;
-        for a in &mut self.c_vars {
+        for a in &mut self.c_f64 {
             f(a, false)?;
         }
-        if let Some(a) = &mut self.v_epoch {
-            f(a, false)?;
-        }
-        if let Some(a) = &mut self.v_loss {
-            f(a, false)?;
-        }
-        if let Some(a) = &mut self.v_correct {
-            f(a, false)?;
+        if let Some(v) = &mut self.val {
+            f(&mut v.epoch, false)?;
+            f(&mut v.loss, false)?;
+            f(&mut v.correct, false)?;
         }
         f(&mut self.k_iter, true)?;
         f(&mut self.k_epoch, true)?;
@@ -289,6 +240,8 @@ pub struct Recorder {
     path: PathBuf,
     file: Option<hdf5::File>,
     vars: Option<Vars>,
+    /// Held while recording: tells a live writer from a killed one.
+    lock: Option<WriterLock>,
     opts: RecordOpts,
     layers: Vec<LayerSpan>,
     steps_per_epoch: f64,
@@ -305,11 +258,22 @@ pub struct Recorder {
     seed: u64,
 }
 
+/// Whether an existing output file may be replaced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overwrite {
+    /// Refuse (a usage error naming `--force`).
+    Refuse,
+    /// Replace it.
+    Replace,
+}
+
 /// Where a resumed run picks up: the state saved at its last complete
 /// epoch.
 pub struct ResumePoint {
     /// The run's configuration, from the file.
     pub cfg: RunConfig,
+    /// What the file records.
+    pub opts: RecordOpts,
     /// Parameters at the end of `epoch`.
     pub params: Vec<f32>,
     /// Optimiser first moment / momentum buffer.
@@ -324,16 +288,10 @@ pub struct ResumePoint {
     pub iteration: u64,
     /// Wall time at its end.
     pub wall_time: f64,
-    /// SHA-256 of the dataset files the run used.
-    pub dataset_sha256: String,
-}
-
-fn read_attr_str(loc: &hdf5::Location, name: &str) -> hdf5::Result<String> {
-    Ok(loc
-        .attr(name)?
-        .read_scalar::<VarLenUnicode>()?
-        .as_str()
-        .to_string())
+    /// The dataset files the run read, as recorded.
+    pub dataset_files: Vec<PathBuf>,
+    /// Their SHA-256, same order.
+    pub dataset_sha256: Vec<String>,
 }
 
 /// `2026-11-27T14:03:05Z` for the current time.
@@ -361,40 +319,116 @@ pub fn utc_now() -> String {
     )
 }
 
-impl Recorder {
-    /// Creates `path` (refused if it exists, unless `force`), writes the
-    /// provenance, coordinates and every dataset, then switches to SWMR
-    /// so readers can follow the run.
-    pub fn create(
-        path: &Path,
-        force: bool,
-        cfg: &RunConfig,
-        sets: &Sets<'_>,
-        opts: RecordOpts,
-        threads: usize,
-    ) -> Result<Self> {
-        if path.exists() && !force {
-            return Err(Error::usage(format!(
-                "{}: already exists; pass --force to overwrite it",
-                path.display()
-            )));
+/// Refuses `path` when it exists and may not be replaced, or when its
+/// folder does not exist.
+pub fn check_output(path: &Path, overwrite: Overwrite) -> Result<()> {
+    if path.exists() && overwrite == Overwrite::Refuse {
+        return Err(Error::usage(format!(
+            "{}: already exists; pass --force to overwrite it",
+            path.display()
+        )));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            return Err(Error::io(dir, "the output folder does not exist"));
         }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.is_dir() {
-                return Err(Error::new(
-                    ErrorKind::Io,
-                    format!("{}: the output folder does not exist", dir.display()),
-                ));
-            }
+    }
+    Ok(())
+}
+
+/// A usage error: another live process is writing `path`.
+fn busy(path: &Path) -> Error {
+    Error::usage(format!(
+        "{}: another process is writing this run now; wait for it to finish, or stop it (Ctrl-C) and resume then",
+        path.display()
+    ))
+}
+
+/// Opens the run file `path` to read its resume point; a file left
+/// flagged as open by a killed writer is cleared first (as `h5clear -s`).
+fn open_to_resume(path: &Path) -> Result<hdf5::File> {
+    if lock::held_by_another(path) {
+        return Err(busy(path));
+    }
+    match hdf5::File::open(path) {
+        Ok(f) => Ok(f),
+        Err(_) if path.is_file() => {
+            h5ds::clear_status_flags(path).map_err(|e| h5(path, "cannot open the run file", e))?;
+            hdf5::File::open(path).map_err(|e| h5(path, "cannot open the run file", e))
+        }
+        Err(e) => Err(h5(path, "cannot open the run file", e)),
+    }
+}
+
+/// The state saved in `/state` (the configuration and dataset still to
+/// be filled in).
+fn read_state(st: &Group, cfg: &RunConfig) -> std::result::Result<ReadState, String> {
+    let s = StateVars::bind(st).map_err(|e| e.to_string())?;
+    let i64s = |d: &Dataset| {
+        d.read_raw::<i64>()
+            .map(|v| v.first().copied().unwrap_or(-1))
+    };
+    let epoch = i64s(&s.epoch).map_err(|e| e.to_string())?;
+    if epoch < 0 {
+        return Err(
+            "no epoch was completed before the run stopped; start it again with --force".into(),
+        );
+    }
+    let saved: Vec<u64> = s.shuffle_seed.read_raw().map_err(|e| e.to_string())?;
+    let next = rng::stream_seed(cfg.seed, rng::Purpose::Shuffle, epoch as u64 + 1);
+    if saved.first() != Some(&next) {
+        return Err("its saved shuffle state does not match this version's shuffle streams, so it cannot be continued bit for bit; start it again with --force".into());
+    }
+    let read = || -> hdf5::Result<ReadState> {
+        Ok(ReadState {
+            params: s.params.read_raw()?,
+            opt_m: s.opt_m.read_raw()?,
+            opt_v: s.opt_v.read_raw()?,
+            opt_step: i64s(&s.opt_step)? as u64,
+            epoch: epoch as usize,
+            iteration: i64s(&s.iteration)? as u64,
+            wall_time: s
+                .wall_time
+                .read_raw::<f64>()?
+                .first()
+                .copied()
+                .unwrap_or(0.0),
+        })
+    };
+    read().map_err(|e| format!("not a preinterp run file that can be resumed: {e}"))
+}
+
+/// What `/state` holds.
+struct ReadState {
+    params: Vec<f32>,
+    opt_m: Vec<f32>,
+    opt_v: Vec<f32>,
+    opt_step: u64,
+    epoch: usize,
+    iteration: u64,
+    wall_time: f64,
+}
+
+impl Recorder {
+    /// Creates `path` (refused if it exists, unless replacing), writes
+    /// the provenance, coordinates and every dataset of `layout`, then
+    /// switches to SWMR so readers can follow the run.
+    pub fn create(path: &Path, overwrite: Overwrite, layout: &Layout<'_>) -> Result<Self> {
+        check_output(path, overwrite)?;
+        if lock::held_by_another(path) {
+            return Err(busy(path));
         }
         let file = hdf5::File::with_options()
             .with_fapl(|p| p.libver_latest())
             .create(path)
             .map_err(|e| h5(path, "cannot create the output file", e))?;
-        lay_out(&file, cfg, sets, &opts, threads)
+        layout
+            .create(&file)
             .map_err(|e| h5(path, "cannot write the output file", e))?;
-        let vars = Vars::bind(&file, &opts).map_err(|e| h5(path, "cannot open the datasets", e))?;
-        Self::start(path, file, vars, cfg, opts, sets.split.train.len())
+        let vars =
+            Vars::bind(&file, layout.opts).map_err(|e| h5(path, "cannot open the datasets", e))?;
+        let n_train = layout.sets.split.train.len();
+        Self::start(path, file, vars, layout.cfg, *layout.opts, n_train)
     }
 
     /// Starts SWMR writing on an open file whose datasets are bound.
@@ -406,6 +440,9 @@ impl Recorder {
         opts: RecordOpts,
         n_train: usize,
     ) -> Result<Self> {
+        let lock = WriterLock::acquire(path)
+            .map_err(|e| h5(path, "cannot lock the run file", e))?
+            .ok_or_else(|| busy(path))?;
         file.flush()
             .and_then(|_| file.start_swmr())
             .map_err(|e| h5(path, "cannot start SWMR writing", e))?;
@@ -417,6 +454,7 @@ impl Recorder {
             path: path.to_path_buf(),
             file: Some(file),
             vars: Some(vars),
+            lock: Some(lock),
             opts,
             layers,
             steps_per_epoch: n_train.div_ceil(cfg.batch_size) as f64,
@@ -431,100 +469,90 @@ impl Recorder {
         })
     }
 
+    /// The status a run file's root says it has.
+    pub fn status(path: &Path) -> Result<RunStatus> {
+        let f = h5::open_read(path).map_err(|e| h5(path, "cannot open the run file", e))?;
+        let s = read_attr_str(&f, attr::STATUS).map_err(|e| h5(path, "no status", e))?;
+        s.parse()
+            .map_err(|e| Error::data(path, format!("unreadable status: {e}")))
+    }
+
     /// Reads the resume point of an unfinished run file.
-    pub fn resume_point(path: &Path) -> Result<(ResumePoint, RecordOpts)> {
+    pub fn resume_point(path: &Path) -> Result<ResumePoint> {
+        let file = open_to_resume(path)?;
         let err = |e: hdf5::Error| h5(path, "not a preinterp run file that can be resumed", e);
-        let file = match hdf5::File::open(path) {
-            Ok(f) => f,
-            // A writer killed mid-run leaves the file flagged as open.
-            Err(_) if path.is_file() => {
-                h5ds::clear_status_flags(path)
-                    .map_err(|e| h5(path, "cannot open the run file", e))?;
-                hdf5::File::open(path).map_err(|e| h5(path, "cannot open the run file", e))?
-            }
-            Err(e) => return Err(h5(path, "cannot open the run file", e)),
-        };
-        let status = read_attr_str(&file, "status").map_err(err)?;
-        if status == "complete" {
+        let text = |name: &str| read_attr_str(&file, name).map_err(err);
+        let status: RunStatus = text(attr::STATUS)?
+            .parse()
+            .map_err(|e| Error::data(path, format!("unreadable status: {e}")))?;
+        if status == RunStatus::Complete {
             return Err(Error::usage(format!(
                 "{}: this run is already complete",
                 path.display()
             )));
         }
-        let cfg: RunConfig = serde_json::from_str(&read_attr_str(&file, "config").map_err(err)?)
+        let cfg: RunConfig = serde_json::from_str(&text(attr::CONFIG)?)
             .map_err(|e| Error::data(path, format!("unreadable config attribute: {e}")))?;
-        let opts: RecordOpts = serde_json::from_str(
-            &read_attr_str(&file, "record_options").map_err(err)?,
-        )
-        .map_err(|e| Error::data(path, format!("unreadable record_options attribute: {e}")))?;
-        let st = file.group("state").map_err(err)?;
-        let f32s = |n: &str| st.dataset(n).and_then(|d| d.read_raw::<f32>());
-        let i64s = |n: &str| {
-            st.dataset(n)
-                .and_then(|d| d.read_raw::<i64>())
-                .map(|v| v[0])
-        };
-        let epoch = i64s("epoch").map_err(err)?;
-        if epoch < 0 {
-            return Err(Error::data(
-                path,
-                "no epoch was completed before the run stopped; start it again with --force",
-            ));
-        }
-        let saved = st
-            .dataset("shuffle_seed")
-            .and_then(|d| d.read_raw::<u64>())
-            .map_err(err)?;
-        let next = rng::stream_seed(cfg.seed, rng::Purpose::Shuffle, epoch as u64 + 1);
-        if saved.first() != Some(&next) {
-            return Err(Error::data(
-                path,
-                "its saved shuffle state does not match this version's shuffle streams, so it cannot be continued bit for bit; start it again with --force",
-            ));
-        }
-        let rows = file.dataset("curves/epoch").map_err(err)?.shape()[0];
-        if rows < epoch as usize + 1 {
+        let opts: RecordOpts = serde_json::from_str(&text(attr::RECORD_OPTIONS)?)
+            .map_err(|e| Error::data(path, format!("unreadable record_options attribute: {e}")))?;
+        let st = read_state(&file.group(schema::STATE).map_err(err)?, &cfg)
+            .map_err(|e| Error::data(path, e))?;
+        let rows = file
+            .group(schema::CURVES)
+            .and_then(|c| c.dataset(schema::EPOCH.name))
+            .map_err(err)?
+            .shape()[0];
+        if rows < st.epoch + 1 {
             return Err(Error::data(
                 path,
                 format!(
-                    "its state is at epoch {epoch} but only {rows} epochs of curves were written"
+                    "its state is at epoch {} but only {rows} epochs of curves were written",
+                    st.epoch
                 ),
             ));
         }
-        let point = ResumePoint {
-            params: f32s("params").map_err(err)?,
-            opt_m: f32s("opt_m").map_err(err)?,
-            opt_v: f32s("opt_v").map_err(err)?,
-            opt_step: i64s("opt_step").map_err(err)? as u64,
-            epoch: epoch as usize,
-            iteration: i64s("iteration").map_err(err)? as u64,
-            wall_time: st
-                .dataset("wall_time")
-                .and_then(|d| d.read_raw::<f64>())
-                .map_err(err)?[0],
-            dataset_sha256: read_attr_str(&file, "dataset_sha256").map_err(err)?,
+        let lines = |s: String| s.lines().map(str::to_string).collect::<Vec<_>>();
+        Ok(ResumePoint {
             cfg,
-        };
-        Ok((point, opts))
+            opts,
+            params: st.params,
+            opt_m: st.opt_m,
+            opt_v: st.opt_v,
+            opt_step: st.opt_step,
+            epoch: st.epoch,
+            iteration: st.iteration,
+            wall_time: st.wall_time,
+            dataset_files: lines(text(attr::DATASET_FILES)?)
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
+            dataset_sha256: lines(text(attr::DATASET_SHA256)?),
+        })
     }
 
     /// Reopens a run file at its resume point: everything recorded after
     /// the last complete epoch is dropped, the status goes back to
     /// `running`, and SWMR writing starts again.
-    pub fn reopen(path: &Path, p: &ResumePoint, opts: RecordOpts, n_train: usize) -> Result<Self> {
+    pub fn reopen(path: &Path, p: &ResumePoint, n_train: usize) -> Result<Self> {
+        if lock::held_by_another(path) {
+            return Err(busy(path));
+        }
         let file = hdf5::File::open_rw(path)
             .map_err(|e| h5(path, "cannot open the run file for writing", e))?;
         let vars = (|| -> hdf5::Result<Vars> {
-            let iters: Vec<i64> = file.dataset("checkpoints/iteration")?.read_raw()?;
+            let iters: Vec<i64> = file
+                .group(schema::CHECKPOINTS)?
+                .dataset(ckpt::ITERATION.name)?
+                .read_raw()?;
             let n_ckpt = iters
                 .iter()
                 .take_while(|&&i| i as u64 <= p.iteration)
                 .count();
             let n_epochs = p.epoch + 1;
-            let mut vars = Vars::bind(&file, &opts)?;
+            let mut vars = Vars::bind(&file, &p.opts)?;
             vars.each(&mut |a, ck| a.truncate(if ck { n_ckpt } else { n_epochs }))?;
-            attr_str(&file, "status", "running")?;
-            attr_str(&file, "finished_at", "")?;
+            attr_str(&file, attr::STATUS, RunStatus::Running.as_str())?;
+            attr_str(&file, attr::FINISHED_AT, "")?;
             Ok(vars)
         })()
         .map_err(|e| {
@@ -534,7 +562,7 @@ impl Recorder {
                 e,
             )
         })?;
-        let mut r = Self::start(path, file, vars, &p.cfg, opts, n_train)?;
+        let mut r = Self::start(path, file, vars, &p.cfg, p.opts, n_train)?;
         for it in 0..=p.iteration {
             r.schedule.is_due(it);
         }
@@ -565,6 +593,7 @@ impl Recorder {
         let v = self.vars_mut();
         v.c_epoch.push1(m.epoch as i64)?;
         v.c_iter.push1(m.iteration as i64)?;
+        // In the order of `schema::CURVE_F64`.
         let row = [
             m.wall_s,
             m.train.loss,
@@ -574,38 +603,35 @@ impl Recorder {
             m.eval.loss,
             m.eval.acc,
         ];
-        for (a, x) in v.c_vars.iter_mut().zip(row) {
+        for (a, x) in v.c_f64.iter_mut().zip(row) {
             a.push1(x)?;
         }
-        if let (Some(e), Some(l), Some(c)) = (&mut v.v_epoch, &mut v.v_loss, &mut v.v_correct) {
-            e.push1(m.epoch as i64)?;
-            l.push(&per.val.loss)?;
-            c.push(&per.val.correct)?;
+        if let Some(val) = &mut v.val {
+            val.epoch.push1(m.epoch as i64)?;
+            val.loss.push(&per.val.loss)?;
+            val.correct.push(&per.val.correct)?;
         }
         // The state to resume from is written only once the epoch's rows
         // are flushed: a crash before that leaves the previous epoch as
         // the resume point, and the rows beyond it are dropped on resume.
         v.sync()?;
         self.flush()?;
-        let v = self.vars();
-        let s = &v.state;
-        s[0].write_raw(&t.params)?;
+        let s = &self.vars().state;
+        s.params.write_raw(&t.params)?;
         // Plain SGD keeps no moments: the datasets stay as created.
         if !t.opt.m.is_empty() {
-            s[1].write_raw(&t.opt.m)?;
+            s.opt_m.write_raw(&t.opt.m)?;
         }
         if !t.opt.v.is_empty() {
-            s[2].write_raw(&t.opt.v)?;
+            s.opt_v.write_raw(&t.opt.v)?;
         }
-        s[3].write_raw(&[t.opt.step as i64])?;
-        s[5].write_raw(&[t.iteration as i64])?;
-        s[6].write_raw(&[m.wall_s])?;
-        s[7].write_raw(&[rng::stream_seed(
-            self.seed,
-            rng::Purpose::Shuffle,
-            m.epoch as u64 + 1,
-        )])?;
-        s[4].write_raw(&[m.epoch as i64])?;
+        s.opt_step.write_raw(&[t.opt.step as i64])?;
+        s.iteration.write_raw(&[t.iteration as i64])?;
+        s.wall_time.write_raw(&[m.wall_s])?;
+        let next = rng::stream_seed(self.seed, rng::Purpose::Shuffle, m.epoch as u64 + 1);
+        s.shuffle_seed.write_raw(&[next])?;
+        // Last: the epoch marks the state complete.
+        s.epoch.write_raw(&[m.epoch as i64])?;
         self.flush()
     }
 
@@ -650,11 +676,7 @@ impl Recorder {
 
     /// Ends SWMR writing, then marks the run as ended with `status`.
     pub fn finish(&mut self, status: Status) -> Result<()> {
-        let s = match status {
-            Status::Complete => "complete",
-            Status::Diverged => "diverged",
-            Status::Interrupted => "interrupted",
-        };
+        let s = RunStatus::from(status);
         // Every row is synced at the flush point it belongs to; a
         // leftover would be a bug, but costs nothing to write.
         if let Some(v) = self.vars.as_mut() {
@@ -670,10 +692,11 @@ impl Recorder {
         }
         let res = (|| {
             let f = hdf5::File::open_rw(&self.path)?;
-            attr_str(&f, "status", s)?;
-            attr_str(&f, "finished_at", &utc_now())?;
+            attr_str(&f, attr::STATUS, s.as_str())?;
+            attr_str(&f, attr::FINISHED_AT, &utc_now())?;
             f.flush()
         })();
+        self.lock = None;
         res.map_err(|e| h5(&self.path, "cannot finish the run file", e))
     }
 

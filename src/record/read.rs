@@ -4,10 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use hdf5::types::VarLenUnicode;
+use hdf5::Group;
 
+use super::h5::{self, read_attr_str};
+use super::schema::{self, attr, ckpt, RunStatus, SETS};
 use crate::analysis::Curves;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 
 /// Histograms over checkpoints: `counts[c * bins + b]`.
 #[derive(Clone, Debug, Default)]
@@ -25,12 +27,12 @@ pub struct Hist {
 }
 
 /// Everything the report needs from a run file.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RunFile {
     /// Where it was read from.
     pub path: PathBuf,
-    /// `running`, `complete`, `interrupted` or `diverged`.
-    pub status: String,
+    /// Where the run stands.
+    pub status: RunStatus,
     /// The run's one-line title.
     pub title: String,
     /// The config as JSON.
@@ -53,11 +55,100 @@ pub struct RunFile {
     pub weight_hist: Vec<Hist>,
 }
 
-fn h5(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::new(
-        ErrorKind::Io,
-        format!("{}: cannot read the run file: {e}", path.display()),
-    )
+/// Checkpoint rows that are complete (the histograms are written last).
+fn complete_checkpoints(k: &Group) -> hdf5::Result<usize> {
+    let mut rows = k.dataset(ckpt::ITERATION.name)?.shape()[0];
+    for s in SETS {
+        let [_, _, hist, _] = ckpt::set_vars(s.name);
+        rows = rows.min(k.dataset(&hist)?.shape()[0]);
+    }
+    Ok(rows.min(k.dataset(ckpt::WEIGHT_HIST.name)?.shape()[0]))
+}
+
+/// The per-epoch means; rows are complete up to the shortest variable (a
+/// reader may catch a writer between two of them).
+fn read_curves(c: &Group) -> hdf5::Result<Curves> {
+    let mut n = c.dataset(schema::EPOCH.name)?.shape()[0];
+    n = n.min(c.dataset(schema::CURVE_ITERATION.name)?.shape()[0]);
+    for v in &schema::CURVE_F64[1..] {
+        n = n.min(c.dataset(v.name)?.shape()[0]);
+    }
+    let i64s = |name: &str| -> hdf5::Result<Vec<i64>> {
+        let mut v: Vec<i64> = c.dataset(name)?.read_raw()?;
+        v.truncate(n);
+        Ok(v)
+    };
+    let f64s = |name: &str| -> hdf5::Result<Vec<f64>> {
+        let mut v: Vec<f64> = c.dataset(name)?.read_raw()?;
+        v.truncate(n);
+        Ok(v)
+    };
+    Ok(Curves {
+        epoch: i64s(schema::EPOCH.name)?,
+        iteration: i64s(schema::CURVE_ITERATION.name)?,
+        train_loss: f64s("train_loss")?,
+        train_acc: f64s("train_accuracy")?,
+        val_loss: f64s("val_loss")?,
+        val_acc: f64s("val_accuracy")?,
+        eval_loss: f64s("eval_loss")?,
+        eval_acc: f64s("eval_accuracy")?,
+    })
+}
+
+/// `/val_per_epoch`'s first `epochs` rows: (losses, rows, samples,
+/// correctness at the last row).
+fn read_val_per_epoch(g: &Group, epochs: usize) -> hdf5::Result<(Vec<f32>, usize, usize, Vec<u8>)> {
+    let d = g.dataset(schema::VAL_LOSS.name)?;
+    let sh = d.shape();
+    let (rows, n) = (sh[0].min(epochs), sh[1]);
+    let mut losses = d.read_raw::<f32>()?;
+    losses.truncate(rows * n);
+    let mut last = vec![];
+    if rows > 0 {
+        let c: Vec<u8> = g.dataset(schema::VAL_CORRECT.name)?.read_raw()?;
+        last = c[(rows - 1) * n..rows * n].to_vec();
+    }
+    Ok((losses, rows, n, last))
+}
+
+/// The loss histograms of the three sets, first `rows` checkpoints.
+fn read_loss_hists(k: &Group, rows: usize) -> hdf5::Result<[Hist; 3]> {
+    let lower: Vec<f64> = k.dataset(ckpt::LOSS_BIN_LOWER.name)?.read_raw()?;
+    let upper: Vec<f64> = k.dataset(ckpt::LOSS_BIN_UPPER.name)?.read_raw()?;
+    let one = |set: &str| -> hdf5::Result<Hist> {
+        let [_, _, hist, _] = ckpt::set_vars(set);
+        let mut counts: Vec<u64> = k.dataset(&hist)?.read_raw()?;
+        counts.truncate(rows * lower.len());
+        Ok(Hist {
+            rows,
+            bins: lower.len(),
+            counts,
+            lower: lower.clone(),
+            upper: upper.clone(),
+        })
+    };
+    Ok([one(SETS[0].name)?, one(SETS[1].name)?, one(SETS[2].name)?])
+}
+
+/// The weight histograms, one per layer, first `rows` checkpoints.
+fn read_weight_hists(k: &Group, rows: usize) -> hdf5::Result<Vec<Hist>> {
+    let w = k.dataset(ckpt::WEIGHT_HIST.name)?;
+    let sh = w.shape();
+    let (layers, wb) = (sh[1], sh[2]);
+    let all: Vec<u64> = w.read_raw()?;
+    let wlo: Vec<f64> = k.dataset(ckpt::WEIGHT_BIN_LOWER.name)?.read_raw()?;
+    let whi: Vec<f64> = k.dataset(ckpt::WEIGHT_BIN_UPPER.name)?.read_raw()?;
+    Ok((0..layers)
+        .map(|l| Hist {
+            rows,
+            bins: wb,
+            counts: (0..rows)
+                .flat_map(|r| all[(r * layers + l) * wb..(r * layers + l + 1) * wb].to_vec())
+                .collect(),
+            lower: wlo[l * wb..(l + 1) * wb].to_vec(),
+            upper: whi[l * wb..(l + 1) * wb].to_vec(),
+        })
+        .collect())
 }
 
 impl RunFile {
@@ -69,140 +160,40 @@ impl RunFile {
                 path.display()
             )));
         }
-        let file = match hdf5::File::open(path) {
-            Ok(f) => f,
-            Err(_) => hdf5::File::open_as(path, hdf5::file::OpenMode::ReadSWMR)
-                .map_err(|e| h5(path, e))?,
-        };
-        Self::from_file(path, &file).map_err(|e| h5(path, e))
+        let err = |e: hdf5::Error| h5::err(path, "cannot read the run file", e);
+        let file = h5::open_read(path).map_err(err)?;
+        let mut rf = Self::from_file(path, &file).map_err(err)?;
+        let status = read_attr_str(&file, attr::STATUS).map_err(err)?;
+        rf.status = status
+            .parse()
+            .map_err(|e| Error::data(path, format!("unreadable status: {e}")))?;
+        Ok(rf)
     }
 
     fn from_file(path: &Path, f: &hdf5::File) -> hdf5::Result<RunFile> {
-        let s = |name: &str| -> hdf5::Result<String> {
-            Ok(f.attr(name)?
-                .read_scalar::<VarLenUnicode>()?
-                .as_str()
-                .to_string())
+        let curves = read_curves(&f.group(schema::CURVES)?)?;
+        let (val_losses, val_epochs, val_n, val_correct_last) = match f.group(schema::VAL_PER_EPOCH)
+        {
+            Ok(g) => read_val_per_epoch(&g, curves.len())?,
+            Err(_) => (vec![], 0, 0, vec![]),
         };
-        let c = f.group("curves")?;
-        // Rows are complete up to the shortest variable (a reader may
-        // catch a writer between two of them).
-        let names = [
-            "epoch",
-            "iteration",
-            "train_loss",
-            "train_accuracy",
-            "val_loss",
-            "val_accuracy",
-            "eval_loss",
-            "eval_accuracy",
-        ];
-        let rows = names
-            .iter()
-            .map(|n| c.dataset(n).map(|d| d.shape()[0]))
-            .collect::<hdf5::Result<Vec<_>>>()?;
-        let n = rows.into_iter().min().unwrap_or(0);
-        let i64s = |name: &str| -> hdf5::Result<Vec<i64>> {
-            Ok(c.dataset(name)?
-                .read_raw::<i64>()?
-                .into_iter()
-                .take(n)
-                .collect())
-        };
-        let f64s = |name: &str| -> hdf5::Result<Vec<f64>> {
-            Ok(c.dataset(name)?
-                .read_raw::<f64>()?
-                .into_iter()
-                .take(n)
-                .collect())
-        };
-        let curves = Curves {
-            epoch: i64s("epoch")?,
-            iteration: i64s("iteration")?,
-            train_loss: f64s("train_loss")?,
-            train_acc: f64s("train_accuracy")?,
-            val_loss: f64s("val_loss")?,
-            val_acc: f64s("val_accuracy")?,
-            eval_loss: f64s("eval_loss")?,
-            eval_acc: f64s("eval_accuracy")?,
-        };
-        let (mut val_losses, mut val_epochs, mut val_n, mut val_correct_last) =
-            (vec![], 0, 0, vec![]);
-        if let Ok(g) = f.group("val_per_epoch") {
-            let d = g.dataset("loss")?;
-            let sh = d.shape();
-            val_epochs = sh[0].min(n);
-            val_n = sh[1];
-            val_losses = d.read_raw::<f32>()?;
-            val_losses.truncate(val_epochs * val_n);
-            if val_epochs > 0 {
-                let c: Vec<u8> = g.dataset("correct")?.read_raw()?;
-                val_correct_last = c[(val_epochs - 1) * val_n..val_epochs * val_n].to_vec();
-            }
-        }
-        let k = f.group("checkpoints")?;
-        let mut iterations: Vec<i64> = k.dataset("iteration")?.read_raw()?;
-        // Complete checkpoint rows only (the histograms are written last).
-        let hist_rows = [
-            "train_loss_hist",
-            "val_loss_hist",
-            "eval_loss_hist",
-            "weight_hist",
-        ]
-        .iter()
-        .map(|n| k.dataset(n).map(|d| d.shape()[0]))
-        .collect::<hdf5::Result<Vec<_>>>()?;
-        let kr = hist_rows
-            .into_iter()
-            .min()
-            .unwrap_or(0)
-            .min(iterations.len());
-        iterations.truncate(kr);
-        let lower: Vec<f64> = k.dataset("loss_bin_lower")?.read_raw()?;
-        let upper: Vec<f64> = k.dataset("loss_bin_upper")?.read_raw()?;
-        let loss_hist = ["train", "val", "eval"].map(|set| -> hdf5::Result<Hist> {
-            let mut counts: Vec<u64> = k.dataset(&format!("{set}_loss_hist"))?.read_raw()?;
-            counts.truncate(kr * lower.len());
-            Ok(Hist {
-                rows: kr,
-                bins: lower.len(),
-                counts,
-                lower: lower.clone(),
-                upper: upper.clone(),
-            })
-        });
-        let [a, b, c2] = loss_hist;
-        let loss_hist = [a?, b?, c2?];
-        let w = k.dataset("weight_hist")?;
-        let sh = w.shape();
-        let (layers, wb) = (sh[1], sh[2]);
-        let all: Vec<u64> = w.read_raw()?;
-        let wlo: Vec<f64> = k.dataset("weight_bin_lower")?.read_raw()?;
-        let whi: Vec<f64> = k.dataset("weight_bin_upper")?.read_raw()?;
-        let weight_hist = (0..layers)
-            .map(|l| Hist {
-                rows: kr,
-                bins: wb,
-                counts: (0..kr)
-                    .flat_map(|r| all[(r * layers + l) * wb..(r * layers + l + 1) * wb].to_vec())
-                    .collect(),
-                lower: wlo[l * wb..(l + 1) * wb].to_vec(),
-                upper: whi[l * wb..(l + 1) * wb].to_vec(),
-            })
-            .collect();
+        let k = f.group(schema::CHECKPOINTS)?;
+        let rows = complete_checkpoints(&k)?;
+        let mut iterations: Vec<i64> = k.dataset(ckpt::ITERATION.name)?.read_raw()?;
+        iterations.truncate(rows);
         Ok(RunFile {
             path: path.to_path_buf(),
-            status: s("status")?,
-            title: s("title")?,
-            config: s("config")?,
+            status: RunStatus::Running,
+            title: read_attr_str(f, attr::TITLE)?,
+            config: read_attr_str(f, attr::CONFIG)?,
             curves,
             val_losses,
             val_epochs,
             val_n,
             val_correct_last,
             iterations,
-            loss_hist,
-            weight_hist,
+            loss_hist: read_loss_hists(&k, rows)?,
+            weight_hist: read_weight_hists(&k, rows)?,
         })
     }
 }

@@ -9,18 +9,21 @@ use hdf5::types::VarLenUnicode;
 
 use super::Sweep;
 use crate::analysis::{self, CurveSummary, Point};
+use crate::config::{RunConfig, Settings};
 use crate::error::{Error, ErrorKind, Result};
 use crate::plot::{self, ScatterPoint};
+use crate::record::h5::{self, attr_str};
 use crate::record::h5ds;
 use crate::record::read::RunFile;
+use crate::record::schema::{attr, var, RunStatus};
 
 /// One run's row.
 #[derive(Clone, Debug)]
 pub struct Row {
     /// Run id.
     pub id: String,
-    /// `complete`, `running`, `interrupted`, `diverged` or `missing`.
-    pub status: String,
+    /// Where the run stands.
+    pub status: RowStatus,
     /// Its dataset label and training-set size, e.g. `mnist 5000`.
     pub train_set: String,
     /// Width of the hidden layers.
@@ -32,6 +35,27 @@ pub struct Row {
     /// Chosen by the spec's grid search (`select_best`); every run with
     /// data is selected when there is none.
     pub selected: bool,
+}
+
+/// Where a run of the sweep stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowStatus {
+    /// Its file says so.
+    Run(RunStatus),
+    /// No run file yet.
+    Missing,
+    /// The file cannot be read (why).
+    Unreadable(String),
+}
+
+impl std::fmt::Display for RowStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RowStatus::Run(s) => s.fmt(f),
+            RowStatus::Missing => f.write_str("missing"),
+            RowStatus::Unreadable(e) => write!(f, "unreadable: {e}"),
+        }
+    }
 }
 
 /// What collecting found.
@@ -57,7 +81,7 @@ pub fn collect(dir: &Path) -> Result<Collected> {
             dir.display()
         )));
     }
-    let sweep = Sweep::read(&spec)?;
+    let sweep = Sweep::read(&spec, &Settings::default())?;
     let mut rows = vec![];
     for r in &sweep.runs {
         let path = super::run::run_file(dir, &r.id);
@@ -65,14 +89,14 @@ pub fn collect(dir: &Path) -> Result<Collected> {
         let (status, epochs, summary) = if path.is_file() {
             match RunFile::read(&path) {
                 Ok(f) => (
-                    f.status.clone(),
+                    RowStatus::Run(f.status),
                     f.curves.len(),
                     analysis::summarise(&f.curves),
                 ),
-                Err(e) => (format!("unreadable: {e}"), 0, None),
+                Err(e) => (RowStatus::Unreadable(e.to_string()), 0, None),
             }
         } else {
-            ("missing".to_string(), 0, None)
+            (RowStatus::Missing, 0, None)
         };
         let selected = summary.is_some();
         rows.push(Row {
@@ -127,7 +151,7 @@ pub fn collect(dir: &Path) -> Result<Collected> {
 }
 
 /// Reads one metric of a [`Point`].
-type Metric = dyn Fn(&Point) -> f64;
+type Metric = fn(&Point) -> f64;
 
 /// Among runs whose settings differ only in `key`, keeps the one with the
 /// best final validation error (the first on ties).
@@ -161,188 +185,176 @@ fn select_best(sweep: &Sweep, key: &str, rows: &mut [Row]) {
     }
 }
 
-fn write_table(path: &Path, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
-    let f = hdf5::File::create(path)?;
-    let vs = |s: &str| -> hdf5::Result<VarLenUnicode> {
-        s.parse().map_err(|e| hdf5::Error::from(format!("{e:?}")))
-    };
-    let attr = |k: &str, v: &str| -> hdf5::Result<()> {
-        f.new_attr::<VarLenUnicode>()
-            .create(k)?
-            .write_scalar(&vs(v)?)
-    };
-    attr("Conventions", "CF-1.8")?;
-    attr("title", &format!("preinterp sweep {}", sweep.name))?;
-    attr("tool_version", env!("CARGO_PKG_VERSION"))?;
-    attr(
-        "spec",
-        &std::fs::read_to_string(&sweep.path).unwrap_or_default(),
-    )?;
-    attr("final_definition", "final = first epoch with 100% training accuracy, or the epoch of maximum training accuracy for a run that never interpolates")?;
-    let n = rows.len();
-    let ids: Vec<VarLenUnicode> = rows
-        .iter()
-        .map(|r| vs(&r.id))
-        .collect::<hdf5::Result<_>>()?;
-    let run = f.new_dataset::<VarLenUnicode>().shape(n).create("run")?;
-    run.write_raw(&ids)?;
-    h5ds::set_scale(&run, "run")?;
-    let describe = |ds: &hdf5::Dataset, long: &str| -> hdf5::Result<()> {
-        ds.new_attr::<VarLenUnicode>()
-            .create("long_name")?
-            .write_scalar(&vs(long)?)?;
-        ds.new_attr::<VarLenUnicode>()
-            .create("units")?
-            .write_scalar(&vs("1")?)?;
-        h5ds::attach_scale(ds, &run, 0)
-    };
-    let strings = |name: &str, long: &str, v: Vec<String>| -> hdf5::Result<()> {
-        let vals: Vec<VarLenUnicode> = v.iter().map(|s| vs(s)).collect::<hdf5::Result<_>>()?;
-        let ds = f.new_dataset::<VarLenUnicode>().shape(n).create(name)?;
-        ds.write_raw(&vals)?;
-        describe(&ds, long)
-    };
-    let ints = |name: &str, long: &str, v: Vec<i64>| -> hdf5::Result<()> {
-        let ds = f.new_dataset::<i64>().shape(n).create(name)?;
-        ds.write_raw(&v)?;
-        describe(&ds, long)
-    };
-    let floats = |name: &str, long: &str, v: Vec<f64>| -> hdf5::Result<()> {
-        let ds = f.new_dataset::<f64>().shape(n).create(name)?;
-        ds.write_raw(&v)?;
-        describe(&ds, long)
-    };
-    let cfgs: Vec<_> = rows
-        .iter()
-        .map(|r| {
-            &sweep
-                .runs
-                .iter()
-                .find(|x| x.id == r.id)
-                .expect("row of the sweep")
-                .cfg
-        })
-        .collect();
-    strings(
-        "status",
-        "run status (missing = no run file)",
-        rows.iter().map(|r| r.status.clone()).collect(),
-    )?;
-    strings(
-        "dataset",
-        "dataset",
-        cfgs.iter().map(|c| c.dataset.label()).collect(),
-    )?;
-    strings(
-        "optimizer",
-        "optimiser",
-        cfgs.iter()
-            .map(|c| c.optimizer.name().to_string())
-            .collect(),
-    )?;
-    ints(
+/// The columns of `sweep.h5`, each over the `run` coordinate.
+struct Columns {
+    file: hdf5::File,
+    run: hdf5::Dataset,
+}
+
+impl Columns {
+    /// Creates `path` with its provenance and the `run` coordinate.
+    fn create(path: &Path, sweep: &Sweep, ids: &[&str]) -> hdf5::Result<Columns> {
+        let file = hdf5::File::create(path)?;
+        attr_str(&file, attr::CONVENTIONS, "CF-1.8")?;
+        attr_str(
+            &file,
+            attr::TITLE,
+            &format!("preinterp sweep {}", sweep.name),
+        )?;
+        attr_str(&file, attr::TOOL_VERSION, env!("CARGO_PKG_VERSION"))?;
+        let spec = std::fs::read_to_string(&sweep.path).unwrap_or_default();
+        attr_str(&file, "spec", &spec)?;
+        attr_str(&file, "final_definition", "final = first epoch with 100% training accuracy, or the epoch of maximum training accuracy for a run that never interpolates")?;
+        let run = file
+            .new_dataset::<VarLenUnicode>()
+            .shape(ids.len())
+            .create("run")?;
+        run.write_raw(&unicode(ids.iter().copied())?)?;
+        h5ds::set_scale(&run, "run")?;
+        Ok(Columns { file, run })
+    }
+
+    fn column<T: hdf5::H5Type>(&self, name: &str, long: &str, v: &[T]) -> hdf5::Result<()> {
+        let ds = self.file.new_dataset::<T>().shape(v.len()).create(name)?;
+        ds.write_raw(v)?;
+        h5::describe(&ds, &var(name, "1", long))?;
+        h5ds::attach_scale(&ds, &self.run, 0)
+    }
+
+    fn strings(&self, name: &str, long: &str, v: &[String]) -> hdf5::Result<()> {
+        self.column(name, long, &unicode(v.iter().map(String::as_str))?)
+    }
+
+    fn ints(&self, name: &str, long: &str, v: impl Iterator<Item = i64>) -> hdf5::Result<()> {
+        self.column(name, long, &v.collect::<Vec<_>>())
+    }
+
+    fn floats(&self, name: &str, long: &str, v: impl Iterator<Item = f64>) -> hdf5::Result<()> {
+        self.column(name, long, &v.collect::<Vec<_>>())
+    }
+}
+
+fn unicode<'a>(v: impl Iterator<Item = &'a str>) -> hdf5::Result<Vec<VarLenUnicode>> {
+    v.map(|s| s.parse().map_err(|e| hdf5::Error::from(format!("{e:?}"))))
+        .collect()
+}
+
+/// The metrics of a [`Point`], by column suffix.
+const METRICS: [(&str, Metric); 6] = [
+    ("train_loss", |p| p.train_loss),
+    ("train_accuracy", |p| p.train_acc),
+    ("val_loss", |p| p.val_loss),
+    ("val_accuracy", |p| p.val_acc),
+    ("eval_loss", |p| p.eval_loss),
+    ("eval_accuracy", |p| p.eval_acc),
+];
+
+/// The settings columns, from each run's configuration.
+fn write_settings(t: &Columns, rows: &[Row], cfgs: &[&RunConfig]) -> hdf5::Result<()> {
+    let status: Vec<String> = rows.iter().map(|r| r.status.to_string()).collect();
+    t.strings("status", "run status (missing = no run file)", &status)?;
+    let labels: Vec<String> = cfgs.iter().map(|c| c.dataset.label()).collect();
+    t.strings("dataset", "dataset", &labels)?;
+    let opts: Vec<String> = cfgs.iter().map(|c| c.optimizer.name().into()).collect();
+    t.strings("optimizer", "optimiser", &opts)?;
+    t.ints(
         "train_size",
         "training samples",
-        cfgs.iter().map(|c| c.train_size as i64).collect(),
+        cfgs.iter().map(|c| c.train_size as i64),
     )?;
-    ints(
+    t.ints(
         "depth",
         "hidden layers",
-        cfgs.iter().map(|c| c.shape.depth as i64).collect(),
+        cfgs.iter().map(|c| c.shape.depth as i64),
     )?;
-    ints(
+    t.ints(
         "width",
         "units per hidden layer",
-        cfgs.iter().map(|c| c.shape.width as i64).collect(),
+        cfgs.iter().map(|c| c.shape.width as i64),
     )?;
-    ints(
+    t.ints(
         "batch_size",
         "minibatch size",
-        cfgs.iter().map(|c| c.batch_size as i64).collect(),
+        cfgs.iter().map(|c| c.batch_size as i64),
     )?;
-    ints("seed", "seed", cfgs.iter().map(|c| c.seed as i64).collect())?;
-    floats(
-        "lr",
-        "learning rate",
-        cfgs.iter().map(|c| c.optimizer.lr()).collect(),
-    )?;
-    ints(
+    t.ints("seed", "seed", cfgs.iter().map(|c| c.seed as i64))?;
+    t.floats("lr", "learning rate", cfgs.iter().map(|c| c.optimizer.lr()))?;
+    t.ints(
         "epochs_recorded",
         "epochs recorded (incl. epoch 0)",
-        rows.iter().map(|r| r.epochs as i64).collect(),
-    )?;
-    let pick = |f: &dyn Fn(&CurveSummary) -> f64| {
-        rows.iter()
-            .map(|r| r.summary.as_ref().map(f).unwrap_or(f64::NAN))
-            .collect::<Vec<f64>>()
-    };
-    let metrics: [(&str, &Metric); 6] = [
-        ("train_loss", &|p| p.train_loss),
-        ("train_accuracy", &|p| p.train_acc),
-        ("val_loss", &|p| p.val_loss),
-        ("val_accuracy", &|p| p.val_acc),
-        ("eval_loss", &|p| p.eval_loss),
-        ("eval_accuracy", &|p| p.eval_acc),
+        rows.iter().map(|r| r.epochs as i64),
+    )
+}
+
+/// The metric columns at the minimum validation loss and at the final
+/// epoch, and the flags.
+fn write_metrics(t: &Columns, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
+    let final_long = "at the final epoch (first interpolation, else max train accuracy)";
+    type At = fn(&CurveSummary) -> Point;
+    let points: [(&str, &str, At); 2] = [
+        ("min", "at the minimum validation loss", |s| s.min_val_loss),
+        ("final", final_long, |s| s.final_point),
     ];
-    for (at, which, long) in [
-        ("min", 0, "at the minimum validation loss"),
-        (
-            "final",
-            1,
-            "at the final epoch (first interpolation, else max train accuracy)",
-        ),
-    ] {
-        let point = |s: &CurveSummary| {
-            if which == 0 {
-                s.min_val_loss
-            } else {
-                s.final_point
-            }
-        };
-        ints(
+    for (at, long, point) in points {
+        let epoch = rows
+            .iter()
+            .map(|r| r.summary.as_ref().map_or(-1, |s| point(s).epoch));
+        t.ints(
             &format!("{at}_epoch"),
             &format!("epoch {long} (-1 = no data)"),
-            rows.iter()
-                .map(|r| r.summary.as_ref().map(|s| point(s).epoch).unwrap_or(-1))
-                .collect(),
+            epoch,
         )?;
-        for (name, get) in metrics {
-            floats(
-                &format!("{at}_{name}"),
-                &format!("{name} {long}"),
-                pick(&|s| get(&point(s))),
-            )?;
+        for (name, get) in METRICS {
+            let v = rows
+                .iter()
+                .map(|r| r.summary.as_ref().map_or(f64::NAN, |s| get(&point(s))));
+            t.floats(&format!("{at}_{name}"), &format!("{name} {long}"), v)?;
         }
     }
-    ints(
+    let interp = rows.iter().map(|r| {
+        r.summary
+            .as_ref()
+            .filter(|s| s.interpolated)
+            .map_or(-1, |s| s.final_point.epoch)
+    });
+    t.ints(
         "interpolation_epoch",
         "first epoch with 100% training accuracy (-1 = never)",
-        rows.iter()
-            .map(|r| {
-                r.summary
-                    .as_ref()
-                    .filter(|s| s.interpolated)
-                    .map(|s| s.final_point.epoch)
-                    .unwrap_or(-1)
-            })
-            .collect(),
+        interp,
     )?;
-    ints(
+    let selected = match &sweep.select_best {
+        Some(k) => format!(
+            "1 if plotted: the best final validation error among runs differing only in {k}"
+        ),
+        None => "1 if plotted: every run with data".into(),
+    };
+    t.ints(
         "selected",
-        &match &sweep.select_best {
-            Some(k) => format!(
-                "1 if plotted: the best final validation error among runs differing only in {k}"
-            ),
-            None => "1 if plotted: every run with data".into(),
-        },
-        rows.iter().map(|r| r.selected as i64).collect(),
+        &selected,
+        rows.iter().map(|r| r.selected as i64),
     )?;
-    ints(
+    t.ints(
         "triangle",
         "1 if validation loss and accuracy both rose from the minimum to the final epoch",
         rows.iter()
-            .map(|r| r.summary.as_ref().map(|s| s.triangle as i64).unwrap_or(0))
-            .collect(),
-    )?;
-    Ok(())
+            .map(|r| r.summary.as_ref().map_or(0, |s| s.triangle as i64)),
+    )
+}
+
+fn write_table(path: &Path, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let t = Columns::create(path, sweep, &ids)?;
+    let cfgs: Vec<&RunConfig> = rows
+        .iter()
+        .map(|r| {
+            sweep
+                .runs
+                .iter()
+                .find(|x| x.id == r.id)
+                .map(|x| &x.cfg)
+                .ok_or_else(|| hdf5::Error::from(format!("{} is not a run of the sweep", r.id)))
+        })
+        .collect::<hdf5::Result<_>>()?;
+    write_settings(&t, rows, &cfgs)?;
+    write_metrics(&t, sweep, rows)
 }

@@ -25,8 +25,10 @@
 //! `sweep collect` pick, among runs that differ only in `lr`, the one
 //! with the best final validation error (a learning-rate grid search).
 //!
-//! Keys are `train` flags without dashes (`train_size`, `batch_size`,
-//! `lr`, ...). A run's id joins the axis and variant values in spec
+//! Keys are the run settings of [`crate::config::Settings`] (`train`
+//! flags without dashes: `train_size`, `batch_size`, `lr`, ...), read by
+//! the same deserialisation as the flags, so a new setting needs nothing
+//! here. A run's id joins the axis and variant values in spec
 //! order (`width-7_optimizer-adam_seed-0`), so the same spec always gives
 //! the same ids, and adding a value to an axis adds runs without
 //! renaming the others.
@@ -38,8 +40,7 @@ pub mod run;
 
 use toml::{Table, Value};
 
-use crate::cli::TrainArgs;
-use crate::config::RunConfig;
+use crate::config::{Keyed, RecordOpts, RunConfig, Settings};
 use crate::error::{Error, Result};
 
 /// One run of a sweep.
@@ -47,10 +48,12 @@ use crate::error::{Error, Result};
 pub struct SweepRun {
     /// Stable id, also the run file's stem.
     pub id: String,
-    /// Its settings as given (key, value), fixed ones first.
+    /// Its settings as given (key, value as written), fixed ones first.
     pub settings: Vec<(String, String)>,
     /// The validated configuration.
     pub cfg: RunConfig,
+    /// What its run file records.
+    pub record: RecordOpts,
 }
 
 /// A parsed, expanded sweep.
@@ -67,13 +70,17 @@ pub struct Sweep {
 }
 
 /// Named lists of values, in spec order.
-type Axes = Vec<(String, Vec<String>)>;
+type Axes = Vec<(String, Vec<Value>)>;
+
+/// One run's named values, in spec order.
+type Named = Vec<(String, Value)>;
 
 fn spec_err(path: &Path, msg: impl std::fmt::Display) -> Error {
     Error::usage(format!("{}: {msg}", path.display()))
 }
 
-fn scalar(path: &Path, key: &str, v: &Value) -> Result<String> {
+/// A single value, as a run id and the settings list show it.
+fn shown(path: &Path, key: &str, v: &Value) -> Result<String> {
     match v {
         Value::String(s) => Ok(s.clone()),
         Value::Integer(i) => Ok(i.to_string()),
@@ -87,17 +94,23 @@ fn scalar(path: &Path, key: &str, v: &Value) -> Result<String> {
 }
 
 /// `(key, values)`: a list gives its elements, a scalar itself.
-fn values(path: &Path, key: &str, v: &Value) -> Result<Vec<String>> {
-    match v {
-        Value::Array(a) if a.is_empty() => Err(spec_err(path, format!("`{key}` is an empty list"))),
-        Value::Array(a) => a.iter().map(|x| scalar(path, key, x)).collect(),
-        other => Ok(vec![scalar(path, key, other)?]),
+fn values(path: &Path, key: &str, v: &Value) -> Result<Vec<Value>> {
+    let vals = match v {
+        Value::Array(a) if a.is_empty() => {
+            return Err(spec_err(path, format!("`{key}` is an empty list")))
+        }
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    for x in &vals {
+        shown(path, key, x)?;
     }
+    Ok(vals)
 }
 
 /// Every combination of `axes`, the first axis varying slowest.
-fn product(axes: &[(String, Vec<String>)]) -> Vec<Vec<(String, String)>> {
-    let mut out: Vec<Vec<(String, String)>> = vec![vec![]];
+fn product(axes: &[(String, Vec<Value>)]) -> Vec<Named> {
+    let mut out: Vec<Named> = vec![vec![]];
     for (k, vals) in axes {
         out = out
             .into_iter()
@@ -125,73 +138,98 @@ fn id_part(v: &str) -> String {
         .collect()
 }
 
-/// Applies `key = value` to the train flags.
-fn apply(path: &Path, a: &mut TrainArgs, key: &str, v: &str) -> Result<()> {
-    let bad = |what: &str| spec_err(path, format!("`{key} = {v}`: {what}"));
-    let int = || v.parse::<usize>().map_err(|_| bad("not a whole number"));
-    let float = || v.parse::<f64>().map_err(|_| bad("not a number"));
-    match key {
-        "preset" => a.preset = Some(v.to_string()),
-        "dataset" => a.dataset = Some(v.to_string()),
-        "train_size" => a.train_size = Some(int()?),
-        "val_size" => a.val_size = Some(int()?),
-        "depth" => a.depth = Some(int()?),
-        "width" => a.width = Some(int()?),
-        "optimizer" => {
-            a.optimizer = Some(match v {
-                "adam" => crate::cli::OptName::Adam,
-                "sgd" => crate::cli::OptName::Sgd,
-                _ => return Err(bad("optimizer must be adam or sgd")),
-            })
+/// The spec's top-level keys, checked.
+fn check_top_level(path: &Path, t: &Table) -> Result<(String, Option<String>)> {
+    let name = match t.get("name") {
+        Some(Value::String(s)) => s.clone(),
+        _ => return Err(spec_err(path, "needs `name = \"...\"`")),
+    };
+    for k in t.keys() {
+        let known = ["name", "description", "fixed", "axes", "select_best"].contains(&k.as_str());
+        if !known && !k.starts_with("variants") {
+            return Err(spec_err(path, format!("unknown top-level key `{k}`")));
         }
-        "lr" => a.lr = Some(float()?),
-        "momentum" => a.momentum = Some(float()?),
-        "batch_size" => a.batch_size = Some(int()?),
-        "seed" => a.seed = Some(v.parse().map_err(|_| bad("not a seed"))?),
-        "epochs" => a.epochs = Some(int()?),
-        "until_interpolation" => {
-            a.until_interpolation = v.parse().map_err(|_| bad("not true or false"))?
-        }
-        "max_epochs" => a.max_epochs = Some(int()?),
-        _ => return Err(spec_err(path, format!("unknown setting `{key}`"))),
     }
-    Ok(())
+    let select_best = match t.get("select_best") {
+        None => None,
+        Some(Value::String(k)) => Some(k.clone()),
+        Some(_) => {
+            return Err(spec_err(
+                path,
+                "`select_best` must name a setting, e.g. \"lr\"",
+            ))
+        }
+    };
+    Ok((name, select_best))
+}
+
+/// Each variant group's alternatives, each as its list of axes.
+fn variant_groups(path: &Path, t: &Table) -> Result<Vec<Vec<Axes>>> {
+    let mut groups = vec![];
+    for (k, v) in t.iter().filter(|(k, _)| k.starts_with("variants")) {
+        let tables = match v {
+            Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_table())
+                .collect::<Option<Vec<_>>>(),
+            _ => None,
+        };
+        let tables =
+            tables.ok_or_else(|| spec_err(path, format!("`{k}` must be [[{k}]] tables")))?;
+        let alts = tables
+            .into_iter()
+            .map(|x| {
+                x.iter()
+                    .map(|(k, v)| Ok((k.clone(), values(path, k, v)?)))
+                    .collect::<Result<Axes>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        groups.push(alts);
+    }
+    Ok(groups)
+}
+
+/// Every choice of one alternative per group, as its list of axes.
+fn choices(groups: &[Vec<Axes>]) -> Vec<Axes> {
+    let mut out: Vec<Axes> = vec![vec![]];
+    for g in groups {
+        out = out
+            .iter()
+            .flat_map(|c| {
+                g.iter()
+                    .map(move |alt| c.iter().cloned().chain(alt.iter().cloned()).collect())
+            })
+            .collect();
+    }
+    out
 }
 
 impl Sweep {
     /// Reads and expands the spec at `path`, validating every run.
-    pub fn read(path: &Path) -> Result<Sweep> {
+    /// (`base`: the command line's settings, under the spec's.)
+    pub fn read(path: &Path, base: &Settings) -> Result<Sweep> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::io(path, format!("cannot read the sweep spec: {e}")))?;
-        Self::parse(path, &text)
+        Self::parse(path, &text, base)
     }
 
-    /// Expands spec `text` (read from `path`).
-    pub fn parse(path: &Path, text: &str) -> Result<Sweep> {
+    /// The runs of shard `shard`, in order.
+    pub fn shard_runs(&self, shard: Shard) -> Vec<&SweepRun> {
+        self.runs
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| shard.contains(*k))
+            .map(|(_, r)| r)
+            .collect()
+    }
+
+    /// Expands spec `text` (read from `path`) on top of `base`
+    /// settings (the command line's); the spec's values win.
+    pub fn parse(path: &Path, text: &str, base: &Settings) -> Result<Sweep> {
         let t: Table = text.parse().map_err(|e: toml::de::Error| {
             spec_err(path, format!("not valid TOML: {}", e.message()))
         })?;
-        let name = match t.get("name") {
-            Some(Value::String(s)) => s.clone(),
-            _ => return Err(spec_err(path, "needs `name = \"...\"`")),
-        };
-        for k in t.keys() {
-            let known =
-                ["name", "description", "fixed", "axes", "select_best"].contains(&k.as_str());
-            if !known && !k.starts_with("variants") {
-                return Err(spec_err(path, format!("unknown top-level key `{k}`")));
-            }
-        }
-        let select_best = match t.get("select_best") {
-            None => None,
-            Some(Value::String(k)) => Some(k.clone()),
-            Some(_) => {
-                return Err(spec_err(
-                    path,
-                    "`select_best` must name a setting, e.g. \"lr\"",
-                ))
-            }
-        };
+        let (name, select_best) = check_top_level(path, &t)?;
         let table = |k: &str| -> Result<Table> {
             match t.get(k) {
                 None => Ok(Table::new()),
@@ -199,72 +237,28 @@ impl Sweep {
                 Some(_) => Err(spec_err(path, format!("`{k}` must be a table"))),
             }
         };
-        let fixed: Vec<(String, String)> = table("fixed")?
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), scalar(path, k, v)?)))
-            .collect::<Result<_>>()?;
-        let axes: Vec<(String, Vec<String>)> = table("axes")?
+        let fixed: Named = table("fixed")?.into_iter().collect();
+        for (k, v) in &fixed {
+            shown(path, k, v)?;
+        }
+        let axes: Axes = table("axes")?
             .iter()
             .map(|(k, v)| Ok((k.clone(), values(path, k, v)?)))
             .collect::<Result<_>>()?;
-        // Each variant group offers alternatives; the groups are crossed.
-        let mut groups: Vec<Vec<Axes>> = vec![];
-        for (k, v) in t.iter().filter(|(k, _)| k.starts_with("variants")) {
-            let Value::Array(items) = v else {
-                return Err(spec_err(path, format!("`{k}` must be [[{k}]] tables")));
-            };
-            let mut alts = vec![];
-            for item in items {
-                let Value::Table(x) = item else {
-                    return Err(spec_err(path, format!("`{k}` must be [[{k}]] tables")));
-                };
-                alts.push(
-                    x.iter()
-                        .map(|(k, v)| Ok((k.clone(), values(path, k, v)?)))
-                        .collect::<Result<Vec<_>>>()?,
-                );
-            }
-            groups.push(alts);
-        }
-        // Every choice of one alternative per group, as its list of axes.
-        let mut choices: Vec<Axes> = vec![vec![]];
-        for g in &groups {
-            choices = choices
-                .iter()
-                .flat_map(|c| {
-                    g.iter()
-                        .map(move |alt| c.iter().cloned().chain(alt.iter().cloned()).collect())
-                })
-                .collect();
-        }
         let mut runs = vec![];
         let mut seen = std::collections::HashSet::new();
-        for vaxes in &choices {
+        for vaxes in choices(&variant_groups(path, &t)?) {
             for a in product(&axes) {
-                for b in product(vaxes) {
-                    let named: Vec<&(String, String)> = a.iter().chain(&b).collect();
-                    let id = named
-                        .iter()
-                        .map(|(k, v)| format!("{k}-{}", id_part(v)))
-                        .collect::<Vec<_>>()
-                        .join("_");
-                    let id = if id.is_empty() { "run".to_string() } else { id };
-                    if !seen.insert(id.clone()) {
-                        return Err(spec_err(path, format!("two runs would have the id {id}")));
+                for b in product(&vaxes) {
+                    let named: Named = a.iter().chain(&b).cloned().collect();
+                    let run = expand(path, base, &fixed, named)?;
+                    if !seen.insert(run.id.clone()) {
+                        return Err(spec_err(
+                            path,
+                            format!("two runs would have the id {}", run.id),
+                        ));
                     }
-                    let mut args = TrainArgs::default();
-                    let settings: Vec<(String, String)> = fixed
-                        .iter()
-                        .cloned()
-                        .chain(named.into_iter().cloned())
-                        .collect();
-                    for (k, v) in &settings {
-                        apply(path, &mut args, k, v)?;
-                    }
-                    let cfg = args
-                        .to_config()
-                        .map_err(|e| spec_err(path, format!("run {id}: {e}")))?;
-                    runs.push(SweepRun { id, settings, cfg });
+                    runs.push(run);
                 }
             }
         }
@@ -283,6 +277,38 @@ impl Sweep {
             select_best,
         })
     }
+}
+
+/// One run: its id from the `named` (axis and variant) values, its
+/// settings from `base`, then `fixed`, then `named`.
+fn expand(path: &Path, base: &Settings, fixed: &Named, named: Named) -> Result<SweepRun> {
+    let mut id = vec![];
+    for (k, v) in &named {
+        id.push(format!("{k}-{}", id_part(&shown(path, k, v)?)));
+    }
+    let id = if id.is_empty() {
+        "run".to_string()
+    } else {
+        id.join("_")
+    };
+    let mut table = base.to_table();
+    let mut settings = vec![];
+    for (k, v) in fixed.iter().chain(&named) {
+        settings.push((k.clone(), shown(path, k, v)?));
+        table.insert(k.clone(), v.clone());
+    }
+    let run_err = |e: Error| spec_err(path, format!("run {id}: {e}"));
+    let s = Settings::from_table(table).map_err(run_err)?;
+    let cfg = s.resolve().map_err(run_err)?;
+    let record = s
+        .record_opts(RecordOpts::sweep_default())
+        .map_err(run_err)?;
+    Ok(SweepRun {
+        id,
+        settings,
+        cfg,
+        record,
+    })
 }
 
 /// Shard `index` (0-based) of `count`: run `k` belongs to shard
@@ -377,13 +403,13 @@ seed = [0, 1]
 
     #[test]
     fn expands_to_stable_ids_in_spec_order() {
-        let s = Sweep::parse(Path::new("t.toml"), SPEC).unwrap();
+        let s = Sweep::parse(Path::new("t.toml"), SPEC, &Settings::default()).unwrap();
         let ids: Vec<&str> = s.runs.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids.len(), 10);
         assert_eq!(ids[0], "width-7_optimizer-adam_seed-0");
         assert_eq!(ids[3], "width-10_optimizer-adam_seed-0");
         assert_eq!(ids[6], "width-7_optimizer-sgd_lr-0.1_seed-0");
-        let again = Sweep::parse(Path::new("t.toml"), SPEC).unwrap();
+        let again = Sweep::parse(Path::new("t.toml"), SPEC, &Settings::default()).unwrap();
         assert!(again.runs.iter().zip(&s.runs).all(|(a, b)| a.id == b.id));
         let r = &s.runs[7];
         assert_eq!(
@@ -420,7 +446,7 @@ lr = [0.001, 0.003]
 optimizer = "sgd"
 lr = 0.1
 "#;
-        let s = Sweep::parse(Path::new("g.toml"), spec).unwrap();
+        let s = Sweep::parse(Path::new("g.toml"), spec, &Settings::default()).unwrap();
         // (2 + 2 models) x (2 + 1 optimiser settings) = 12 runs.
         assert_eq!(s.runs.len(), 12);
         assert_eq!(s.runs[0].id, "depth-1_width-100_optimizer-adam_lr-0.001");
@@ -448,7 +474,7 @@ lr = 0.1
             ),
             ("name = \"x\"\nfoo = 2", "unknown top-level key"),
         ] {
-            let e = Sweep::parse(Path::new("s.toml"), text).unwrap_err();
+            let e = Sweep::parse(Path::new("s.toml"), text, &Settings::default()).unwrap_err();
             assert!(
                 e.to_string().starts_with("s.toml: ") && e.to_string().contains(needle),
                 "{e}"

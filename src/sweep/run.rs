@@ -10,14 +10,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::{Shard, Sweep, SweepRun};
+use super::SweepRun;
 use crate::data::{self, Dataset, Locator};
-use crate::error::{Error, ErrorKind, Result};
-use crate::eval::Evaluator;
-use crate::model::init_params;
-use crate::record::{RecordOpts, Recorder};
-use crate::runner;
-use crate::train::{Sets, Status, Trainer};
+use crate::error::{Error, Result};
+use crate::record::schema::RunStatus;
+use crate::record::{Overwrite, Recorder};
+use crate::run::Run;
+use crate::train::{EpochMetrics, Observer, PerSample, Status, Trainer};
 
 /// How a sweep runs.
 pub struct RunOpts {
@@ -25,201 +24,197 @@ pub struct RunOpts {
     pub out: PathBuf,
     /// Runs at once (one core each).
     pub jobs: usize,
-    /// Which runs.
-    pub shard: Shard,
     /// Where datasets are found.
     pub locator: Locator,
-    /// What each run file records (sweeps default to per-epoch curves
-    /// only: no per-sample records and no checkpoints, which is all that
-    /// collecting needs).
-    pub record: RecordOpts,
 }
 
 /// What happened to one run.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// Already finished before this invocation (its status).
-    Skipped(String),
+    Skipped(RunStatus),
     /// Trained (or resumed) to this status now.
     Done(Status),
     /// Failed with this message (also in `<id>.error`).
     Failed(String),
 }
 
-/// One finished run, for progress reports.
-pub struct Event<'a> {
-    /// The run.
-    pub run: &'a SweepRun,
-    /// What happened.
-    pub outcome: &'a Outcome,
-    /// Runs finished so far, and in all (this shard).
-    pub finished: usize,
-    /// Runs in this shard.
-    pub total: usize,
-    /// Runs still going.
-    pub running: usize,
-    /// Seconds this run took.
-    pub secs: f64,
+/// What a sweep reports while it runs.
+pub enum Event<'a> {
+    /// A run starts (or resumes) on `threads` threads.
+    Started {
+        /// The run.
+        run: &'a SweepRun,
+    },
+    /// A run finished an epoch.
+    Epoch {
+        /// The run.
+        run: &'a SweepRun,
+        /// Its metrics.
+        metrics: &'a EpochMetrics,
+    },
+    /// A run ended.
+    Finished {
+        /// The run.
+        run: &'a SweepRun,
+        /// What happened.
+        outcome: &'a Outcome,
+        /// Runs ended so far (this shard).
+        finished: usize,
+        /// Runs in this shard.
+        total: usize,
+        /// Seconds this run took.
+        secs: f64,
+    },
 }
+
+/// Receives a sweep's [`Event`]s, from any of its workers.
+pub type OnEvent<'a> = dyn Fn(Event<'_>) + Sync + 'a;
 
 /// The file of run `id`.
 pub fn run_file(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.h5"))
 }
 
-fn status_of(path: &Path) -> Result<String> {
-    let f = match hdf5::File::open(path) {
-        Ok(f) => f,
-        Err(_) => hdf5::File::open_as(path, hdf5::file::OpenMode::ReadSWMR)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("{}: {e}", path.display())))?,
-    };
-    let s = f
-        .attr("status")
-        .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
-        .map_err(|e| Error::new(ErrorKind::Io, format!("{}: no status: {e}", path.display())))?;
-    Ok(s.as_str().to_string())
+/// Forwards a run's epochs as [`Event::Epoch`].
+struct Epochs<'a> {
+    run: &'a SweepRun,
+    on_event: &'a OnEvent<'a>,
 }
 
+impl Observer for Epochs<'_> {
+    fn epoch_end(&mut self, m: &EpochMetrics, _: &PerSample, _: &Trainer) -> Result<()> {
+        (self.on_event)(Event::Epoch {
+            run: self.run,
+            metrics: m,
+        });
+        Ok(())
+    }
+}
+
+/// Runs (or resumes, or skips) one run of the sweep.
 fn one(
     run: &SweepRun,
     data: &Dataset,
-    dir: &Path,
-    record: RecordOpts,
+    o: &RunOpts,
     threads: usize,
+    obs: &mut dyn Observer,
     stop: &AtomicBool,
 ) -> Result<Outcome> {
-    let path = run_file(dir, &run.id);
+    let path = run_file(&o.out, &run.id);
     if path.exists() {
-        let status = status_of(&path).unwrap_or_else(|_| "unreadable".into());
-        match status.as_str() {
-            "complete" | "diverged" => return Ok(Outcome::Skipped(status)),
-            "running" | "interrupted" => {
-                if let Ok((point, opts)) = Recorder::resume_point(&path) {
-                    let (report, _) =
-                        runner::resume_recorded(&path, &point, opts, data, threads, &mut (), stop)?;
+        match Recorder::status(&path) {
+            Ok(s) if s.is_final() => return Ok(Outcome::Skipped(s)),
+            Ok(_) => {
+                if let Ok(point) = Recorder::resume_point(&path) {
+                    let mut r = Run::resumed(&path, &point, data, threads)?;
+                    let report = r.continue_recorded(&path, &point, obs, stop)?;
                     return Ok(Outcome::Done(report.status));
                 }
             }
-            _ => {}
+            Err(_) => {}
         }
         // No complete epoch to resume from, or unreadable: start again.
     }
-    let mut cfg = run.cfg.clone();
-    cfg.threads = threads;
-    let sets = Sets::new(data, &cfg)?;
-    let mut trainer = Trainer::new(
-        cfg.shape,
-        init_params(&cfg.shape, cfg.seed),
-        cfg.optimizer,
-        cfg.batch_size,
-    );
-    let mut ev = Evaluator::new(&cfg.shape, threads)?;
-    let report = runner::run_recorded(
-        &cfg,
-        &sets,
-        &mut trainer,
-        &path,
-        true,
-        record,
-        &mut ev,
-        &mut (),
-        stop,
-    )?;
+    let cfg = crate::config::RunConfig {
+        threads,
+        ..run.cfg.clone()
+    };
+    let mut r = Run::seeded(cfg, data)?;
+    let report = r.train_recorded(&path, Overwrite::Replace, run.record, obs, stop)?;
     Ok(Outcome::Done(report.status))
 }
 
-/// Runs `sweep` under `o`, calling `on_event` as runs finish; returns
-/// every run's outcome (in sweep order, this shard only).
+/// Keeps the spec in `DIR/sweep.toml`; refuses a folder of another sweep.
+fn claim_folder(out: &Path, spec: &Path) -> Result<()> {
+    std::fs::create_dir_all(out)
+        .map_err(|e| Error::io(out, format!("cannot create the sweep folder: {e}")))?;
+    let copy = out.join("sweep.toml");
+    let text = std::fs::read_to_string(spec).map_err(|e| Error::io(spec, e))?;
+    match std::fs::read_to_string(&copy) {
+        Ok(old) if old != text => Err(Error::usage(format!(
+            "{}: the folder holds another sweep (its sweep.toml differs from {}); use another --out",
+            out.display(),
+            spec.display()
+        ))),
+        Ok(_) => Ok(()),
+        Err(_) => std::fs::write(&copy, &text).map_err(|e| Error::io(&copy, e)),
+    }
+}
+
+/// Each dataset the runs use, loaded once.
+fn load_datasets(runs: &[&SweepRun], loc: &Locator) -> Result<HashMap<String, Dataset>> {
+    let mut datasets = HashMap::new();
+    for r in runs {
+        if let std::collections::hash_map::Entry::Vacant(e) = datasets.entry(r.cfg.dataset.label())
+        {
+            e.insert(data::load(&r.cfg.dataset, loc)?);
+        }
+    }
+    Ok(datasets)
+}
+
+/// Runs `runs` (this shard of `spec`'s sweep) under `o`, reporting
+/// through `on_event`; returns every run's outcome, in order.
 pub fn run_sweep(
-    sweep: &Sweep,
+    spec: &Path,
+    runs: &[&SweepRun],
     o: &RunOpts,
     stop: &AtomicBool,
-    on_event: &(dyn Fn(Event<'_>) + Sync),
+    on_event: &OnEvent<'_>,
 ) -> Result<Vec<(String, Outcome)>> {
-    std::fs::create_dir_all(&o.out)
-        .map_err(|e| Error::io(&o.out, format!("cannot create the sweep folder: {e}")))?;
-    let spec_copy = o.out.join("sweep.toml");
-    let text = std::fs::read_to_string(&sweep.path).map_err(|e| Error::io(&sweep.path, e))?;
-    match std::fs::read_to_string(&spec_copy) {
-        Ok(old) if old != text => {
-            return Err(Error::usage(format!(
-                "{}: the folder holds another sweep (its sweep.toml differs from {}); use another --out",
-                o.out.display(),
-                sweep.path.display()
-            )))
-        }
-        Ok(_) => {}
-        Err(_) => std::fs::write(&spec_copy, &text).map_err(|e| Error::io(&spec_copy, e))?,
-    }
-    let mine: Vec<&SweepRun> = sweep
-        .runs
-        .iter()
-        .enumerate()
-        .filter(|(k, _)| o.shard.contains(*k))
-        .map(|(_, r)| r)
-        .collect();
-    // Each dataset once, shared by every run.
-    let mut datasets: HashMap<String, Dataset> = HashMap::new();
-    for r in &mine {
-        let key = r.cfg.dataset.label();
-        if let std::collections::hash_map::Entry::Vacant(e) = datasets.entry(key) {
-            e.insert(data::load(&r.cfg.dataset, &o.locator)?);
-        }
-    }
+    claim_folder(&o.out, spec)?;
+    let datasets = load_datasets(runs, &o.locator)?;
     let next = AtomicUsize::new(0);
     let finished = AtomicUsize::new(0);
-    let running = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; mine.len()]);
+    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; runs.len()]);
+    let worker = || loop {
+        let k = next.fetch_add(1, Ordering::SeqCst);
+        if k >= runs.len() || stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let run = runs[k];
+        // Fewer runs left than workers: the idle cores evaluate.
+        // (Results never depend on the thread count.)
+        let left = runs.len() - k;
+        let threads = if left < o.jobs {
+            (o.jobs / left).max(1)
+        } else {
+            1
+        };
+        on_event(Event::Started { run });
+        let start = Instant::now();
+        let mut obs = Epochs { run, on_event };
+        let data = &datasets[&run.cfg.dataset.label()];
+        let error_file = o.out.join(format!("{}.error", run.id));
+        let outcome = match one(run, data, o, threads, &mut obs, stop) {
+            Ok(x) => {
+                let _ = std::fs::remove_file(&error_file);
+                x
+            }
+            Err(e) => {
+                let _ = std::fs::write(&error_file, format!("{e}\n"));
+                Outcome::Failed(e.to_string())
+            }
+        };
+        on_event(Event::Finished {
+            run,
+            outcome: &outcome,
+            finished: finished.fetch_add(1, Ordering::SeqCst) + 1,
+            total: runs.len(),
+            secs: start.elapsed().as_secs_f64(),
+        });
+        if let Ok(mut r) = results.lock() {
+            r[k] = Some(outcome);
+        }
+    };
     std::thread::scope(|s| {
-        for _ in 0..o.jobs.max(1).min(mine.len().max(1)) {
-            s.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::SeqCst);
-                if k >= mine.len() || stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                let run = mine[k];
-                // Fewer runs left than workers: the idle cores evaluate.
-                // (Results never depend on the thread count.)
-                let left = mine.len() - k;
-                let threads = if left < o.jobs {
-                    (o.jobs / left).max(1)
-                } else {
-                    1
-                };
-                running.fetch_add(1, Ordering::SeqCst);
-                let start = Instant::now();
-                let data = &datasets[&run.cfg.dataset.label()];
-                let outcome = match one(run, data, &o.out, o.record, threads, stop) {
-                    Ok(x) => {
-                        let _ = std::fs::remove_file(o.out.join(format!("{}.error", run.id)));
-                        x
-                    }
-                    Err(e) => {
-                        let _ = std::fs::write(
-                            o.out.join(format!("{}.error", run.id)),
-                            format!("{e}\n"),
-                        );
-                        Outcome::Failed(e.to_string())
-                    }
-                };
-                let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
-                let still = running.fetch_sub(1, Ordering::SeqCst) - 1;
-                on_event(Event {
-                    run,
-                    outcome: &outcome,
-                    finished: n,
-                    running: still,
-                    total: mine.len(),
-                    secs: start.elapsed().as_secs_f64(),
-                });
-                if let Ok(mut r) = results.lock() {
-                    r[k] = Some(outcome);
-                }
-            });
+        for _ in 0..o.jobs.max(1).min(runs.len().max(1)) {
+            s.spawn(worker);
         }
     });
     let results = results.into_inner().unwrap_or_default();
-    Ok(mine
+    Ok(runs
         .iter()
         .zip(results)
         .filter_map(|(r, o)| o.map(|o| (r.id.clone(), o)))

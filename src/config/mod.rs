@@ -1,5 +1,14 @@
-//! A run's full configuration, the paper's presets, and the checks that
+//! A run's settings, in one home: [`Settings`] as a person gives them
+//! (flags, sweep keys), [`RunConfig`] as a run uses them (resolved, and
+//! stored in every run file as its `config` attribute), [`RecordOpts`]
+//! for what the file records, the paper's presets, and the checks that
 //! turn impossible settings into usage errors before anything runs.
+
+pub mod record;
+pub mod settings;
+
+pub use record::{RecordOpts, RecordSamples};
+pub use settings::{DataLocation, Key, Keyed, Kind, OptName, Settings};
 
 use std::path::PathBuf;
 

@@ -1,0 +1,145 @@
+//! The HDF5 helpers every file preinterp writes or reads goes through
+//! (run files and `sweep.h5`): string and number attributes, CF
+//! `units`/`long_name`, netCDF-4 coordinates and variables, and opening a
+//! file that may still be written.
+
+use std::path::Path;
+
+use hdf5::types::VarLenUnicode;
+use hdf5::{Dataset, Extent, Group, H5Type, SimpleExtents};
+
+use super::h5ds;
+use super::schema::{attr, Var};
+use crate::error::{Error, ErrorKind};
+
+/// An I/O error about `path`: `PATH: WHAT: E`.
+pub fn err(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Io, format!("{}: {what}: {e}", path.display()))
+}
+
+/// Opens `path` for reading; a file still open for writing is read
+/// through SWMR.
+pub fn open_read(path: &Path) -> hdf5::Result<hdf5::File> {
+    hdf5::File::open(path).or_else(|_| hdf5::File::open_as(path, hdf5::file::OpenMode::ReadSWMR))
+}
+
+/// Writes (or overwrites) a string attribute.
+pub fn attr_str(loc: &hdf5::Location, name: &str, v: &str) -> hdf5::Result<()> {
+    let v: VarLenUnicode = v
+        .replace('\0', " ")
+        .parse()
+        .map_err(|e| hdf5::Error::from(format!("{e:?}")))?;
+    match loc.attr(name) {
+        Ok(a) => a.write_scalar(&v),
+        Err(_) => loc
+            .new_attr::<VarLenUnicode>()
+            .create(name)?
+            .write_scalar(&v),
+    }
+}
+
+/// Reads a string attribute.
+pub fn read_attr_str(loc: &hdf5::Location, name: &str) -> hdf5::Result<String> {
+    Ok(loc
+        .attr(name)?
+        .read_scalar::<VarLenUnicode>()?
+        .as_str()
+        .to_string())
+}
+
+/// Writes a numeric attribute.
+pub fn attr_num<T: H5Type + Copy>(loc: &hdf5::Location, name: &str, v: T) -> hdf5::Result<()> {
+    loc.new_attr::<T>().create(name)?.write_scalar(&v)
+}
+
+/// CF `units` and `long_name` of `ds`.
+pub fn describe(ds: &Dataset, v: &Var<'_>) -> hdf5::Result<()> {
+    attr_str(ds, attr::UNITS, v.units)?;
+    attr_str(ds, attr::LONG_NAME, v.long_name)
+}
+
+/// How long a coordinate is.
+#[derive(Clone, Copy, Debug)]
+pub enum Len {
+    /// Fixed.
+    Fixed(usize),
+    /// Growing by appends (epochs, checkpoints).
+    Growing,
+}
+
+/// A 1-D coordinate (dimension scale) `v`.
+pub fn coord<T: H5Type>(g: &Group, v: &Var<'_>, len: Len) -> hdf5::Result<Dataset> {
+    let b = g.new_dataset::<T>();
+    let ds = match len {
+        Len::Fixed(n) => b
+            .shape(n)
+            .chunk(n.clamp(1, 1 << 16))
+            .shuffle()
+            .deflate(4)
+            .create(v.name)?,
+        Len::Growing => b
+            .shape(SimpleExtents::from_vec(vec![Extent::resizable(0)]))
+            .chunk(256)
+            .shuffle()
+            .deflate(4)
+            .create(v.name)?,
+    };
+    describe(&ds, v)?;
+    h5ds::set_scale(&ds, v.name)?;
+    Ok(ds)
+}
+
+/// A fixed coordinate `v` holding `values`.
+pub fn coord_values<T: H5Type>(g: &Group, v: &Var<'_>, values: &[T]) -> hdf5::Result<Dataset> {
+    let ds = coord::<T>(g, v, Len::Fixed(values.len()))?;
+    ds.write_raw(values)?;
+    Ok(ds)
+}
+
+/// A variable `v` over the given dimension scales, growing along the
+/// first when it is a growing coordinate (one row per chunk when the
+/// variable has more dimensions, 256 rows otherwise).
+pub fn var<T: H5Type>(g: &Group, v: &Var<'_>, dims: &[&Dataset]) -> hdf5::Result<Dataset> {
+    let mut ext = vec![];
+    let mut chunk = vec![];
+    for (i, d) in dims.iter().enumerate() {
+        let growing = d.is_resizable();
+        let n = if growing { 0 } else { d.shape()[0] };
+        ext.push(if growing {
+            Extent::resizable(0)
+        } else {
+            Extent::fixed(n)
+        });
+        chunk.push(if growing && i == 0 && dims.len() > 1 {
+            1
+        } else if growing {
+            256
+        } else {
+            n.clamp(1, 1 << 14)
+        });
+    }
+    let ds = g
+        .new_dataset::<T>()
+        .shape(SimpleExtents::from_vec(ext))
+        .chunk(chunk)
+        .shuffle()
+        .deflate(4)
+        .create(v.name)?;
+    describe(&ds, v)?;
+    for (i, d) in dims.iter().enumerate() {
+        h5ds::attach_scale(&ds, d, i)?;
+    }
+    Ok(ds)
+}
+
+/// A variable `v` holding `values` over the given fixed dimensions.
+pub fn var_values<T: H5Type>(
+    g: &Group,
+    v: &Var<'_>,
+    dims: &[&Dataset],
+    values: &[T],
+) -> hdf5::Result<Dataset> {
+    let ds = var::<T>(g, v, dims)?;
+    ds.write_raw(values)?;
+    Ok(ds)
+}

@@ -1,0 +1,367 @@
+//! The run file's schema, in one place: group, variable and attribute
+//! names with their units and long names, the run status, and the
+//! `/state` variables. The writer ([`super::layout`]), the reader
+//! ([`super::read`]), `report`, `sweep run` and `sweep collect` all name
+//! things through this module. `docs/hdf5-layout.md` describes it for
+//! readers of the files.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+use crate::train::Status;
+
+/// Group of per-epoch means (dimension `epoch`).
+pub const CURVES: &str = "curves";
+/// Group of every validation sample's loss at every epoch end.
+pub const VAL_PER_EPOCH: &str = "val_per_epoch";
+/// Group of log-spaced checkpoints (dimension `iteration`).
+pub const CHECKPOINTS: &str = "checkpoints";
+/// Group of what a resume needs, overwritten at every epoch end.
+pub const STATE: &str = "state";
+
+/// Root attributes.
+pub mod attr {
+    /// CF conventions version.
+    pub const CONVENTIONS: &str = "Conventions";
+    /// One-line title.
+    pub const TITLE: &str = "title";
+    /// `preinterp`.
+    pub const TOOL: &str = "tool";
+    /// The crate version.
+    pub const TOOL_VERSION: &str = "tool_version";
+    /// The command line that made the file.
+    pub const COMMAND_LINE: &str = "command_line";
+    /// The resolved run configuration, as JSON.
+    pub const CONFIG: &str = "config";
+    /// The recording options, as JSON.
+    pub const RECORD_OPTIONS: &str = "record_options";
+    /// The run's seed.
+    pub const SEED: &str = "seed";
+    /// Evaluation threads used.
+    pub const THREADS: &str = "threads";
+    /// Dataset label.
+    pub const DATASET: &str = "dataset";
+    /// The four dataset files read, one per line.
+    pub const DATASET_FILES: &str = "dataset_files";
+    /// Their SHA-256, one per line.
+    pub const DATASET_SHA256: &str = "dataset_sha256";
+    /// CPU model.
+    pub const CPU: &str = "cpu";
+    /// SIMD level of the kernels.
+    pub const SIMD: &str = "simd";
+    /// UTC start time.
+    pub const STARTED_AT: &str = "started_at";
+    /// UTC end time (empty while running).
+    pub const FINISHED_AT: &str = "finished_at";
+    /// A [`super::RunStatus`].
+    pub const STATUS: &str = "status";
+    /// How the per-sample loss is computed.
+    pub const LOSS_DEFINITION: &str = "loss_definition";
+    /// CF `units` of a variable.
+    pub const UNITS: &str = "units";
+    /// CF `long_name` of a variable.
+    pub const LONG_NAME: &str = "long_name";
+    /// A group's description.
+    pub const DESCRIPTION: &str = "description";
+}
+
+/// What `loss_definition` says.
+pub const LOSS_DEFINITION: &str =
+    "per-sample cross-entropy log1p(sum_{j!=y} exp(z_j - z_y)) in nats, computed stably in float32";
+
+/// Where a run stands, as its file's `status` attribute says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RunStatus {
+    /// Being written (or its writer was killed).
+    Running,
+    /// Ran to its stop rule.
+    Complete,
+    /// Stopped by a signal; can be resumed.
+    Interrupted,
+    /// A loss became NaN or infinite.
+    Diverged,
+}
+
+impl RunStatus {
+    /// Whether nothing more will be trained (complete or diverged).
+    pub fn is_final(self) -> bool {
+        matches!(self, RunStatus::Complete | RunStatus::Diverged)
+    }
+
+    /// The word in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Complete => "complete",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Diverged => "diverged",
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RunStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        [
+            RunStatus::Running,
+            RunStatus::Complete,
+            RunStatus::Interrupted,
+            RunStatus::Diverged,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+        .ok_or_else(|| Error::usage(format!("`{s}` is not a run status")))
+    }
+}
+
+impl From<Status> for RunStatus {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Complete => RunStatus::Complete,
+            Status::Diverged => RunStatus::Diverged,
+            Status::Interrupted => RunStatus::Interrupted,
+        }
+    }
+}
+
+/// One of the three sets.
+#[derive(Clone, Copy, Debug)]
+pub struct SetDef {
+    /// `train`, `val` or `eval`: the prefix of its variables.
+    pub name: &'static str,
+    /// Its description in long names.
+    pub long: &'static str,
+    /// Which file of the dataset its samples come from.
+    pub source: &'static str,
+}
+
+/// The training, validation and evaluation sets, in that order.
+pub const SETS: [SetDef; 3] = [
+    SetDef {
+        name: "train",
+        long: "training set",
+        source: "training",
+    },
+    SetDef {
+        name: "val",
+        long: "validation set (held out of the training pool)",
+        source: "training",
+    },
+    SetDef {
+        name: "eval",
+        long: "evaluation set (official test set)",
+        source: "test",
+    },
+];
+
+impl SetDef {
+    /// `val_sample`: the name of its sample dimension.
+    pub fn sample_dim(&self) -> String {
+        format!("{}_sample", self.name)
+    }
+}
+
+/// A variable: name, CF units and long name.
+#[derive(Clone, Copy, Debug)]
+pub struct Var<'a> {
+    /// Name in its group.
+    pub name: &'a str,
+    /// CF units.
+    pub units: &'a str,
+    /// CF long name.
+    pub long_name: &'a str,
+}
+
+/// A variable (see [`Var`]).
+pub const fn var<'a>(name: &'a str, units: &'a str, long_name: &'a str) -> Var<'a> {
+    Var {
+        name,
+        units,
+        long_name,
+    }
+}
+
+/// The epoch coordinate of `/curves` and `/val_per_epoch`.
+pub const EPOCH: Var<'static> = var("epoch", "1", "epochs completed (0 = before training)");
+
+/// `/curves`, over `epoch`: the iteration (i64), then the float64 series
+/// in [`CURVE_F64`].
+pub const CURVE_ITERATION: Var<'static> = var("iteration", "1", "parameter updates completed");
+
+/// The float64 series of `/curves`, in the order the writer fills them.
+pub const CURVE_F64: [Var<'static>; 7] = [
+    var("wall_time", "s", "seconds since training started"),
+    var(
+        "train_loss",
+        "1",
+        "mean cross-entropy loss (nats), training set",
+    ),
+    var(
+        "train_accuracy",
+        "1",
+        "fraction classified correctly, training set",
+    ),
+    var(
+        "val_loss",
+        "1",
+        "mean cross-entropy loss (nats), validation set (held out of the training pool)",
+    ),
+    var(
+        "val_accuracy",
+        "1",
+        "fraction classified correctly, validation set (held out of the training pool)",
+    ),
+    var(
+        "eval_loss",
+        "1",
+        "mean cross-entropy loss (nats), evaluation set (official test set)",
+    ),
+    var(
+        "eval_accuracy",
+        "1",
+        "fraction classified correctly, evaluation set (official test set)",
+    ),
+];
+
+/// `/val_per_epoch`, over `epoch x val_sample`.
+pub const VAL_LOSS: Var<'static> = var(
+    "loss",
+    "1",
+    "per-sample cross-entropy loss (nats), validation set",
+);
+/// See [`VAL_LOSS`].
+pub const VAL_CORRECT: Var<'static> =
+    var("correct", "1", "1 if the sample is classified correctly");
+
+/// `/checkpoints` coordinates and per-checkpoint variables.
+pub mod ckpt {
+    use super::{var, Var};
+
+    /// The checkpoint coordinate.
+    pub const ITERATION: Var<'static> = var(
+        "iteration",
+        "1",
+        "parameter updates completed (log-spaced checkpoints)",
+    );
+    /// Fractional epoch of each checkpoint.
+    pub const EPOCH: Var<'static> = var("epoch", "1", "iteration / updates per epoch");
+    /// Loss-bin coordinate.
+    pub const LOSS_BIN: Var<'static> = var(
+        "loss_bin",
+        "1",
+        "loss histogram bin (0 = underflow incl. exact 0, last = overflow)",
+    );
+    /// Lower loss-bin edges.
+    pub const LOSS_BIN_LOWER: Var<'static> =
+        var("loss_bin_lower", "1", "lower edge of the loss bin (nats)");
+    /// Upper loss-bin edges.
+    pub const LOSS_BIN_UPPER: Var<'static> = var(
+        "loss_bin_upper",
+        "1",
+        "upper edge of the loss bin (nats, exclusive)",
+    );
+    /// Layer coordinate.
+    pub const LAYER: Var<'static> = var("layer", "1", "layer (0 = first hidden, last = output)");
+    /// Weight-bin coordinate.
+    pub const WEIGHT_BIN: Var<'static> = var(
+        "weight_bin",
+        "1",
+        "weight histogram bin (0 = underflow, last = overflow)",
+    );
+    /// Lower weight-bin edges, per layer.
+    pub const WEIGHT_BIN_LOWER: Var<'static> = var(
+        "weight_bin_lower",
+        "1",
+        "lower edge of the weight bin, per layer",
+    );
+    /// Upper weight-bin edges, per layer.
+    pub const WEIGHT_BIN_UPPER: Var<'static> = var(
+        "weight_bin_upper",
+        "1",
+        "upper edge of the weight bin, per layer",
+    );
+    /// Weight histograms.
+    pub const WEIGHT_HIST: Var<'static> = var("weight_hist", "1", "weights per bin, per layer");
+    /// Bias histograms.
+    pub const BIAS_HIST: Var<'static> = var(
+        "bias_hist",
+        "1",
+        "biases per bin, per layer (same bins as the weights)",
+    );
+    /// Per-layer norms, over `iteration x layer`, in the order the
+    /// recorder computes them.
+    pub const NORMS: [Var<'static>; 4] = [
+        var("weight_l2", "1", "L2 norm of the layer's weights"),
+        var("weight_max_abs", "1", "largest |w| of the layer"),
+        var("bias_l2", "1", "L2 norm of the layer's biases"),
+        var("bias_max_abs", "1", "largest |b| of the layer"),
+    ];
+    /// Per-set variable names: `train_loss`, `train_correct`,
+    /// `train_loss_hist`, `train_loss_nan`.
+    pub fn set_vars(set: &str) -> [String; 4] {
+        ["loss", "correct", "loss_hist", "loss_nan"].map(|v| format!("{set}_{v}"))
+    }
+}
+
+/// `/state`: what a resume needs.
+pub mod state {
+    /// The group's description.
+    pub const DESCRIPTION: &str = "weights (preinterp's in-memory layout), optimiser state and counters at the end of `epoch`; -1 = no epoch completed yet";
+    /// Parameters (float32, one per parameter).
+    pub const PARAMS: &str = "params";
+    /// First moment / momentum buffer.
+    pub const OPT_M: &str = "opt_m";
+    /// Second moment.
+    pub const OPT_V: &str = "opt_v";
+    /// Optimiser steps (i64).
+    pub const OPT_STEP: &str = "opt_step";
+    /// The last complete epoch (i64, -1 = none).
+    pub const EPOCH: &str = "epoch";
+    /// Updates at its end (i64).
+    pub const ITERATION: &str = "iteration";
+    /// Wall time at its end (f64).
+    pub const WALL_TIME: &str = "wall_time";
+    /// The next epoch's shuffle RNG state (u64).
+    pub const SHUFFLE_SEED: &str = "shuffle_seed";
+    /// Its long name.
+    pub const SHUFFLE_SEED_LONG: &str = "RNG state of the next epoch's shuffle: Xoshiro256PlusPlus::seed_from_u64(shuffle_seed) (rand_xoshiro), then a Fisher-Yates shuffle of the training indices";
+    /// The dimension of the per-parameter variables.
+    pub const PARAM_DIM: &str = "param";
+    /// The dimension of the one-value variables.
+    pub const VALUE_DIM: &str = "value";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_round_trips() {
+        for s in [
+            RunStatus::Running,
+            RunStatus::Complete,
+            RunStatus::Interrupted,
+            RunStatus::Diverged,
+        ] {
+            assert_eq!(s.to_string().parse::<RunStatus>().unwrap(), s);
+        }
+        assert!("done".parse::<RunStatus>().is_err());
+        assert!(RunStatus::Diverged.is_final() && !RunStatus::Interrupted.is_final());
+    }
+
+    #[test]
+    fn curve_long_names_name_their_set() {
+        for s in SETS {
+            for v in CURVE_F64.iter().filter(|v| v.name.starts_with(s.name)) {
+                assert!(v.long_name.ends_with(s.long), "{}", v.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! What a run needs in memory, estimated before anything is allocated,
+//! so that an impossible model is refused in one line instead of
+//! aborting on a failed allocation.
+
+use crate::config::RunConfig;
+use crate::error::{Error, Result};
+use crate::eval::{num_cpus, EVAL_BLOCK};
+use crate::model::{CLASSES, INPUTS};
+use crate::optim::OptimizerKind;
+
+/// Bytes of one float32.
+const F32: f64 = 4.0;
+
+/// Parameters of `cfg`'s model (as a float, so no size overflows).
+fn n_params(cfg: &RunConfig) -> f64 {
+    let (l, h) = (cfg.shape.depth as f64, cfg.shape.width as f64);
+    (INPUTS as f64 + 1.0) * h + (l - 1.0) * (h + 1.0) * h + (h + 1.0) * CLASSES as f64
+}
+
+/// Bytes of one batch workspace of `rows` rows (inputs, activations,
+/// input gradients, logits).
+fn workspace(cfg: &RunConfig, rows: f64) -> f64 {
+    let (l, h) = (cfg.shape.depth as f64, cfg.shape.width as f64);
+    F32 * rows * (INPUTS as f64 + (l + 2.0) * h + 2.0 * CLASSES as f64)
+}
+
+/// Estimated bytes a run of `cfg` allocates: parameters, gradients and
+/// optimiser state, the training workspace, and one evaluation workspace
+/// per thread.
+pub fn estimate(cfg: &RunConfig) -> f64 {
+    let moments = match cfg.optimizer {
+        OptimizerKind::Adam { .. } => 2.0,
+        OptimizerKind::Sgd { momentum, .. } if momentum > 0.0 => 1.0,
+        OptimizerKind::Sgd { .. } => 0.0,
+    };
+    let threads = if cfg.threads == 0 {
+        num_cpus()
+    } else {
+        cfg.threads
+    };
+    F32 * n_params(cfg) * (2.0 + moments)
+        + workspace(cfg, cfg.batch_size as f64)
+        + threads as f64 * workspace(cfg, EVAL_BLOCK as f64)
+}
+
+/// This machine's memory in bytes (`MemTotal`), if known.
+pub fn machine_memory() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+/// `12.3 GB`.
+fn gb(bytes: f64) -> String {
+    format!("{:.1} GB", bytes / 1e9)
+}
+
+/// Refuses `cfg` when its estimate exceeds `memory` bytes.
+pub fn check_against(cfg: &RunConfig, memory: f64) -> Result<()> {
+    let need = estimate(cfg);
+    if need <= memory {
+        return Ok(());
+    }
+    let opt = match cfg.optimizer {
+        OptimizerKind::Adam { .. } => "gradients and Adam moments",
+        _ => "gradients and optimiser state",
+    };
+    Err(Error::usage(format!(
+        "--depth {} --width {}: the model needs about {} ({:.2e} parameters: weights, {opt}, plus workspaces), more than this machine's {} of memory",
+        cfg.shape.depth,
+        cfg.shape.width,
+        gb(need),
+        n_params(cfg),
+        gb(memory)
+    )))
+}
+
+/// Refuses `cfg` when it cannot fit in this machine's memory.
+pub fn check(cfg: &RunConfig) -> Result<()> {
+    match machine_memory() {
+        Some(m) => check_against(cfg, m),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Preset;
+
+    #[test]
+    fn estimates_count_parameters_and_refuse_by_flag() {
+        let mut c = Preset::A.config();
+        c.threads = 1;
+        // 3x100: 99,710 parameters; Adam keeps 4 copies.
+        assert_eq!(n_params(&c), c.shape.n_params() as f64);
+        let e = estimate(&c);
+        assert!(
+            e > 4.0 * 4.0 * 99_710.0 && e < 4.0 * 4.0 * 99_710.0 + 2e6,
+            "{e}"
+        );
+        assert!(check_against(&c, 24e9).is_ok());
+        c.shape.width = 60_000;
+        let err = check_against(&c, 24e9).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("--depth 3 --width 60000: the model needs about "),
+            "{msg}"
+        );
+        assert!(msg.contains("24.0 GB"), "{msg}");
+        assert_eq!(err.exit_code(), 2);
+        c.shape.depth = 100_000;
+        c.shape.width = 100_000;
+        assert!(estimate(&c).is_finite());
+        assert!(check_against(&c, 24e9).is_err());
+    }
+}
