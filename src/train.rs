@@ -219,88 +219,106 @@ pub struct Resume {
     pub wall_s: f64,
 }
 
-/// Trains `trainer` on `sets` under `cfg`, reporting to `obs` and
-/// checking `stop` after every step; from the start, or as the
-/// continuation after `resume`: the epochs before it
-/// (and their checkpoints) are neither run nor reported again. Each
-/// epoch's shuffle comes from its own seeded stream, so a resumed run
-/// computes exactly what the uninterrupted run would have.
-pub fn train_from(
-    cfg: &RunConfig,
-    sets: &Sets<'_>,
-    trainer: &mut Trainer,
-    ev: &mut Evaluator,
-    obs: &mut dyn Observer,
-    stop: &AtomicBool,
-    resume: Option<Resume>,
-) -> Result<TrainReport> {
-    let start = Instant::now();
-    let (first_epoch, wall0) = match resume {
-        Some(r) => (r.epoch + 1, r.wall_s),
-        None => (0, 0.0),
-    };
-    let mut per = PerSample {
-        train: SetEval::with_len(sets.split.train.len()),
-        val: SetEval::with_len(sets.split.val.len()),
-        eval: SetEval::with_len(sets.eval.len()),
-    };
-    let mut report = TrainReport {
-        status: Status::Complete,
-        interpolation_epoch: None,
-        diverged_at_iteration: None,
-        epochs: vec![],
-    };
-    let mut order = sets.split.train.clone();
-    let max_epochs = cfg.stop.max_epochs();
-    let pool = &sets.data.pool;
-    if resume.is_none() && obs.wants_checkpoint(trainer.iteration) {
-        evaluate_all(ev, trainer, sets, &mut per);
-        obs.checkpoint(trainer.iteration, &per, trainer)?;
-    }
-    for epoch in first_epoch..=max_epochs {
-        if epoch > 0 {
-            order.copy_from_slice(&sets.split.train);
-            rng::stream(cfg.seed, Purpose::Shuffle, epoch as u64).shuffle(&mut order);
-            for batch in order.chunks(cfg.batch_size) {
-                let loss = trainer.step(pool, batch);
-                if !loss.is_finite() {
-                    report.status = Status::Diverged;
-                    report.diverged_at_iteration = Some(trainer.iteration);
-                    break;
-                }
-                if obs.wants_checkpoint(trainer.iteration) {
-                    evaluate_all(ev, trainer, sets, &mut per);
-                    obs.checkpoint(trainer.iteration, &per, trainer)?;
-                }
-                if stop.load(Ordering::Relaxed) {
-                    report.status = Status::Interrupted;
-                    break;
+/// What a training loop works on: the run's settings and sets, and the
+/// model's trainer and evaluator.
+pub struct Loop<'a> {
+    /// The run's settings (batch size, stop rule, seed).
+    pub cfg: &'a RunConfig,
+    /// The three sets.
+    pub sets: &'a Sets<'a>,
+    /// Parameters, optimiser and batch buffers.
+    pub trainer: &'a mut Trainer,
+    /// Per-sample evaluation.
+    pub ev: &'a mut Evaluator,
+}
+
+impl Loop<'_> {
+    /// Trains to the stop rule, reporting to `obs` and checking `stop`
+    /// after every step; from the start, or as the continuation after
+    /// `resume`: the epochs before it (and their checkpoints) are neither
+    /// run nor reported again. Each epoch's shuffle comes from its own
+    /// seeded stream, so a resumed run computes exactly what the
+    /// uninterrupted run would have.
+    pub fn run(
+        self,
+        resume: Option<Resume>,
+        obs: &mut dyn Observer,
+        stop: &AtomicBool,
+    ) -> Result<TrainReport> {
+        let Loop {
+            cfg,
+            sets,
+            trainer,
+            ev,
+        } = self;
+        let start = Instant::now();
+        let (first_epoch, wall0) = match resume {
+            Some(r) => (r.epoch + 1, r.wall_s),
+            None => (0, 0.0),
+        };
+        let mut per = PerSample {
+            train: SetEval::with_len(sets.split.train.len()),
+            val: SetEval::with_len(sets.split.val.len()),
+            eval: SetEval::with_len(sets.eval.len()),
+        };
+        let mut report = TrainReport {
+            status: Status::Complete,
+            interpolation_epoch: None,
+            diverged_at_iteration: None,
+            epochs: vec![],
+        };
+        let mut order = sets.split.train.clone();
+        let max_epochs = cfg.stop.max_epochs();
+        let pool = &sets.data.pool;
+        if resume.is_none() && obs.wants_checkpoint(trainer.iteration) {
+            evaluate_all(ev, trainer, sets, &mut per);
+            obs.checkpoint(trainer.iteration, &per, trainer)?;
+        }
+        for epoch in first_epoch..=max_epochs {
+            if epoch > 0 {
+                order.copy_from_slice(&sets.split.train);
+                rng::stream(cfg.seed, Purpose::Shuffle, epoch as u64).shuffle(&mut order);
+                for batch in order.chunks(cfg.batch_size) {
+                    let loss = trainer.step(pool, batch);
+                    if !loss.is_finite() {
+                        report.status = Status::Diverged;
+                        report.diverged_at_iteration = Some(trainer.iteration);
+                        break;
+                    }
+                    if obs.wants_checkpoint(trainer.iteration) {
+                        evaluate_all(ev, trainer, sets, &mut per);
+                        obs.checkpoint(trainer.iteration, &per, trainer)?;
+                    }
+                    if stop.load(Ordering::Relaxed) {
+                        report.status = Status::Interrupted;
+                        break;
+                    }
                 }
             }
+            if report.status != Status::Complete {
+                // A partial epoch is not an epoch: nothing is recorded for it.
+                break;
+            }
+            let [train, val, eval] = evaluate_all(ev, trainer, sets, &mut per);
+            let m = EpochMetrics {
+                epoch,
+                iteration: trainer.iteration,
+                wall_s: wall0 + start.elapsed().as_secs_f64(),
+                train,
+                val,
+                eval,
+            };
+            if report.interpolation_epoch.is_none() && train.acc == 1.0 {
+                report.interpolation_epoch = Some(epoch);
+            }
+            report.epochs.push(m);
+            obs.epoch_end(&m, &per, trainer)?;
+            if matches!(cfg.stop, Stop::UntilInterpolation { .. })
+                && report.interpolation_epoch.is_some()
+            {
+                break;
+            }
         }
-        if report.status != Status::Complete {
-            // A partial epoch is not an epoch: nothing is recorded for it.
-            break;
-        }
-        let [train, val, eval] = evaluate_all(ev, trainer, sets, &mut per);
-        let m = EpochMetrics {
-            epoch,
-            iteration: trainer.iteration,
-            wall_s: wall0 + start.elapsed().as_secs_f64(),
-            train,
-            val,
-            eval,
-        };
-        if report.interpolation_epoch.is_none() && train.acc == 1.0 {
-            report.interpolation_epoch = Some(epoch);
-        }
-        report.epochs.push(m);
-        obs.epoch_end(&m, &per, trainer)?;
-        if matches!(cfg.stop, Stop::UntilInterpolation { .. })
-            && report.interpolation_epoch.is_some()
-        {
-            break;
-        }
+        Ok(report)
     }
-    Ok(report)
 }

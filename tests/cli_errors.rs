@@ -278,3 +278,44 @@ fn divergence_is_an_outcome_not_a_crash() {
         .iter()
         .all(|e| e["train"]["loss"].as_f64().unwrap().is_finite()));
 }
+
+/// A model that cannot fit in memory is refused before anything is
+/// allocated or loaded: one line naming the flags, the estimate and the
+/// machine's memory (it used to abort with a failed allocation).
+#[test]
+fn a_model_too_large_for_memory_is_refused_up_front() {
+    let ds = fixtures().join("mnist-small");
+    let ds = ds.to_str().unwrap();
+    for (depth, width) in [("3", "60000"), ("100000", "100000")] {
+        let flags = format!("--depth {depth} --width {width}: the model needs about ");
+        expect_error(
+            &["train", "--dataset", ds, "--depth", depth, "--width", width],
+            2,
+            &[&flags, "GB", "of memory"],
+        );
+    }
+}
+
+/// A sweep key or flag that is not a setting names itself; a flag whose
+/// value has the wrong type names the flag.
+#[test]
+fn settings_errors_name_the_key_or_flag() {
+    expect_error(&["train", "--lr", "abc"], 2, &["--lr abc: not a number"]);
+    expect_error(
+        &["train", "--optimizer", "adamw"],
+        2,
+        &["--optimizer adamw", "adam, sgd"],
+    );
+    expect_error(
+        &["train", "--epochs", "3", "--until-interpolation"],
+        2,
+        &["--epochs", "--until-interpolation"],
+    );
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path().join("r.h5");
+    expect_error(
+        &["train", "--resume", r.to_str().unwrap(), "--width", "5"],
+        2,
+        &["--resume: --width cannot be given"],
+    );
+}

@@ -2,6 +2,8 @@
 
 mod util;
 
+mod architecture;
+
 mod cli_errors;
 mod determinism;
 mod download;

@@ -81,6 +81,7 @@ impl SweepBars {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let total = multi.add(ProgressBar::new(runs as u64));
         total.set_style(style("[{bar:30}] {pos}/{len} runs done  {msg}  ETA {eta}"));
+        total.set_message("0 failed");
         SweepBars {
             multi,
             total,

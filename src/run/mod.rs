@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::eval::Evaluator;
 use crate::model::init_params;
 use crate::record::{Layout, Overwrite, Recorder, ResumePoint};
-use crate::train::{train_from, Both, Observer, Resume, Sets, Status, TrainReport, Trainer};
+use crate::train::{Both, Loop, Observer, Resume, Sets, Status, TrainReport, Trainer};
 use crate::weights;
 
 /// One model on one dataset, ready to train.
@@ -117,15 +117,13 @@ impl<'d> Run<'d> {
     /// Trains to the stop rule (or `stop`), reporting to `obs`; records
     /// nothing.
     pub fn train(&mut self, obs: &mut dyn Observer, stop: &AtomicBool) -> Result<TrainReport> {
-        train_from(
-            &self.cfg,
-            &self.sets,
-            &mut self.trainer,
-            &mut self.evaluator,
-            obs,
-            stop,
-            self.from,
-        )
+        let job = Loop {
+            cfg: &self.cfg,
+            sets: &self.sets,
+            trainer: &mut self.trainer,
+            ev: &mut self.evaluator,
+        };
+        job.run(self.from, obs, stop)
     }
 
     /// Trains a new run, recording it into a new file `out`.
