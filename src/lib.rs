@@ -8,13 +8,14 @@
 //! (forward and backward of a batch) -> [`optim`] (SGD, Adam) ->
 //! [`train`] (the step and the loop) -> [`eval`] (per-sample losses on
 //! all cores) -> [`record`] (the HDF5 file) -> [`analysis`] ->
-//! [`plot`] -> [`report`]. [`bench`] measures it; [`cli`] only parses and
+//! [`plot`] -> [`report`]; [`compare`] sets runs side by side. [`bench`] measures it; [`cli`] only parses and
 //! dispatches.
 #![deny(missing_docs)]
 
 pub mod analysis;
 pub mod bench;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod data;
 pub mod error;

@@ -32,6 +32,8 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Measure training speed (ms/epoch, samples/s, GFLOPS).
     Bench(super::bench_cmd::BenchArgs),
+    /// Compare runs: do they single out the same samples?
+    Compare(super::compare_cmd::CompareArgs),
 }
 
 /// `preinterp sweep ...`.

@@ -3,6 +3,7 @@
 
 mod args;
 mod bench_cmd;
+mod compare_cmd;
 mod flags;
 mod progress;
 mod report_cmd;
@@ -34,5 +35,6 @@ pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
         Command::Reproduce(a) => report_cmd::reproduce(&a),
         Command::Sweep(a) => sweep_cmd::run(&a),
         Command::Bench(a) => bench_cmd::run(&a),
+        Command::Compare(a) => compare_cmd::run(&a),
     }
 }

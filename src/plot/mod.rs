@@ -12,10 +12,14 @@
 //! - Fig 7 `outliers`: validation samples ordered by the number of epochs
 //!   they spent above the upper Tukey fence, with their final loss.
 //!
+//! - `compare`: over the runs of `preinterp compare`, a matrix of pairwise
+//!   numbers and the histogram of "outlier in k of N runs".
+//!
 //! One file per figure; `style` holds what they share (font, colours,
 //! PNG + SVG output, chart, axes, legend and colour-bar setup) and
 //! `heatmap` the panel of figures 5 and 6.
 
+mod compare;
 mod curves;
 mod heatmap;
 mod loss_heatmaps;
@@ -24,6 +28,7 @@ mod scatter;
 mod style;
 mod weight_heatmaps;
 
+pub use compare::{pair_matrix, runs_hist, PairMatrix, RunsHist};
 pub use curves::{curves, Marks};
 pub use loss_heatmaps::loss_heatmaps;
 pub use outliers::outliers;
