@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("PREINTERP_BIN", str(ROOT / "target/release/preinterp"))
 FIXTURE = str(ROOT / "fixtures/mnist-small")
 BASE = [BIN, "train", "--dataset", FIXTURE, "--train-size", "300", "--val-size", "600",
-        "--depth", "1", "--batch-size", "50", "--epochs", "8", "--threads", "1"]
+        "--depth", "1", "--width", "16", "--batch-size", "50", "--epochs", "8", "--threads", "1"]
 TOL = 1e-9
 
 
@@ -37,13 +37,13 @@ def compare(*args, check=True):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Two initialisations on one validation set (the split follows the
-    seed), and a third on another split."""
+    """Two initialisations sharing one validation set (--split-seed), and
+    a third on another split."""
     d = tmp_path_factory.mktemp("runs")
     return {
-        "a": train(d / "a.h5", "--width", 16, "--seed", 0),
-        "b": train(d / "b.h5", "--width", 8, "--seed", 0),
-        "c": train(d / "c.h5", "--width", 16, "--seed", 1),
+        "a": train(d / "a.h5", "--seed", 0, "--split-seed", 0),
+        "b": train(d / "b.h5", "--seed", 1, "--split-seed", 0),
+        "c": train(d / "c.h5", "--seed", 1, "--split-seed", 1),
     }
 
 
@@ -186,9 +186,9 @@ def test_a_run_with_itself_gives_one(runs, tmp_path):
 def test_pairwise_numbers_match_python(runs, tmp_path):
     out = tmp_path / "abc"
     compare(runs["c"], runs["a"], runs["b"], "--out", out, "--top-k", "2%")
-    # Ordered by configuration: width 8 before 16, then seed.
+    # Ordered by configuration: split seed, then seed.
     order = order_in_file(out)
-    assert order == ["b", "a", "c"]
+    assert order == ["a", "b", "c"]
     paths = [runs[i] for i in order]
     with h5py.File(out / "compare.h5", "r") as f:
         shared = len(reference(paths, "val_per_epoch")["shared"])
@@ -198,15 +198,41 @@ def test_pairwise_numbers_match_python(runs, tmp_path):
         # a and b share their split; c shares only part of it.
         assert f["val/own_samples"][()].tolist() == [600, 600, 600]
         assert 0 < shared < 600
+    check_per_run(out / "compare.h5", paths)
     s = json.loads((out / "compare.json").read_text())
     assert s["val"]["shared_samples"] < 600 and len(s["val"]["pairs"]) == 3
     p = s["val"]["pairs"][0]
-    assert (p["a"], p["b"]) == ("b", "a")
+    assert (p["a"], p["b"]) == ("a", "b")
     with h5py.File(out / "compare.h5", "r") as f:
         assert p["spearman"] == pytest.approx(f["val/spearman"][0, 1], abs=1e-15)
     for name in ["compare_matrix_val.png", "compare_matrix_eval.svg", "compare_outlier_runs.png"]:
         assert (out / name).stat().st_size > 1000
         assert name in s["files"]
+
+
+def check_per_run(compare_h5, paths):
+    """Fences, epochs, predictions, labels and epochs above the fence
+    against the run files (the fence also against the run's own
+    /curves/val_loss_fence)."""
+    with h5py.File(compare_h5, "r") as f:
+        shared = f["val/sample"][()].tolist()
+        for i, p in enumerate(paths):
+            with h5py.File(p, "r") as r:
+                g = r["val_per_epoch"]
+                assert f["val/at"][i] == g["epoch"][-1]
+                assert f["val/fence"][i] == pytest.approx(r["curves/val_loss_fence"][-1], rel=1e-12)
+                assert f["val/fence"][i] == pytest.approx(fence(g["loss"][-1].tolist()), rel=1e-15)
+                pos = {x: j for j, x in enumerate(g["val_sample"][()].tolist())}
+                pred = g["pred"][-1].tolist()
+                assert f["val/pred"][i].tolist() == [pred[pos[x]] for x in shared]
+                label = g["label"][()].tolist()
+                assert f["val/label"][()].tolist() == [label[pos[x]] for x in shared]
+                losses = g["loss"][()].tolist()
+                above = [0] * len(pos)
+                for row in losses:
+                    fe = fence(row)
+                    above = [c + (x > fe) for c, x in zip(above, row)]
+                assert f["val/epochs_above"][i].tolist() == [above[pos[x]] for x in shared]
 
 
 def permuted_copy(src, dst):
@@ -244,7 +270,7 @@ def test_xarray_reads_named_dimensions(runs, tmp_path):
     out = tmp_path / "x"
     compare(runs["a"], runs["b"], "--out", out)
     root = xr.open_dataset(out / "compare.h5", engine="h5netcdf")
-    assert list(root["run"].values) == ["b", "a"]
+    assert list(root["run"].values) == ["a", "b"]
     val = xr.open_dataset(out / "compare.h5", engine="h5netcdf", group="val")
     assert val["jaccard_outliers"].dims == ("run", "run_b")
     assert val["final_loss"].dims == ("run", "sample")
