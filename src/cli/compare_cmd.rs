@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::flags::Flags;
-use crate::compare::{self, Comparison, Options, SetComparison, TopK};
+use crate::compare::{self, Comparison, Matrix, Options, SetComparison, TopK};
 use crate::config::DataLocation;
 use crate::error::Result;
 
@@ -60,7 +60,10 @@ fn print_set(long: &str, c: &Comparison, s: &SetComparison) {
         s.k
     );
     let p = &s.pairs;
-    for a in 0..n {
+    if n > PRINTED_RUNS {
+        print_ranges(c, s);
+    }
+    for a in (0..n).take_while(|_| n <= PRINTED_RUNS) {
         for b in a + 1..n {
             println!(
                 "  {} vs {}: Jaccard outliers {:.3} (chance {:.3}), top-k {:.3} (chance {:.3}), Spearman {:.3}",
@@ -84,6 +87,40 @@ fn print_set(long: &str, c: &Comparison, s: &SetComparison) {
         "  outlier at the end in k of {n} runs: {}",
         counts.join(", ")
     );
+}
+
+/// Most runs whose pairs are printed one by one.
+const PRINTED_RUNS: usize = 5;
+
+/// The smallest, mean and largest off-diagonal value of `m`.
+fn range(m: &Matrix) -> (f64, f64, f64) {
+    let v: Vec<f64> = (0..m.n)
+        .flat_map(|a| (a + 1..m.n).map(move |b| (a, b)))
+        .map(|(a, b)| m.get(a, b))
+        .filter(|x| !x.is_nan())
+        .collect();
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let lo = v.iter().copied().fold(f64::NAN, f64::min);
+    let hi = v.iter().copied().fold(f64::NAN, f64::max);
+    (lo, mean, hi)
+}
+
+/// The pairs summarised (min / mean / max over pairs).
+fn print_ranges(c: &Comparison, s: &SetComparison) {
+    let p = &s.pairs;
+    let rows = [
+        ("Jaccard of outlier sets", &p.jaccard_outliers),
+        ("  its chance level", &p.jaccard_outliers_chance),
+        ("Jaccard of top-k sets", &p.jaccard_top_k),
+        ("  its chance level", &p.jaccard_top_k_chance),
+        ("Spearman", &p.spearman),
+    ];
+    let pairs = c.runs.len() * (c.runs.len() - 1) / 2;
+    println!("  over the {pairs} pairs (min / mean / max; every pair in compare.json):");
+    for (name, m) in rows {
+        let (lo, mean, hi) = range(m);
+        println!("  {name:<24} {lo:.3} / {mean:.3} / {hi:.3}");
+    }
 }
 
 fn print_summary(c: &Comparison) {

@@ -61,6 +61,8 @@ struct MatrixFig<'a> {
     cell: u32,
 }
 
+/// Smallest cell (pixels) that gets its numbers written into it.
+const TEXT_CELL: u32 = 44;
 /// Light grey: no value.
 const NONE: RGBColor = RGBColor(225, 225, 225);
 /// The diagonal.
@@ -141,7 +143,7 @@ impl MatrixFig<'_> {
             texts.push(Text::new(label.clone(), (x, top), style.clone()));
             texts.push(Text::new(label, (-band / 2.0, y(i) + 0.5), style));
         }
-        if self.cell >= 44 {
+        if self.cell >= TEXT_CELL {
             self.cell_texts(&mut texts, size);
         }
         ch.draw_series(texts).map_err(e2s)?;
@@ -214,6 +216,10 @@ impl MatrixFig<'_> {
         let mut lines: Vec<(String, RGBColor)> = (self.m.explain.iter())
             .map(|l| (clip(l.clone()), GREY))
             .collect();
+        if self.cell < TEXT_CELL {
+            let t = "(cells too small for their numbers: see compare.json)";
+            lines.push((t.to_string(), GREY));
+        }
         lines.push((String::new(), BLACK));
         let rows = ((h as usize).saturating_sub(80) / 22)
             .saturating_sub(lines.len())
