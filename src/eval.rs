@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::data::Samples;
 use crate::error::{Error, Result};
 use crate::model::{LayerSpan, Shape};
-use crate::net::{forward_eval, gather, loss_forward, Workspace};
+use crate::net::{forward_eval, gather_input, loss_forward, InputMode, Workspace};
 
 /// Samples per evaluation block: two 96-row panels of faer's AVX-512
 /// micro-kernel, so no remainder kernel runs (measured about 4% faster
@@ -158,7 +158,7 @@ type Part<'a> = (
 /// Loss and prediction of samples `ix` into `ws.loss` and `ws.pred`.
 fn eval_block(layers: &[LayerSpan], params: &[f32], src: &Samples, ix: &[u32], ws: &mut Workspace) {
     let rows = ix.len();
-    gather(src, ix, &mut ws.x, &mut ws.labels);
+    gather_input(src, ix, ws, InputMode::Auto);
     forward_eval(layers, params, ws, rows);
     loss_forward(layers, params, ws, rows);
 }
