@@ -91,7 +91,7 @@ impl Optimizer {
     pub fn begin_step(&mut self) -> StepRule {
         self.step += 1;
         match self.kind {
-            OptimizerKind::Sgd { lr, momentum } if momentum == 0.0 => StepRule::Sgd { lr: lr as f32 },
+            OptimizerKind::Sgd { lr, momentum: 0.0 } => StepRule::Sgd { lr: lr as f32 },
             OptimizerKind::Sgd { lr, momentum } => StepRule::SgdMomentum {
                 lr: lr as f32,
                 momentum: momentum as f32,
@@ -377,7 +377,10 @@ mod tests {
                 }
             }
             assert_eq!(p, q, "{kind:?}");
-            assert_eq!((whole.m, whole.v, whole.step), (blocks.m, blocks.v, blocks.step));
+            assert_eq!(
+                (whole.m, whole.v, whole.step),
+                (blocks.m, blocks.v, blocks.step)
+            );
         }
     }
 

@@ -73,7 +73,13 @@ impl Trainer {
             opt: &mut self.opt,
             rule,
         };
-        backward(&self.layers, &mut self.params, &mut self.ws, rows, &mut sink);
+        backward(
+            &self.layers,
+            &mut self.params,
+            &mut self.ws,
+            rows,
+            &mut sink,
+        );
         self.iteration += 1;
         self.mean_loss(rows)
     }
@@ -86,7 +92,13 @@ impl Trainer {
         gather_input(src, batch, &mut self.ws, InputMode::Auto);
         forward(&self.layers, &self.params, &mut self.ws, rows);
         let mut sink = IntoBuffer(&mut self.grads);
-        backward(&self.layers, &mut self.params, &mut self.ws, rows, &mut sink);
+        backward(
+            &self.layers,
+            &mut self.params,
+            &mut self.ws,
+            rows,
+            &mut sink,
+        );
         self.mean_loss(rows)
     }
 

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod bench;
 mod cli_errors;
 mod determinism;
 mod download;

@@ -12,7 +12,8 @@ use faer::{Accum, MatMut, MatRef, Par};
 #[track_caller]
 pub fn matmul(dst: MatMut<'_, f32>, accum: Accum, lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>) {
     #[cfg(target_arch = "x86_64")]
-    if super::simd_path() == super::SimdPath::Avx2 && super::native_path() == super::SimdPath::Avx512
+    if super::simd_path() == super::SimdPath::Avx2
+        && super::native_path() == super::SimdPath::Avx512
     {
         return matmul_avx2(dst, accum, lhs, rhs);
     }

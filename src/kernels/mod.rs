@@ -65,9 +65,9 @@ pub fn requested_path() -> Result<SimdPath, String> {
     let native = native_path();
     match std::env::var(SIMD_ENV).as_deref() {
         Err(_) | Ok("") | Ok("native") => Ok(native),
-        Ok("avx2") if native == SimdPath::Baseline => Err(format!(
-            "{SIMD_ENV}=avx2: this CPU has no AVX2+FMA"
-        )),
+        Ok("avx2") if native == SimdPath::Baseline => {
+            Err(format!("{SIMD_ENV}=avx2: this CPU has no AVX2+FMA"))
+        }
         Ok("avx2") => Ok(SimdPath::Avx2),
         Ok(other) => Err(format!(
             "{SIMD_ENV}={other}: not a SIMD path; use avx2 or native (or leave it unset)"
@@ -99,7 +99,7 @@ pub fn arch() -> pulp::Arch {
         *ARCH.get_or_init(|| match simd_path() {
             SimdPath::Avx2 => pulp::x86::V3::try_new()
                 .map(pulp::Arch::V3)
-                .unwrap_or_else(pulp::Arch::new),
+                .unwrap_or_default(),
             _ => pulp::Arch::new(),
         })
     }

@@ -122,8 +122,20 @@ impl ActiveCols {
 
 /// Copies the used columns of samples `idx` of `src` into `x`
 /// (`B x W` row-major, as `u8 / 255`) and their labels into `labels`.
-pub fn gather_cols(src: &Samples, idx: &[u32], cols: &ActiveCols, x: &mut [f32], labels: &mut [u8]) {
-    struct Op<'a>(&'a Samples, &'a [u32], &'a ActiveCols, &'a mut [f32], &'a mut [u8]);
+pub fn gather_cols(
+    src: &Samples,
+    idx: &[u32],
+    cols: &ActiveCols,
+    x: &mut [f32],
+    labels: &mut [u8],
+) {
+    struct Op<'a>(
+        &'a Samples,
+        &'a [u32],
+        &'a ActiveCols,
+        &'a mut [f32],
+        &'a mut [u8],
+    );
     impl pulp::WithSimd for Op<'_> {
         type Output = ();
         #[inline(always)]
@@ -153,9 +165,13 @@ pub fn gather_cols_ref(src: &Samples, idx: &[u32], cols: &ActiveCols, x: &mut [f
     for (r, &i) in idx.iter().enumerate() {
         let img = src.image(i as usize);
         let mut at = 0;
-        for k in 0..INPUTS {
-            if cols.runs().iter().any(|&(s, n)| (s as usize..(s + n) as usize).contains(&k)) {
-                x[r * w + at] = img[k] as f32 / 255.0;
+        for (k, &p) in img.iter().enumerate() {
+            if cols
+                .runs()
+                .iter()
+                .any(|&(s, n)| (s as usize..(s + n) as usize).contains(&k))
+            {
+                x[r * w + at] = p as f32 / 255.0;
                 at += 1;
             }
         }
@@ -195,8 +211,8 @@ mod tests {
         // Three images: a blob, a sparse line, an isolated pixel; column
         // 700 and beyond unused; gaps of 1, 2 and 3 columns.
         let mut pixels = vec![0u8; 3 * INPUTS];
-        for k in 100..140 {
-            pixels[k] = (k % 251) as u8 + 1;
+        for (k, p) in pixels.iter_mut().enumerate().take(140).skip(100) {
+            *p = (k % 251) as u8 + 1;
         }
         for k in [142usize, 145, 149, 300, 301] {
             pixels[INPUTS + k] = 7;
@@ -261,8 +277,15 @@ mod tests {
         let mut row = vec![5.0; INPUTS];
         scatter_row(&wc[w..2 * w], &c, &mut row);
         for (k, &v) in row.iter().enumerate() {
-            let used = c.runs().iter().any(|&(s, n)| (s as usize..(s + n) as usize).contains(&k));
-            assert_eq!(v, if used { (INPUTS + k) as f32 } else { 0.0 }, "column {k}");
+            let used = c
+                .runs()
+                .iter()
+                .any(|&(s, n)| (s as usize..(s + n) as usize).contains(&k));
+            assert_eq!(
+                v,
+                if used { (INPUTS + k) as f32 } else { 0.0 },
+                "column {k}"
+            );
         }
     }
 }
