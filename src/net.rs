@@ -456,11 +456,47 @@ pub fn backward(
     }
     // The first layer: only its weight gradient, on the used columns.
     let span = &layers[0];
-    let o = span.fan_out;
     let dz: &[f32] = if depth == 0 { dlogits } else { &da[cur] };
-    let dz = view(dz, rows, o);
-    let i = if *compact { cols.width() } else { INPUTS };
-    let inp = view(x, rows, i);
+    let input = FirstInput {
+        x,
+        rows,
+        cols: compact.then_some(&*cols),
+        grow,
+    };
+    first_layer_backward(
+        span,
+        view(dz, rows, span.fan_out),
+        input,
+        gblock,
+        params,
+        sink,
+    );
+    sink.take(span.b, &mut params[span.b_range()], &db[..span.fan_out]);
+}
+
+/// The first layer's input as the batch holds it: `x (B x I)`, with `I`
+/// the used columns when compacted (then `grow` scatters a gradient row
+/// back to all 784).
+struct FirstInput<'a> {
+    x: &'a [f32],
+    rows: usize,
+    cols: Option<&'a ActiveCols>,
+    grow: &'a mut [f32],
+}
+
+/// The first layer's weight gradient `dW (O x 784) = dz^T (O x B) x (B x I)`,
+/// block of rows by block, each handed to `sink` while in cache.
+fn first_layer_backward(
+    span: &LayerSpan,
+    dz: faer::MatRef<'_, f32>,
+    input: FirstInput<'_>,
+    gblock: &mut [f32],
+    params: &mut [f32],
+    sink: &mut dyn GradSink,
+) {
+    let o = span.fan_out;
+    let i = input.cols.map_or(INPUTS, |c| c.width());
+    let inp = view(input.x, input.rows, i);
     let step = grad_block_rows(INPUTS, o);
     let mut r0 = 0;
     while r0 < o {
@@ -472,19 +508,21 @@ pub fn backward(
             dz.subcols(r0, r).transpose(),
             inp,
         );
-        if *compact {
-            for (k, g_row) in g.chunks_exact(i).enumerate() {
-                scatter_row(g_row, cols, grow);
-                let at = span.w + (r0 + k) * INPUTS;
-                sink.take(at, &mut params[at..at + INPUTS], grow);
+        match input.cols {
+            Some(cols) => {
+                for (k, g_row) in g.chunks_exact(i).enumerate() {
+                    scatter_row(g_row, cols, input.grow);
+                    let at = span.w + (r0 + k) * INPUTS;
+                    sink.take(at, &mut params[at..at + INPUTS], input.grow);
+                }
             }
-        } else {
-            let at = span.w + r0 * INPUTS;
-            sink.take(at, &mut params[at..at + r * INPUTS], g);
+            None => {
+                let at = span.w + r0 * INPUTS;
+                sink.take(at, &mut params[at..at + r * INPUTS], g);
+            }
         }
         r0 += r;
     }
-    sink.take(span.b, &mut params[span.b_range()], &db[..o]);
 }
 
 #[cfg(test)]

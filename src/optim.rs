@@ -280,19 +280,26 @@ fn adam_scalar(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], 
     }
 }
 
-/// Scalar twin of [`adam_update`] in f64, for tests.
-#[allow(clippy::too_many_arguments)]
+/// Scalar twin of [`adam_update`] in f64, for tests: step `t` (1-based)
+/// of `adam` (an [`OptimizerKind::Adam`]; other kinds leave everything
+/// as it is).
 pub fn adam_update_ref(
     params: &mut [f32],
     grads: &[f32],
     m: &mut [f32],
     v: &mut [f32],
-    lr: f64,
-    b1: f64,
-    b2: f64,
-    eps: f64,
+    adam: OptimizerKind,
     t: u64,
 ) {
+    let OptimizerKind::Adam {
+        lr,
+        beta1: b1,
+        beta2: b2,
+        eps,
+    } = adam
+    else {
+        return;
+    };
     for i in 0..params.len() {
         let g = grads[i] as f64;
         let mi = b1 * m[i] as f64 + (1.0 - b1) * g;
@@ -329,7 +336,13 @@ mod tests {
                 .map(|i| ((i as u64 * 7 + t) as f32 * 0.11).cos() * 1e-2)
                 .collect();
             opt.update(&mut p, &g);
-            adam_update_ref(&mut p_ref, &g, &mut m, &mut v, 1e-3, 0.9, 0.999, 1e-8, t);
+            let adam = OptimizerKind::Adam {
+                lr: 1e-3,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+            };
+            adam_update_ref(&mut p_ref, &g, &mut m, &mut v, adam, t);
         }
         for (a, b) in p.iter().zip(&p_ref) {
             assert!((a - b).abs() <= 1e-6, "{a} vs {b}");
