@@ -10,6 +10,9 @@
 
 use serde::Serialize;
 
+pub mod samples;
+pub mod select;
+
 /// Per-epoch means, as in the run file's `/curves`.
 #[derive(Clone, Debug, Default)]
 pub struct Curves {
