@@ -30,7 +30,7 @@ pub const FIRST_COUNTED_EPOCH: i64 = 1;
 /// One set's per-epoch records: `epochs.len()` rows of `n` samples,
 /// row-major.
 #[derive(Clone, Copy, Debug)]
-pub struct PerEpoch<'a> {
+pub struct PerEpochView<'a> {
     /// The epoch of each row (0 = before training).
     pub epochs: &'a [i64],
     /// Samples per row.
@@ -45,7 +45,7 @@ pub struct PerEpoch<'a> {
     pub margin: Option<&'a [f32]>,
 }
 
-impl PerEpoch<'_> {
+impl PerEpochView<'_> {
     /// Rows (epochs).
     pub fn rows(&self) -> usize {
         self.epochs.len()
@@ -171,7 +171,7 @@ pub fn row_fences(loss: &[f32], rows: usize, n: usize) -> Vec<f64> {
 /// The statistics of every sample of `p`. `None` when there are no
 /// samples, no epoch after training began (`epoch >= 1`), or the arrays
 /// do not hold `rows x n` values.
-pub fn sample_stats(p: &PerEpoch<'_>) -> Option<SampleStats> {
+pub fn sample_stats(p: &PerEpochView<'_>) -> Option<SampleStats> {
     let (rows, n) = (p.rows(), p.n);
     if n == 0 || !p.consistent() || !p.epochs.iter().any(|&e| e >= FIRST_COUNTED_EPOCH) {
         return None;
@@ -224,8 +224,8 @@ mod tests {
         loss: &'a [f32],
         correct: &'a [u8],
         n: usize,
-    ) -> PerEpoch<'a> {
-        PerEpoch {
+    ) -> PerEpochView<'a> {
+        PerEpochView {
             epochs,
             n,
             loss,
@@ -275,7 +275,7 @@ mod tests {
         let loss = [1.0f32; 6];
         let margin = [-9.0f32, 5.0, 1.0, -1.0, 3.0, -3.0];
         let pred = [0u8, 1, 2, 3, 4, 5];
-        let p = PerEpoch {
+        let p = PerEpochView {
             pred: Some(&pred),
             margin: Some(&margin),
             ..per_epoch(&[0, 1, 2], &loss, &[0; 6], 2)
