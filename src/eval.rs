@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::data::Samples;
 use crate::error::{Error, Result};
-use crate::model::{LayerSpan, Shape};
+use crate::model::{LayerSpan, Shape, CLASSES};
 use crate::net::{forward_eval, gather, loss_forward, Workspace};
 
 /// Samples per evaluation block: two 96-row panels of faer's AVX-512
@@ -28,6 +28,9 @@ pub struct SetEval {
     pub pred: Vec<u8>,
     /// Per-sample correctness (1 or 0).
     pub correct: Vec<u8>,
+    /// Per-sample logit margin `z_y - max_{j != y} z_j` (positive when
+    /// correct, up to ties).
+    pub margin: Vec<f32>,
 }
 
 impl SetEval {
@@ -37,6 +40,7 @@ impl SetEval {
             loss: vec![0.0; n],
             pred: vec![0; n],
             correct: vec![0; n],
+            margin: vec![0.0; n],
         }
     }
     /// The mean loss and accuracy, summed in sample order (f64).
@@ -115,11 +119,12 @@ impl Evaluator {
             loss,
             pred,
             correct,
+            margin,
         } = out;
-        let run = |((((loss, pred), correct), idx), ws): Part<'_>| {
+        let run = |(((((loss, pred), correct), margin), idx), ws): Part<'_>| {
             for (k, ix) in idx.chunks(block).enumerate() {
                 let (at, rows) = (k * block, ix.len());
-                eval_block(layers, params, src, ix, ws);
+                eval_block(layers, params, src, ix, ws, &mut margin[at..at + rows]);
                 loss[at..at + rows].copy_from_slice(&ws.loss[..rows]);
                 pred[at..at + rows].copy_from_slice(&ws.pred[..rows]);
                 for ((c, &p), &y) in correct[at..at + rows]
@@ -133,7 +138,7 @@ impl Evaluator {
         };
         if let [ws] = &mut self.workspaces[..] {
             // One thread: on the caller's, without entering the pool.
-            run(((((loss, pred), correct), idx), ws));
+            run((((((loss, pred), correct), margin), idx), ws));
             return;
         }
         let workspaces = &mut self.workspaces;
@@ -141,6 +146,7 @@ impl Evaluator {
             loss.par_chunks_mut(per_worker)
                 .zip(pred.par_chunks_mut(per_worker))
                 .zip(correct.par_chunks_mut(per_worker))
+                .zip(margin.par_chunks_mut(per_worker))
                 .zip(idx.par_chunks(per_worker))
                 .zip(workspaces.par_iter_mut())
                 .for_each(run);
@@ -151,16 +157,50 @@ impl Evaluator {
 /// One worker's share: its per-sample outputs, sample indices and
 /// workspace.
 type Part<'a> = (
-    (((&'a mut [f32], &'a mut [u8]), &'a mut [u8]), &'a [u32]),
+    (
+        (((&'a mut [f32], &'a mut [u8]), &'a mut [u8]), &'a mut [f32]),
+        &'a [u32],
+    ),
     &'a mut Workspace,
 );
 
-/// Loss and prediction of samples `ix` into `ws.loss` and `ws.pred`.
-fn eval_block(layers: &[LayerSpan], params: &[f32], src: &Samples, ix: &[u32], ws: &mut Workspace) {
+/// Loss and prediction of samples `ix` into `ws.loss` and `ws.pred`,
+/// and their logit margins into `margin`.
+fn eval_block(
+    layers: &[LayerSpan],
+    params: &[f32],
+    src: &Samples,
+    ix: &[u32],
+    ws: &mut Workspace,
+    margin: &mut [f32],
+) {
     let rows = ix.len();
     gather(src, ix, &mut ws.x, &mut ws.labels);
     forward_eval(layers, params, ws, rows);
+    let out = layers.last().expect("at least one layer");
+    margins(
+        &ws.logits[..rows * CLASSES],
+        &params[out.b_range()],
+        &ws.labels[..rows],
+        margin,
+    );
     loss_forward(layers, params, ws, rows);
+}
+
+/// Each row's logit margin `(z_y + b_y) - max_{j != y} (z_j + b_j)`, from
+/// the output layer's product `z (B x C)` before its bias `b` is added
+/// (the same f32 sums the loss kernel forms).
+fn margins(z: &[f32], b: &[f32], labels: &[u8], out: &mut [f32]) {
+    for ((row, &y), m) in z.chunks_exact(b.len()).zip(labels).zip(out) {
+        let y = y as usize;
+        let mut other = f32::NEG_INFINITY;
+        for (j, (&zj, &bj)) in row.iter().zip(b).enumerate() {
+            if j != y {
+                other = other.max(zj + bj);
+            }
+        }
+        *m = (row[y] + b[y]) - other;
+    }
 }
 
 /// Logical cores available to this process.

@@ -29,6 +29,7 @@ pub mod record;
 pub mod report;
 pub mod rng;
 pub mod run;
+pub mod stats;
 pub mod sweep;
 pub mod train;
 pub mod weights;

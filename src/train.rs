@@ -92,8 +92,12 @@ pub struct Sets<'a> {
 impl<'a> Sets<'a> {
     /// Draws the split of `cfg` from `data`.
     pub fn new(data: &'a Dataset, cfg: &RunConfig) -> Result<Self> {
-        let split =
-            crate::data::split::split(data.pool.len(), cfg.train_size, cfg.val_size, cfg.seed)?;
+        let split = crate::data::split::split(
+            data.pool.len(),
+            cfg.train_size,
+            cfg.val_size,
+            cfg.split_seed(),
+        )?;
         Ok(Sets {
             data,
             split,

@@ -71,6 +71,10 @@ pub struct RunConfig {
     pub init_from: Option<PathBuf>,
     /// The preset this started from, if any.
     pub preset: Option<char>,
+    /// Seed of the train/validation split when it differs from `seed`
+    /// (so several initialisations can share one validation set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_seed: Option<u64>,
 }
 
 fn de_spec<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<DatasetSpec, D::Error> {
@@ -158,6 +162,7 @@ impl Preset {
             threads: 0,
             init_from: None,
             preset: Some(self.letter()),
+            split_seed: None,
         }
     }
 }
@@ -206,6 +211,11 @@ impl RunConfig {
             return Err(Error::usage("--epochs / --max-epochs must be at least 1"));
         }
         Ok(())
+    }
+
+    /// The seed of the train/validation split.
+    pub fn split_seed(&self) -> u64 {
+        self.split_seed.unwrap_or(self.seed)
     }
 
     /// `"mnist 5000, 3x100, adam lr 0.001, batch 64, seed 0"`.

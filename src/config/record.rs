@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RecordSamples {
-    /// Per-sample losses at checkpoints, and validation losses at every epoch.
+    /// Per-sample losses at checkpoints, and every validation and
+    /// training sample's loss, correctness and prediction at every epoch.
     #[default]
     All,
     /// Per-sample losses at checkpoints only.
@@ -26,6 +27,9 @@ impl RecordSamples {
 pub struct RecordOpts {
     /// Per-sample records.
     pub samples: RecordSamples,
+    /// Logit margins per sample per epoch (with `samples == All`).
+    #[serde(default)]
+    pub margins: bool,
     /// Checkpoints per decade of iterations.
     pub per_decade: u32,
     /// Loss histogram: lowest inner edge.
@@ -45,6 +49,7 @@ impl Default for RecordOpts {
     fn default() -> Self {
         RecordOpts {
             samples: RecordSamples::All,
+            margins: false,
             per_decade: 20,
             loss_lo: 1e-8,
             loss_hi: 1e3,

@@ -211,6 +211,8 @@ pub struct Settings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub epochs: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until_interpolation: Option<bool>,
@@ -222,6 +224,8 @@ pub struct Settings {
     pub init_from: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record_samples: Option<RecordSamples>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_margins: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checkpoints_per_decade: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -259,12 +263,14 @@ impl Keyed for Settings {
         key("momentum", Kind::Number, "M", "SGD momentum [default: 0]"),
         key("batch_size", Kind::Whole, "B", "Minibatch size [default: 64]"),
         key("seed", Kind::Whole, "SEED", "Seed of the initialisation, the split and the shuffles [default: 0]"),
+        key("split_seed", Kind::Whole, "SEED", "Seed of the train/validation split, so several initialisations can share one validation set [default: --seed]"),
         key("epochs", Kind::Whole, "N", "Epochs to train [default: 200]"),
         key("until_interpolation", Kind::Switch, "", "Train until 100% training accuracy (or --max-epochs)"),
         key("max_epochs", Kind::Whole, "N", "Cap for --until-interpolation [default: 1000]"),
         key("threads", Kind::Whole, "N", "Evaluation threads, 0 = all cores [default: 0]; results do not depend on it"),
         key("init_from", Kind::Path, "FILE", "Start from the weights in this HDF5 file (see docs)"),
         key("record_samples", Kind::Choice(RecordSamples::NAMES), "WHICH", "Per-sample records in the run file: all (checkpoints, and validation at every epoch), checkpoints, or none [default: all; none in sweeps]"),
+        key("record_margins", Kind::Switch, "", "Also record every sample's logit margin z_y - max_{j!=y} z_j at every epoch (validation and training sets; with --record-samples all), for the area under the margin"),
         key("checkpoints_per_decade", Kind::Whole, "N", "Checkpoints per decade of iterations in the run file, 0 = none [default: 20; 0 in sweeps]"),
         key("loss_hist_range", Kind::Pair, "LO,HI", "Loss histograms: the lowest and highest inner bin edges; smaller losses (exact zeros too) fall in an underflow bin, larger ones in an overflow bin [default: 1e-8,1e3]"),
         key("loss_hist_bins_per_decade", Kind::Whole, "N", "Loss histograms: log-spaced bins per decade [default: 10]"),
@@ -279,16 +285,6 @@ fn flag_error(flag: &str, msg: impl std::fmt::Display) -> Error {
 }
 
 impl Settings {
-    /// The recording keys, which a resumed run takes from its file.
-    pub const RECORD_KEYS: &'static [&'static str] = &[
-        "record_samples",
-        "checkpoints_per_decade",
-        "loss_hist_range",
-        "loss_hist_bins_per_decade",
-        "weight_hist_bins",
-        "weight_hist_range",
-    ];
-
     /// The keys that are set, in table order.
     pub fn given(&self) -> Vec<&'static str> {
         let t = self.to_table();
@@ -319,6 +315,7 @@ impl Settings {
         c.optimizer = self.optimizer_kind(c.optimizer)?;
         c.batch_size = self.batch_size.unwrap_or(c.batch_size);
         c.seed = self.seed.unwrap_or(c.seed);
+        c.split_seed = self.split_seed.or(c.split_seed);
         c.stop = self.stop(c.stop)?;
         c.threads = self.threads.unwrap_or(c.threads);
         c.init_from = self.init_from.clone();
@@ -379,6 +376,7 @@ impl Settings {
         let mut o = base;
         o.samples = self.record_samples.unwrap_or(o.samples);
         o.per_decade = self.checkpoints_per_decade.unwrap_or(o.per_decade);
+        o.margins = self.record_margins.unwrap_or(o.margins);
         if let Some(Range(lo, hi)) = self.loss_hist_range {
             if !(lo > 0.0 && hi > lo && hi.is_finite()) {
                 return Err(flag_error(

@@ -29,7 +29,9 @@ impl Layout<'_> {
         self.provenance(file)?;
         curves(&file.create_group(schema::CURVES)?)?;
         if self.opts.samples == RecordSamples::All {
-            self.val_per_epoch(&file.create_group(schema::VAL_PER_EPOCH)?)?;
+            for (group, set) in schema::PER_EPOCH {
+                self.per_epoch(&file.create_group(group)?, set)?;
+            }
         }
         let g = file.create_group(schema::CHECKPOINTS)?;
         let k_iter = coord::<i64>(&g, &ckpt::ITERATION, Len::Growing)?;
@@ -90,11 +92,33 @@ impl Layout<'_> {
         coord_values::<u32>(g, &v(&name, "1", &long), idx[set])
     }
 
-    fn val_per_epoch(&self, g: &Group) -> hdf5::Result<()> {
+    /// A per-epoch group of set `set`: loss, correctness, prediction
+    /// (and margin) over `epoch x sample`, and the labels.
+    fn per_epoch(&self, g: &Group, set: usize) -> hdf5::Result<()> {
+        use schema::per_epoch::*;
+        let short = SETS[set].short;
         let e = coord::<i64>(g, &schema::EPOCH, Len::Growing)?;
-        let vs = self.samples(g, 1)?;
-        var::<f32>(g, &schema::VAL_LOSS, &[&e, &vs])?;
-        var::<u8>(g, &schema::VAL_CORRECT, &[&e, &vs])?;
+        let sc = self.samples(g, set)?;
+        let long = format!("per-sample cross-entropy loss (nats), {short}");
+        var::<f32>(g, &v(LOSS, "1", &long), &[&e, &sc])?;
+        var::<u8>(g, &schema::VAL_CORRECT, &[&e, &sc])?;
+        let long = format!("predicted class (argmax of the logits), {short}");
+        var::<u8>(g, &v(PRED, "1", &long), &[&e, &sc])?;
+        let idx = [&self.sets.split.train, &self.sets.split.val][set.min(1)];
+        let labels: Vec<u8> = idx
+            .iter()
+            .map(|&i| self.sets.data.pool.labels[i as usize])
+            .collect();
+        var_values::<u8>(
+            g,
+            &v(LABEL, "1", &format!("true class, {short}")),
+            &[&sc],
+            &labels,
+        )?;
+        if self.opts.margins {
+            let long = format!("logit margin z_y - max_(j != y) z_j, {short}");
+            var::<f32>(g, &v(MARGIN, "1", &long), &[&e, &sc])?;
+        }
         Ok(())
     }
 
@@ -171,7 +195,7 @@ fn indices(n: usize) -> Vec<i64> {
 fn curves(g: &Group) -> hdf5::Result<()> {
     let epoch = coord::<i64>(g, &schema::EPOCH, Len::Growing)?;
     var::<i64>(g, &schema::CURVE_ITERATION, &[&epoch])?;
-    for s in &schema::CURVE_F64 {
+    for s in schema::CURVE_F64.iter().chain(&schema::CURVE_ROBUST) {
         var::<f64>(g, s, &[&epoch])?;
     }
     Ok(())

@@ -33,6 +33,7 @@ pub use crate::config::{RecordOpts, RecordSamples};
 use crate::error::{Error, Result};
 use crate::model::LayerSpan;
 use crate::rng;
+use crate::stats;
 use crate::train::{EpochMetrics, Observer, PerSample, Status, Trainer};
 use append::{Appender, Growing};
 use h5::{attr_str, read_attr_str};
@@ -86,11 +87,61 @@ struct SetVars {
     nan: Appender<u64>,
 }
 
-/// `/val_per_epoch`.
-struct ValVars {
+/// A per-epoch group (`/val_per_epoch`, `/train_per_epoch`). Files
+/// written before issue 12 have no `pred` (and no training group).
+struct PerEpochVars {
     epoch: Appender<i64>,
     loss: Appender<f32>,
     correct: Appender<u8>,
+    pred: Option<Appender<u8>>,
+    margin: Option<Appender<f32>>,
+}
+
+impl PerEpochVars {
+    /// The group `name` of `file`, if it has one.
+    fn bind(file: &hdf5::File, name: &str) -> hdf5::Result<Option<PerEpochVars>> {
+        use schema::per_epoch::*;
+        let Ok(g) = file.group(name) else {
+            return Ok(None);
+        };
+        let maybe = |n: &str| g.link_exists(n);
+        Ok(Some(PerEpochVars {
+            epoch: open(&g, schema::EPOCH.name)?,
+            loss: open(&g, LOSS)?,
+            correct: open(&g, CORRECT)?,
+            pred: maybe(PRED).then(|| open(&g, PRED)).transpose()?,
+            margin: maybe(MARGIN).then(|| open(&g, MARGIN)).transpose()?,
+        }))
+    }
+
+    fn push(&mut self, epoch: usize, e: &crate::eval::SetEval) -> hdf5::Result<()> {
+        self.epoch.push1(epoch as i64)?;
+        self.loss.push(&e.loss)?;
+        self.correct.push(&e.correct)?;
+        if let Some(p) = &mut self.pred {
+            p.push(&e.pred)?;
+        }
+        if let Some(m) = &mut self.margin {
+            m.push(&e.margin)?;
+        }
+        Ok(())
+    }
+
+    fn each(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Growing, bool) -> hdf5::Result<()>,
+    ) -> hdf5::Result<()> {
+        f(&mut self.epoch, false)?;
+        f(&mut self.loss, false)?;
+        f(&mut self.correct, false)?;
+        if let Some(p) = &mut self.pred {
+            f(p, false)?;
+        }
+        if let Some(m) = &mut self.margin {
+            f(m, false)?;
+        }
+        Ok(())
+    }
 }
 
 /// `/state`, by name.
@@ -126,7 +177,10 @@ struct Vars {
     c_iter: Appender<i64>,
     /// [`schema::CURVE_F64`], in order.
     c_f64: Vec<Appender<f64>>,
-    val: Option<ValVars>,
+    /// [`schema::CURVE_ROBUST`], in order (absent in older files).
+    c_robust: Option<Vec<Appender<f64>>>,
+    val: Option<PerEpochVars>,
+    train: Option<PerEpochVars>,
     k_iter: Appender<i64>,
     k_epoch: Appender<f64>,
     k_sets: Vec<SetVars>,
@@ -160,24 +214,22 @@ impl Vars {
         let c = file.group(schema::CURVES)?;
         let k = file.group(schema::CHECKPOINTS)?;
         let per = opts.samples != RecordSamples::None;
-        let val = if opts.samples == RecordSamples::All {
-            let g = file.group(schema::VAL_PER_EPOCH)?;
-            Some(ValVars {
-                epoch: open(&g, schema::EPOCH.name)?,
-                loss: open(&g, schema::VAL_LOSS.name)?,
-                correct: open(&g, schema::VAL_CORRECT.name)?,
-            })
+        let c_robust = if c.link_exists(schema::CURVE_ROBUST[0].name) {
+            let all = schema::CURVE_ROBUST.iter().map(|v| open(&c, v.name));
+            Some(all.collect::<hdf5::Result<_>>()?)
         } else {
             None
         };
         Ok(Vars {
+            c_robust,
+            val: PerEpochVars::bind(file, schema::VAL_PER_EPOCH)?,
+            train: PerEpochVars::bind(file, schema::TRAIN_PER_EPOCH)?,
             c_epoch: open(&c, schema::EPOCH.name)?,
             c_iter: open(&c, schema::CURVE_ITERATION.name)?,
             c_f64: schema::CURVE_F64
                 .iter()
                 .map(|v| open(&c, v.name))
                 .collect::<hdf5::Result<_>>()?,
-            val,
             k_iter: open(&k, ckpt::ITERATION.name)?,
             k_epoch: open(&k, ckpt::EPOCH.name)?,
             k_sets: SETS
@@ -202,13 +254,15 @@ impl Vars {
     ) -> hdf5::Result<()> {
         f(&mut self.c_epoch, false)?;
         f(&mut self.c_iter, false)?;
-        for a in &mut self.c_f64 {
+        for a in self
+            .c_f64
+            .iter_mut()
+            .chain(self.c_robust.iter_mut().flatten())
+        {
             f(a, false)?;
         }
-        if let Some(v) = &mut self.val {
-            f(&mut v.epoch, false)?;
-            f(&mut v.loss, false)?;
-            f(&mut v.correct, false)?;
+        for g in [&mut self.val, &mut self.train].into_iter().flatten() {
+            g.each(f)?;
         }
         f(&mut self.k_iter, true)?;
         f(&mut self.k_epoch, true)?;
@@ -257,6 +311,8 @@ pub struct Recorder {
     norms: Vec<f64>,
     /// The run's seed, for the saved shuffle state.
     seed: u64,
+    /// For the per-epoch loss statistics (one validation set long).
+    scratch: Vec<f32>,
 }
 
 /// Whether an existing output file may be replaced.
@@ -465,6 +521,7 @@ impl Recorder {
             bcounts: vec![0; nb],
             norms: vec![0.0; 4 * weight_bins.len()],
             seed: cfg.seed,
+            scratch: Vec::new(),
             weight_bins,
             schedule: Schedule::new(opts.per_decade),
         })
@@ -591,6 +648,7 @@ impl Recorder {
     }
 
     fn write_epoch(&mut self, m: &EpochMetrics, per: &PerSample, t: &Trainer) -> hdf5::Result<()> {
+        let st = stats::loss_stats(&per.val.loss, &mut self.scratch);
         let v = self.vars_mut();
         v.c_epoch.push1(m.epoch as i64)?;
         v.c_iter.push1(m.iteration as i64)?;
@@ -607,10 +665,24 @@ impl Recorder {
         for (a, x) in v.c_f64.iter_mut().zip(row) {
             a.push1(x)?;
         }
-        if let Some(val) = &mut v.val {
-            val.epoch.push1(m.epoch as i64)?;
-            val.loss.push(&per.val.loss)?;
-            val.correct.push(&per.val.correct)?;
+        // In the order of `schema::CURVE_ROBUST`.
+        let robust = [
+            st.q1,
+            st.median,
+            st.q3,
+            st.fence,
+            st.frac_above,
+            st.share_above,
+            st.trimmed_mean,
+        ];
+        for (a, x) in v.c_robust.iter_mut().flatten().zip(robust) {
+            a.push1(x)?;
+        }
+        if let Some(g) = &mut v.val {
+            g.push(m.epoch, &per.val)?;
+        }
+        if let Some(g) = &mut v.train {
+            g.push(m.epoch, &per.train)?;
         }
         // The state to resume from is written only once the epoch's rows
         // are flushed: a crash before that leaves the previous epoch as

@@ -53,6 +53,92 @@ pub struct RunFile {
     pub loss_hist: [Hist; 3],
     /// Weight histograms, one per layer.
     pub weight_hist: Vec<Hist>,
+    /// The per-epoch robust statistics of the validation losses, in the
+    /// order of [`schema::CURVE_ROBUST`] (absent in files written before
+    /// they were recorded).
+    pub robust: Option<[Vec<f64>; 7]>,
+}
+
+/// A per-epoch group (`/val_per_epoch`, `/train_per_epoch`): every
+/// sample's values at every epoch end, row-major `epochs x n`.
+#[derive(Clone, Debug)]
+pub struct PerEpoch {
+    /// Each sample's index in the dataset's training file.
+    pub samples: Vec<u32>,
+    /// True classes (absent in older files).
+    pub labels: Option<Vec<u8>>,
+    /// Rows (epochs 0, 1, ...).
+    pub epochs: usize,
+    /// Samples per row.
+    pub n: usize,
+    /// Losses.
+    pub loss: Vec<f32>,
+    /// 1 if correct.
+    pub correct: Vec<u8>,
+    /// Predicted classes (absent in older files).
+    pub pred: Option<Vec<u8>>,
+    /// Logit margins (with `--record-margins`).
+    pub margin: Option<Vec<f32>>,
+}
+
+impl PerEpoch {
+    /// Group `group` of the run file `path` (e.g. [`schema::TRAIN_PER_EPOCH`]),
+    /// its first `epochs` rows at most; `None` when the file has no such
+    /// group (recorded without `--record-samples all`).
+    pub fn read(path: &Path, group: &str, epochs: usize) -> Result<Option<PerEpoch>> {
+        let err = |e: hdf5::Error| h5::err(path, "cannot read the run file", e);
+        let file = h5::open_read(path).map_err(err)?;
+        let Ok(g) = file.group(group) else {
+            return Ok(None);
+        };
+        Self::from_group(&g, epochs).map(Some).map_err(err)
+    }
+
+    fn from_group(g: &Group, epochs: usize) -> hdf5::Result<PerEpoch> {
+        use schema::per_epoch::*;
+        let d = g.dataset(LOSS)?;
+        let sh = d.shape();
+        let rows = sh[0].min(epochs).min(g.dataset(CORRECT)?.shape()[0]);
+        let n = sh[1];
+        let sample_dim = g
+            .member_names()?
+            .into_iter()
+            .find(|m| m.ends_with("_sample"))
+            .ok_or_else(|| hdf5::Error::from("no sample coordinate"))?;
+        let rows_of = |name: &str| -> hdf5::Result<Option<usize>> {
+            Ok(if g.link_exists(name) {
+                Some(g.dataset(name)?.shape()[0])
+            } else {
+                None
+            })
+        };
+        let rows = [rows_of(PRED)?, rows_of(MARGIN)?]
+            .into_iter()
+            .flatten()
+            .fold(rows, usize::min);
+        fn first<T: hdf5::H5Type>(g: &Group, name: &str, len: usize) -> hdf5::Result<Vec<T>> {
+            let mut v: Vec<T> = g.dataset(name)?.read_raw()?;
+            v.truncate(len);
+            Ok(v)
+        }
+        let optional = |name: &str| g.link_exists(name);
+        Ok(PerEpoch {
+            samples: g.dataset(&sample_dim)?.read_raw()?,
+            labels: optional(LABEL)
+                .then(|| g.dataset(LABEL).and_then(|d| d.read_raw()))
+                .transpose()?,
+            epochs: rows,
+            n,
+            loss: first(g, LOSS, rows * n)?,
+            correct: first(g, CORRECT, rows * n)?,
+            pred: optional(PRED)
+                .then(|| first(g, PRED, rows * n))
+                .transpose()?,
+            margin: optional(MARGIN)
+                .then(|| first(g, MARGIN, rows * n))
+                .transpose()?,
+        })
+    }
 }
 
 /// Checkpoint rows that are complete (the histograms are written last).
@@ -93,6 +179,28 @@ fn read_curves(c: &Group) -> hdf5::Result<Curves> {
         eval_loss: f64s("eval_loss")?,
         eval_acc: f64s("eval_accuracy")?,
     })
+}
+
+/// The robust validation-loss statistics over the first `n` epochs, if
+/// the file has them.
+fn read_robust(c: &Group, n: usize) -> hdf5::Result<Option<[Vec<f64>; 7]>> {
+    if !c.link_exists(schema::CURVE_ROBUST[0].name) {
+        return Ok(None);
+    }
+    let one = |i: usize| -> hdf5::Result<Vec<f64>> {
+        let mut v: Vec<f64> = c.dataset(schema::CURVE_ROBUST[i].name)?.read_raw()?;
+        v.resize(n, f64::NAN);
+        Ok(v)
+    };
+    Ok(Some([
+        one(0)?,
+        one(1)?,
+        one(2)?,
+        one(3)?,
+        one(4)?,
+        one(5)?,
+        one(6)?,
+    ]))
 }
 
 /// `/val_per_epoch`'s first `epochs` rows: (losses, rows, samples,
@@ -171,7 +279,9 @@ impl RunFile {
     }
 
     fn from_file(path: &Path, f: &hdf5::File) -> hdf5::Result<RunFile> {
-        let curves = read_curves(&f.group(schema::CURVES)?)?;
+        let c = f.group(schema::CURVES)?;
+        let curves = read_curves(&c)?;
+        let robust = read_robust(&c, curves.len())?;
         let (val_losses, val_epochs, val_n, val_correct_last) = match f.group(schema::VAL_PER_EPOCH)
         {
             Ok(g) => read_val_per_epoch(&g, curves.len())?,
@@ -194,6 +304,7 @@ impl RunFile {
             iterations,
             loss_hist: read_loss_hists(&k, rows)?,
             weight_hist: read_weight_hists(&k, rows)?,
+            robust,
         })
     }
 }

@@ -15,6 +15,8 @@ use crate::train::Status;
 pub const CURVES: &str = "curves";
 /// Group of every validation sample's loss at every epoch end.
 pub const VAL_PER_EPOCH: &str = "val_per_epoch";
+/// Group of every training sample's loss at every epoch end.
+pub const TRAIN_PER_EPOCH: &str = "train_per_epoch";
 /// Group of log-spaced checkpoints (dimension `iteration`).
 pub const CHECKPOINTS: &str = "checkpoints";
 /// Group of what a resume needs, overwritten at every epoch end.
@@ -140,6 +142,8 @@ pub struct SetDef {
     pub long: &'static str,
     /// Which file of the dataset its samples come from.
     pub source: &'static str,
+    /// Its short name in per-sample long names.
+    pub short: &'static str,
 }
 
 /// The training, validation and evaluation sets, in that order.
@@ -148,16 +152,19 @@ pub const SETS: [SetDef; 3] = [
         name: "train",
         long: "training set",
         source: "training",
+        short: "training set",
     },
     SetDef {
         name: "val",
         long: "validation set (held out of the training pool)",
         source: "training",
+        short: "validation set",
     },
     SetDef {
         name: "eval",
         long: "evaluation set (official test set)",
         source: "test",
+        short: "evaluation set",
     },
 ];
 
@@ -229,6 +236,36 @@ pub const CURVE_F64: [Var<'static>; 7] = [
         "fraction classified correctly, evaluation set (official test set)",
     ),
 ];
+
+/// Robust statistics of the validation losses (float64 over `epoch`, in
+/// every run), in the order of [`crate::stats::LossStats`]'s fields.
+pub const CURVE_ROBUST: [Var<'static>; 7] = [
+    var("val_loss_q1", "1", "first quartile of the per-sample validation loss (nats; linear interpolation, numpy's default)"),
+    var("val_loss_median", "1", "median of the per-sample validation loss (nats)"),
+    var("val_loss_q3", "1", "third quartile of the per-sample validation loss (nats; linear interpolation)"),
+    var("val_loss_fence", "1", "upper Tukey fence Q3 + 1.5 (Q3 - Q1) of the per-sample validation loss (nats)"),
+    var("val_frac_above_fence", "1", "fraction of validation samples whose loss is strictly above the fence"),
+    var("val_loss_share_above_fence", "1", "share of the summed validation loss carried by the samples above the fence"),
+    var("val_loss_trimmed_mean", "1", "mean validation loss with 10% cut from each end (scipy.stats.trim_mean(x, 0.1))"),
+];
+
+/// The groups of per-sample values at every epoch end, each over
+/// `epoch x <set>_sample`: the group and the index of its set in [`SETS`].
+pub const PER_EPOCH: [(&str, usize); 2] = [(VAL_PER_EPOCH, 1), (TRAIN_PER_EPOCH, 0)];
+
+/// Variables of a per-epoch group.
+pub mod per_epoch {
+    /// Per-sample loss (float32).
+    pub const LOSS: &str = "loss";
+    /// 1 if classified correctly (uint8).
+    pub const CORRECT: &str = "correct";
+    /// Predicted class (uint8).
+    pub const PRED: &str = "pred";
+    /// True class (uint8, over the sample dimension only).
+    pub const LABEL: &str = "label";
+    /// Logit margin (float32), with `--record-margins`.
+    pub const MARGIN: &str = "margin";
+}
 
 /// `/val_per_epoch`, over `epoch x val_sample`.
 pub const VAL_LOSS: Var<'static> = var(
