@@ -93,11 +93,7 @@ fn pick(c: &Curves, i: usize, value: f64) -> Pick {
 /// The criterion minimising (or maximising) `values` over the rows of `c`.
 fn by(c: &Curves, values: &[f64], minimise: bool) -> Option<Pick> {
     let values = &values[..values.len().min(c.len())];
-    let better: fn(f64, f64) -> bool = if minimise {
-        |a, b| a < b
-    } else {
-        |a, b| a > b
-    };
+    let better: fn(f64, f64) -> bool = if minimise { |a, b| a < b } else { |a, b| a > b };
     best_row(values, better).map(|i| pick(c, i, values[i]))
 }
 

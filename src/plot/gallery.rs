@@ -172,10 +172,24 @@ fn cell<DB: DrawingBackend>(
         area.draw(&Text::new(s, (centre, y0 + side + 4 + 16 * line), style))
             .map_err(e2s)
     };
-    let colour = if item.label == item.pred { RIGHT } else { WRONG };
-    text(format!("{} \u{2192} {}", item.label, item.pred), 0, 16, colour)?;
+    let colour = if item.label == item.pred {
+        RIGHT
+    } else {
+        WRONG
+    };
+    text(
+        format!("{} \u{2192} {}", item.label, item.pred),
+        0,
+        16,
+        colour,
+    )?;
     text(format!("loss {}", fmt_loss(item.loss)), 1, 13, BLACK)?;
-    text(format!("outlier {} ep.", item.outlier_epochs), 2, 13, BLACK)?;
+    text(
+        format!("outlier epochs: {}", item.outlier_epochs),
+        2,
+        13,
+        BLACK,
+    )?;
     if let Some(c) = &item.caption {
         text(c.clone(), 3, 12, RGBColor(90, 90, 90))?;
     }

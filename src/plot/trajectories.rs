@@ -62,8 +62,9 @@ impl TrajFig<'_> {
         (t.epochs.iter().enumerate()).map(move |(r, &e)| (e, t.loss[r * t.n + i] as f64))
     }
 
-    /// The y range: every value drawn, at least [`FLOOR`], widened.
-    fn y_range(&self) -> (f64, f64) {
+    /// The y range: every value drawn, at least [`FLOOR`], widened;
+    /// and whether some value lies below it (exact zeros).
+    fn y_range(&self) -> (f64, f64, bool) {
         let t = self.t;
         let drawn = (t.groups.iter())
             .flat_map(|g| g.samples.iter())
@@ -71,10 +72,11 @@ impl TrajFig<'_> {
             .chain(t.mean.iter().copied())
             .chain(t.median.into_iter().flatten().copied())
             .filter(|v| v.is_finite());
-        let (lo, hi) = drawn.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
-            (if v > 0.0 { lo.min(v) } else { lo }, hi.max(v))
+        let (min, lo, hi) = drawn.fold((f64::INFINITY, f64::INFINITY, 0.0f64), |(m, lo, hi), v| {
+            (m.min(v), if v > 0.0 { lo.min(v) } else { lo }, hi.max(v))
         });
-        ((lo / 2.0).clamp(FLOOR, 0.1), hi.max(1.0) * 2.0)
+        let lo = (lo / 2.0).clamp(FLOOR, 0.1);
+        (lo, hi.max(1.0) * 2.0, min < lo)
     }
 }
 
@@ -85,7 +87,7 @@ impl Figure for TrajFig<'_> {
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
         let t = self.t;
-        let (lo, hi) = self.y_range();
+        let (lo, hi, clamped) = self.y_range();
         let last = t.epochs.last().copied().unwrap_or(1).max(1) as f64;
         let frame = Frame {
             caption: "per-sample validation loss per epoch (log scale)",
@@ -99,7 +101,11 @@ impl Figure for TrajFig<'_> {
             .map_err(e2s)?;
         let axes = Axes {
             x_desc: "epoch",
-            y_desc: &format!("cross-entropy loss (nats; below {lo:.0e} drawn at it)"),
+            y_desc: &if clamped {
+                format!("cross-entropy loss (nats; below {lo:.0e}, zeros too, drawn at it)")
+            } else {
+                "cross-entropy loss (nats)".to_string()
+            },
             x_fmt: |v| format!("{v:.0}"),
             y_fmt: |v| format!("{v:.0e}"),
             label_size: 14,

@@ -53,7 +53,7 @@ pub const EPOCHS_ABOVE: Var<'static> = var(
 pub const FIRST_STABLE: Var<'static> = var(
     "first_stable_correct_epoch",
     "1",
-    "first epoch of 1..last from which the sample is classified correctly at every epoch end to the last; -1 if wrong at the last epoch",
+    "first epoch (of epochs 1..last) from which the sample is classified correctly at every epoch end to the last; -1 if wrong at the last epoch",
 );
 /// Forgetting events.
 pub const FORGETTING: Var<'static> = var(
@@ -116,7 +116,12 @@ pub fn write_samples(path: &Path, title: &str, sets: &[SetSamples<'_>]) -> Resul
     let fail = |e: hdf5::Error| err(path, "cannot write the per-sample statistics", e);
     let f = hdf5::File::create(path).map_err(fail)?;
     attr_str(&f, attr::CONVENTIONS, "CF-1.8").map_err(fail)?;
-    attr_str(&f, attr::TITLE, &format!("preinterp per-sample statistics: {title}")).map_err(fail)?;
+    attr_str(
+        &f,
+        attr::TITLE,
+        &format!("preinterp per-sample statistics: {title}"),
+    )
+    .map_err(fail)?;
     for s in sets {
         group(&f.create_group(s.group).map_err(fail)?, s).map_err(fail)?;
     }

@@ -148,8 +148,18 @@ fn paper_figures(
         figures.extend(plot::curves(out, title, &rf.curves, &marks)?);
     }
     if !rf.iterations.is_empty() {
-        figures.extend(plot::loss_heatmaps(out, title, &rf.iterations, &rf.loss_hist)?);
-        figures.extend(plot::weight_heatmaps(out, title, &rf.iterations, &rf.weight_hist)?);
+        figures.extend(plot::loss_heatmaps(
+            out,
+            title,
+            &rf.iterations,
+            &rf.loss_hist,
+        )?);
+        figures.extend(plot::weight_heatmaps(
+            out,
+            title,
+            &rf.iterations,
+            &rf.weight_hist,
+        )?);
     } else {
         skipped.push("figures 5 and 6 (loss and weight heatmaps): no checkpoints recorded; record them with `--checkpoints-per-decade N` (N > 0)".into());
     }
@@ -168,7 +178,10 @@ fn robust_curves(rf: &RunFile, val: Option<&PerEpoch>) -> Option<(RobustCurves, 
             median: r[1].clone(),
             trimmed_mean: r[6].clone(),
         };
-        return Some((curves, "/curves (val_loss_median, val_loss_trimmed_mean)".into()));
+        return Some((
+            curves,
+            "/curves (val_loss_median, val_loss_trimmed_mean)".into(),
+        ));
     }
     let v = val?;
     let mut scratch = Vec::with_capacity(v.n);
@@ -178,7 +191,10 @@ fn robust_curves(rf: &RunFile, val: Option<&PerEpoch>) -> Option<(RobustCurves, 
         curves.median.push(s.median);
         curves.trimmed_mean.push(s.trimmed_mean);
     }
-    Some((curves, "computed from /val_per_epoch/loss (the run file has no robust curves)".into()))
+    Some((
+        curves,
+        "computed from /val_per_epoch/loss (the run file has no robust curves)".into(),
+    ))
 }
 
 /// File names of `paths`.

@@ -8,14 +8,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::analysis::samples::{sample_stats, PerEpochView, SampleStats, FIRST_COUNTED_EPOCH};
-use crate::config::RunConfig;
-use crate::data::{Dataset, DatasetSpec, Locator};
+use crate::data::{Dataset, DatasetId, DatasetSpec, Locator};
 use crate::error::Result;
 use crate::plot::{self, DataMapSet, GalleryItem, GallerySection, Trajectories, TrajectoryGroup};
 use crate::record::h5::{self, read_attr_str};
 use crate::record::read::{PerEpoch, RunFile};
-use crate::record::schema::attr;
 use crate::record::samples::{write_samples, SetSamples};
+use crate::record::schema::attr;
 use crate::rng::{self, Purpose};
 
 /// The per-sample statistics file in the report folder.
@@ -113,13 +112,19 @@ pub(super) fn per_sample(i: &Input<'_>, loc: &Locator) -> Result<Made> {
     let labels = |s: &SetStats<'_>| -> Option<Vec<u8>> {
         s.rec.labels.clone().or_else(|| {
             let d = data.as_ref().ok()?;
-            s.rec.samples.iter().map(|&k| d.pool.labels.get(k as usize).copied()).collect()
+            s.rec
+                .samples
+                .iter()
+                .map(|&k| d.pool.labels.get(k as usize).copied())
+                .collect()
         })
     };
     let val_labels = labels(&val);
     let train_labels = train.as_ref().and_then(labels);
     if val_labels.is_none() {
-        made.skipped.push("label in samples.h5: the run file has no labels and the dataset was not found".into());
+        made.skipped.push(
+            "label in samples.h5: the run file has no labels and the dataset was not found".into(),
+        );
     }
     let mut sets = vec![SetSamples {
         group: "val",
@@ -191,20 +196,29 @@ fn summary(val: &SampleStats, sets: &[SetSamples<'_>]) -> SamplesSummary {
 
 /// The data map of the validation set and, when recorded, the
 /// training set.
-fn data_map(i: &Input<'_>, val: &SetStats<'_>, train: Option<&SetStats<'_>>) -> Result<Vec<PathBuf>> {
-    let one = |name, s: &SampleStats| DataMapSet {
-        name,
-        confidence: &s.confidence,
-        variability: &s.variability,
-        correctness: &s.correctness,
-        above_at_end: &s.above_fence_at_end,
-        epochs: s.epochs_counted,
-    };
+fn data_map(
+    i: &Input<'_>,
+    val: &SetStats<'_>,
+    train: Option<&SetStats<'_>>,
+) -> Result<Vec<PathBuf>> {
+    fn one<'a>(name: &'a str, s: &'a SampleStats) -> DataMapSet<'a> {
+        DataMapSet {
+            name,
+            confidence: &s.confidence,
+            variability: &s.variability,
+            correctness: &s.correctness,
+            above_at_end: &s.above_fence_at_end,
+            epochs: s.epochs_counted,
+        }
+    }
     let mut sets = vec![one("validation set", &val.stats)];
     if let Some(t) = train {
         sets.push(one("training set", &t.stats));
     }
-    let title = format!("{}: data map (epochs 1..{})", i.title, val.stats.final_epoch);
+    let title = format!(
+        "{}: data map (epochs 1..{})",
+        i.title, val.stats.final_epoch
+    );
     plot::data_map(i.out, &title, &sets)
 }
 
@@ -252,21 +266,30 @@ fn trajectories(i: &Input<'_>, val: &SetStats<'_>) -> Result<Vec<PathBuf>> {
     plot::trajectories(i.out, &title, &t)
 }
 
-/// The dataset the run file records: its spec (from `config`), the
-/// files it read and their SHA-256.
+/// The dataset the run file records: its spec (from `config`; a folder
+/// that is gone stays a folder), the files it read and their SHA-256.
 fn recorded_dataset(
     rf: &RunFile,
 ) -> std::result::Result<(DatasetSpec, Vec<PathBuf>, Vec<String>), String> {
-    let cfg: RunConfig = serde_json::from_str(&rf.config)
+    let cfg: serde_json::Value = serde_json::from_str(&rf.config)
         .map_err(|e| format!("the run file's config attribute is unreadable ({e})"))?;
+    let name = cfg["dataset"]
+        .as_str()
+        .ok_or("the run file's config names no dataset")?;
+    let spec = DatasetId::parse(name)
+        .map(DatasetSpec::Named)
+        .unwrap_or_else(|| DatasetSpec::Folder(PathBuf::from(name)));
     let file = h5::open_read(&rf.path).map_err(|e| format!("cannot reopen the run file ({e})"))?;
     let lines = |name: &str| -> std::result::Result<Vec<String>, String> {
         let text = read_attr_str(&file, name)
             .map_err(|e| format!("the run file has no {name} attribute ({e})"))?;
         Ok(text.lines().map(str::to_string).collect())
     };
-    let files = lines(attr::DATASET_FILES)?.into_iter().map(PathBuf::from).collect();
-    Ok((cfg.dataset, files, lines(attr::DATASET_SHA256)?))
+    let files = lines(attr::DATASET_FILES)?
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
+    Ok((spec, files, lines(attr::DATASET_SHA256)?))
 }
 
 /// The dataset the run was trained on, checked against its recorded
@@ -278,7 +301,10 @@ fn dataset(rf: &RunFile, loc: &Locator) -> std::result::Result<Dataset, String> 
     if data.sha256 != sha256 {
         return Err(format!(
             "the dataset found ({}) is not the one the run recorded (SHA-256 differ)",
-            data.files.first().map(|p| p.display().to_string()).unwrap_or_default()
+            data.files
+                .first()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
         ));
     }
     Ok(data)
@@ -318,16 +344,29 @@ fn gallery_items(
     let section = |header: String, js: &[usize]| -> std::result::Result<GallerySection, String> {
         Ok(GallerySection {
             header,
-            items: js.iter().map(|&j| item(j)).collect::<std::result::Result<_, _>>()?,
+            items: js
+                .iter()
+                .map(|&j| item(j))
+                .collect::<std::result::Result<_, _>>()?,
         })
     };
     Ok(vec![
         section(
-            format!("highest final loss: the top {} of {} validation samples (epoch {})", top.len(), order.len(), s.final_epoch),
+            format!(
+                "highest final loss: the top {} of {} validation samples (epoch {})",
+                top.len(),
+                order.len(),
+                s.final_epoch
+            ),
             &top,
         )?,
         section(
-            format!("never above the fence (epochs 0..{}): a seeded random draw of {} of {}", s.final_epoch, drawn.len(), never.len()),
+            format!(
+                "never above the fence (epochs 0..{}): a seeded random draw of {} of {}",
+                s.final_epoch,
+                drawn.len(),
+                never.len()
+            ),
             &drawn,
         )?,
     ])
