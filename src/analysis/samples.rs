@@ -241,21 +241,21 @@ mod tests {
         // s0: -, correct, wrong, correct  -> 1 forgetting, stable from 3
         // s1: correct at 0, then always wrong -> 0 (epoch 0 not counted), -1
         // s2: always correct -> 0, stable from 1
-        // s3: -, wrong, correct, wrong -> 0 forgetting, -1
+        // s3: -, wrong, correct, correct -> 0 forgetting, stable from 2
         // s4: -, correct, wrong, wrong -> 1 forgetting, -1
         #[rustfmt::skip]
         let correct: Vec<u8> = vec![
             0, 1, 1, 0, 0,
             1, 0, 1, 0, 1,
             0, 0, 1, 1, 0,
-            1, 0, 1, 0, 0,
+            1, 0, 1, 1, 0,
         ];
         let loss = vec![0.5f32; 20];
         let s = sample_stats(&per_epoch(&[0, 1, 2, 3], &loss, &correct, 5)).unwrap();
         assert_eq!(s.forgetting_events, vec![1, 0, 0, 0, 1]);
-        assert_eq!(s.first_stable_correct_epoch, vec![3, -1, 1, -1, -1]);
-        assert_eq!(s.correctness, vec![2. / 3., 0., 1., 1. / 3., 1. / 3.]);
-        assert_eq!(s.final_correct, vec![1, 0, 1, 0, 0]);
+        assert_eq!(s.first_stable_correct_epoch, vec![3, -1, 1, 2, -1]);
+        assert_eq!(s.correctness, vec![2. / 3., 0., 1., 2. / 3., 1. / 3.]);
+        assert_eq!(s.final_correct, vec![1, 0, 1, 1, 0]);
         assert_eq!((s.epochs_counted, s.fence_epochs, s.final_epoch), (3, 4, 3));
         assert!(s.aum.is_none() && s.final_pred.is_none());
     }

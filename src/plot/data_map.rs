@@ -107,7 +107,8 @@ fn panel<DB: DrawingBackend>(
     };
     draw_axes(&mut ch, &axes)?;
     // Most correct first, so the rarer hard samples are drawn on top.
-    let mut order: Vec<usize> = (0..n).collect();
+    let finite = |i: &usize| s.variability[*i].is_finite() && s.confidence[*i].is_finite();
+    let mut order: Vec<usize> = (0..n).filter(finite).collect();
     order.sort_by(|&a, &b| s.correctness[b].total_cmp(&s.correctness[a]));
     let r = if n > 20_000 { 1 } else { 2 };
     let at = |i: usize| (s.variability[i], s.confidence[i]);
@@ -115,8 +116,10 @@ fn panel<DB: DrawingBackend>(
         (order.iter()).map(|&i| Circle::new(at(i), r, colour(s.correctness[i]).mix(0.8).filled())),
     )
     .map_err(e2s)?;
-    let rings = (0..n).filter(|&i| s.above_at_end[i]);
-    ch.draw_series(rings.map(|i| Circle::new(at(i), r + 3, RING.stroke_width(1))))
+    let rings = (0..n).filter(|&i| s.above_at_end[i]).filter(finite);
+    // Many rings would hide the colours: fainter the more there are.
+    let ring = RING.mix((400.0 / ringed.max(1) as f64).clamp(0.2, 1.0));
+    ch.draw_series(rings.map(|i| Circle::new(at(i), r + 2, ring.stroke_width(1))))
         .map_err(e2s)?
         .label(format!(
             "above the Tukey fence at the last epoch ({ringed})"

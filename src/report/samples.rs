@@ -109,41 +109,13 @@ pub(super) fn per_sample(i: &Input<'_>, loc: &Locator) -> Result<Made> {
     let train = i.train.and_then(|t| stats_of(t, epochs));
     note_missing(i, &val, train.is_some(), &mut made.skipped);
     let data = dataset(i.rf, loc);
-    let labels = |s: &SetStats<'_>| -> Option<Vec<u8>> {
-        s.rec.labels.clone().or_else(|| {
-            let d = data.as_ref().ok()?;
-            s.rec
-                .samples
-                .iter()
-                .map(|&k| d.pool.labels.get(k as usize).copied())
-                .collect()
-        })
-    };
-    let val_labels = labels(&val);
-    let train_labels = train.as_ref().and_then(labels);
-    if val_labels.is_none() {
-        made.skipped.push(
-            "label in samples.h5: the run file has no labels and the dataset was not found".into(),
-        );
-    }
-    let mut sets = vec![SetSamples {
-        group: "val",
-        set: "validation set",
-        index: &val_rec.samples,
-        label: val_labels.as_deref(),
-        stats: &val.stats,
-    }];
-    if let Some(t) = &train {
-        sets.push(SetSamples {
-            group: "train",
-            set: "training set",
-            index: &t.rec.samples,
-            label: train_labels.as_deref(),
-            stats: &t.stats,
-        });
-    }
-    write_samples(&i.out.join(SAMPLES_FILE), i.title, &sets)?;
-    made.summary = Some(summary(&val.stats, &sets));
+    made.summary = Some(write_file(
+        i,
+        &val,
+        train.as_ref(),
+        &data,
+        &mut made.skipped,
+    )?);
     made.figures.extend(data_map(i, &val, train.as_ref())?);
     made.figures.extend(trajectories(i, &val)?);
     match gallery_items(&val, data) {
@@ -156,6 +128,50 @@ pub(super) fn per_sample(i: &Input<'_>, loc: &Locator) -> Result<Made> {
         Err(why) => made.skipped.push(format!("gallery: {why}")),
     }
     Ok(made)
+}
+
+/// Writes `samples.h5`: the validation set and, when recorded, the
+/// training set; labels from the run file, else from `data`.
+fn write_file(
+    i: &Input<'_>,
+    val: &SetStats<'_>,
+    train: Option<&SetStats<'_>>,
+    data: &std::result::Result<Dataset, String>,
+    skipped: &mut Vec<String>,
+) -> Result<SamplesSummary> {
+    let labels = |s: &SetStats<'_>| -> Option<Vec<u8>> {
+        s.rec.labels.clone().or_else(|| {
+            let d = data.as_ref().ok()?;
+            (s.rec.samples.iter())
+                .map(|&k| d.pool.labels.get(k as usize).copied())
+                .collect()
+        })
+    };
+    let val_labels = labels(val);
+    let train_labels = train.and_then(labels);
+    if val_labels.is_none() {
+        skipped.push(
+            "label in samples.h5: the run file has no labels and the dataset was not found".into(),
+        );
+    }
+    let mut sets = vec![SetSamples {
+        group: "val",
+        set: "validation set",
+        index: &val.rec.samples,
+        label: val_labels.as_deref(),
+        stats: &val.stats,
+    }];
+    if let Some(t) = train {
+        sets.push(SetSamples {
+            group: "train",
+            set: "training set",
+            index: &t.rec.samples,
+            label: train_labels.as_deref(),
+            stats: &t.stats,
+        });
+    }
+    write_samples(&i.out.join(SAMPLES_FILE), i.title, &sets)?;
+    Ok(summary(&val.stats, &sets))
 }
 
 /// Says which statistics the run file lacks the records for.
