@@ -209,6 +209,55 @@ fn fmt_loss(l: f32) -> String {
 mod tests {
     use super::*;
 
+    fn item(pixels: usize, label: u8, pred: u8) -> GalleryItem {
+        GalleryItem {
+            image: (0..pixels).map(|p| (p % 256) as u8).collect(),
+            label,
+            pred,
+            loss: 3.25,
+            outlier_epochs: 7,
+            caption: Some("sample 12".into()),
+        }
+    }
+
+    #[test]
+    fn draws_sections_and_refuses_wrong_sizes() {
+        let d = tempfile::tempdir().unwrap();
+        let sections = [
+            GallerySection {
+                header: "wrong ones".into(),
+                items: (0..13).map(|k| item(INPUTS, k % 10, 3)).collect(),
+            },
+            GallerySection {
+                header: "right ones".into(),
+                items: vec![item(INPUTS, 4, 4)],
+            },
+        ];
+        let files = gallery_sections(d.path(), "g", "a gallery", &sections).unwrap();
+        assert_eq!(files, vec![d.path().join("g.png"), d.path().join("g.svg")]);
+        let svg = std::fs::read_to_string(&files[1]).unwrap();
+        assert!(svg.contains("wrong ones") && svg.contains("outlier epochs: 7"));
+        assert!(svg.contains("sample 12") && svg.contains("3 \u{2192} 3"));
+        // Two rows, one row, two headers.
+        assert_eq!(
+            GalleryFig {
+                title: "",
+                sections: &sections
+            }
+            .size()
+            .1 as i32,
+            50 + 2 * HEADER + 3 * CELL.1 + 10
+        );
+        let one = gallery(d.path(), "h", "plain", &[item(INPUTS, 1, 2)]).unwrap();
+        assert!(one[0].is_file());
+        let e = gallery(d.path(), "bad", "t", &[item(100, 1, 1)]).unwrap_err();
+        assert!(
+            e.to_string().contains("bad") && e.to_string().contains("100 pixels"),
+            "{e}"
+        );
+        assert!(!d.path().join("bad.png").exists());
+    }
+
     #[test]
     fn losses_are_short() {
         assert_eq!(fmt_loss(12.34567), "12.346");
