@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::data::Samples;
 use crate::error::{Error, Result};
 use crate::model::{LayerSpan, Shape, CLASSES};
-use crate::net::{forward_eval, gather, loss_forward, Workspace};
+use crate::net::{forward_eval, gather_input, loss_forward, InputMode, Workspace};
 
 /// Samples per evaluation block: two 96-row panels of faer's AVX-512
 /// micro-kernel, so no remainder kernel runs (measured about 4% faster
@@ -175,7 +175,7 @@ fn eval_block(
     margin: &mut [f32],
 ) {
     let rows = ix.len();
-    gather(src, ix, &mut ws.x, &mut ws.labels);
+    gather_input(src, ix, ws, InputMode::Auto);
     forward_eval(layers, params, ws, rows);
     let out = layers.last().expect("at least one layer");
     margins(

@@ -4,6 +4,14 @@
 //! Shapes: `B` rows, hidden width `h`, `L` hidden layers, `C` classes.
 //! `acts[l]` is layer `l`'s post-ReLU output (`B x h`); `logits` is the
 //! output layer's `A W^T` (`B x C`), its bias added by the fused loss.
+//!
+//! The first layer runs on only the input columns the batch uses when
+//! that saves enough (see [`crate::kernels::sparse_input`]): `ws.x` then
+//! holds `B x W` compacted inputs and the weights' matching columns are
+//! gathered into `ws.w0c`. The backward pass hands every block of the
+//! gradient to a [`GradSink`] as soon as it is computed (the optimiser,
+//! during training), so a step never writes the whole gradient out and
+//! reads it back.
 
 use faer::Accum;
 
@@ -11,6 +19,7 @@ use crate::data::Samples;
 use crate::kernels::bias_relu::{bias_relu_backward, bias_relu_forward};
 use crate::kernels::matmul::{matmul, view, view_mut};
 use crate::kernels::softmax_xent::{softmax_xent_forward, softmax_xent_forward_backward, BlockOut};
+use crate::kernels::sparse_input::{gather_cols, gather_weight_cols, scatter_row, ActiveCols};
 use crate::model::{LayerSpan, Shape, CLASSES, INPUTS};
 
 /// Rows per forward block: a block of the input and output of a layer
@@ -20,14 +29,46 @@ pub fn block_rows(fan_in: usize, fan_out: usize) -> usize {
     (BUDGET / (4 * (fan_in + fan_out))).clamp(16, 1024) / 16 * 16
 }
 
+/// Weight rows per gradient block: the block's gradient (`R x I`) stays
+/// in L2 between the product that writes it and the optimiser that
+/// reads it.
+pub fn grad_block_rows(fan_in: usize, fan_out: usize) -> usize {
+    const BUDGET: usize = 256 << 10;
+    (BUDGET / (4 * fan_in)).max(16).min(fan_out)
+}
+
+/// The compacted first layer is used when a batch's used columns are at
+/// most this many of the 784 (about 90%: nearer to all of them, the
+/// gathers cost about what the smaller product saves). Either way the
+/// results are bit-identical.
+pub const COMPACT_MAX_COLS: usize = 700;
+
+/// How [`gather_input`] lays out the first layer's input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputMode {
+    /// Compacted when at most [`COMPACT_MAX_COLS`] columns are used.
+    Auto,
+    /// Always all 784 columns.
+    Dense,
+    /// Always only the used columns.
+    Compact,
+}
+
 /// Every buffer one forward + backward pass of up to `rows` rows needs.
 pub struct Workspace {
     /// Capacity in rows.
     pub rows: usize,
-    /// Gathered inputs, `B x 784`, pixels / 255.
+    /// Gathered inputs, pixels / 255: `B x 784`, or `B x W` when
+    /// `compact` (the columns of `cols`).
     pub x: Vec<f32>,
     /// Gathered labels, `B`.
     pub labels: Vec<u8>,
+    /// Whether `x` holds only the used columns.
+    pub compact: bool,
+    /// The used input columns (valid when `compact`).
+    pub cols: ActiveCols,
+    /// The first layer's weights on the used columns, `h x W`.
+    pub w0c: Vec<f32>,
     /// Hidden activations, `L` buffers of `B x h`.
     pub acts: Vec<Vec<f32>>,
     /// Output-layer pre-activations (then `exp(z - m)`), `B x C`.
@@ -36,6 +77,12 @@ pub struct Workspace {
     pub dlogits: Vec<f32>,
     /// Ping-pong gradients w.r.t. hidden activations, `2 x (B x h)`.
     pub da: [Vec<f32>; 2],
+    /// One block of a weight gradient (see [`grad_block_rows`]).
+    pub gblock: Vec<f32>,
+    /// One full first-layer gradient row (784), scattered from `gblock`.
+    pub grow: Vec<f32>,
+    /// A bias gradient, `max(h, C)`.
+    pub db: Vec<f32>,
     /// Per-row loss, `B`.
     pub loss: Vec<f32>,
     /// Per-row predicted class, `B`.
@@ -46,17 +93,59 @@ impl Workspace {
     /// Buffers for `shape` and up to `rows` rows.
     pub fn new(shape: &Shape, rows: usize) -> Self {
         let bh = rows * shape.width;
+        let gblock = shape
+            .layers()
+            .iter()
+            .map(|l| grad_block_rows(l.fan_in, l.fan_out) * l.fan_in)
+            .max()
+            .unwrap_or(0);
         Workspace {
             rows,
             x: vec![0.0; rows * INPUTS],
             labels: vec![0; rows],
+            compact: false,
+            cols: ActiveCols::new(),
+            w0c: vec![0.0; shape.width * INPUTS],
             acts: (0..shape.depth).map(|_| vec![0.0; bh]).collect(),
             logits: vec![0.0; rows * CLASSES],
             dlogits: vec![0.0; rows * CLASSES],
             da: [vec![0.0; bh], vec![0.0; bh]],
+            gblock: vec![0.0; gblock],
+            grow: vec![0.0; INPUTS],
+            db: vec![0.0; shape.width.max(CLASSES)],
             loss: vec![0.0; rows],
             pred: vec![0; rows],
         }
+    }
+
+    /// Columns of `x` per row.
+    pub fn x_cols(&self) -> usize {
+        if self.compact {
+            self.cols.width()
+        } else {
+            INPUTS
+        }
+    }
+}
+
+/// Gathers samples `idx` of `src` into `ws` (inputs and labels), on the
+/// used columns only when `mode` says so (see [`InputMode`]).
+pub fn gather_input(src: &Samples, idx: &[u32], ws: &mut Workspace, mode: InputMode) {
+    ws.compact = match mode {
+        InputMode::Dense => false,
+        InputMode::Compact => true,
+        InputMode::Auto => {
+            ws.cols.find(src, idx);
+            ws.cols.width() <= COMPACT_MAX_COLS
+        }
+    };
+    if mode == InputMode::Compact {
+        ws.cols.find(src, idx);
+    }
+    if ws.compact {
+        gather_cols(src, idx, &ws.cols, &mut ws.x, &mut ws.labels);
+    } else {
+        gather(src, idx, &mut ws.x, &mut ws.labels);
     }
 }
 
@@ -79,39 +168,20 @@ pub fn gather(src: &Samples, idx: &[u32], x: &mut [f32], labels: &mut [u8]) {
             {
                 let i = i as usize;
                 for (d, &p) in row.iter_mut().zip(src.image(i)) {
-                    *d = byte_to_unit(p);
+                    *d = crate::kernels::byte_to_unit(p);
                 }
                 *lab = src.labels[i];
             }
         }
     }
-    pulp::Arch::new().dispatch(Op(src, idx, x, labels));
-}
-
-/// `b / 255`, rounded exactly as IEEE division rounds it, from one
-/// multiply and two fused multiply-adds (the quotient, then its
-/// remainder's correction), which vectorise far cheaper than division.
-/// A test checks all 256 bytes.
-#[inline(always)]
-pub fn byte_to_unit(b: u8) -> f32 {
-    const R: f32 = 1.0 / 255.0;
-    let x = b as f32;
-    let q = x * R;
-    let e = (-q).mul_add(255.0, x);
-    e.mul_add(R, q)
+    crate::kernels::arch().dispatch(Op(src, idx, x, labels));
 }
 
 /// `out (B x O) = relu(inp (B x I) W^T + b)`, block by block so that
-/// bias + ReLU touch each block while it is still in cache.
-fn linear_relu_forward(
-    out: &mut [f32],
-    inp: &[f32],
-    w: &[f32],
-    b: &[f32],
-    rows: usize,
-    l: &LayerSpan,
-) {
-    let (i, o) = (l.fan_in, l.fan_out);
+/// bias + ReLU touch each block while it is still in cache; `w` is
+/// `O x I` row-major.
+fn linear_relu_forward(out: &mut [f32], inp: &[f32], w: &[f32], b: &[f32], rows: usize, i: usize) {
+    let o = b.len();
     let wt = view(w, o, i).transpose();
     let step = block_rows(i, o);
     let mut r0 = 0;
@@ -129,28 +199,80 @@ fn linear_relu_forward(
     }
 }
 
-/// Forward pass of the first `rows` rows of `ws.x`: fills `ws.acts` and
-/// `ws.logits` (without the output bias, which the fused loss adds).
+/// The first layer's product `dst (B x O) = x W_0^T`: on all 784
+/// columns, or (compact input) on the used columns, with the weights'
+/// columns gathered into `w0c` and one product per GEMM `kc` block of
+/// the dense columns, so that the result is bit-identical to the dense
+/// product (see [`crate::kernels::sparse_input`]). `dst` may have any
+/// layout.
+fn first_layer_product(
+    mut dst: faer::MatMut<'_, f32>,
+    span: &LayerSpan,
+    params: &[f32],
+    x: &[f32],
+    compact: Option<&ActiveCols>,
+    w0c: &mut [f32],
+) {
+    let (rows, o) = (dst.nrows(), span.fan_out);
+    let w = &params[span.w_range()];
+    let Some(cols) = compact else {
+        let wt = view(w, o, INPUTS).transpose();
+        matmul(dst, Accum::Replace, view(x, rows, INPUTS), wt);
+        return;
+    };
+    let width = cols.width();
+    let w0c = &mut w0c[..o * width];
+    gather_weight_cols(w, cols, w0c);
+    let (xv, wv) = (view(x, rows, width), view(w0c, o, width));
+    let mut accum = Accum::Replace;
+    for blk in cols.blocks() {
+        if blk.is_empty() {
+            continue;
+        }
+        let n = blk.len();
+        let (xb, wb) = (xv.subcols(blk.start, n), wv.subcols(blk.start, n));
+        matmul(dst.as_mut(), accum, xb, wb.transpose());
+        accum = Accum::Add;
+    }
+    if accum == Accum::Replace {
+        dst.fill(0.0); // no pixel used at all
+    }
+}
+
+/// Forward pass of the first `rows` rows of `ws.x` (as laid out by
+/// [`gather_input`]; dense after [`Workspace::new`]): fills `ws.acts`
+/// and `ws.logits` (without the output bias, which the fused loss adds).
 pub fn forward(layers: &[LayerSpan], params: &[f32], ws: &mut Workspace, rows: usize) {
     let depth = layers.len() - 1;
+    let Workspace {
+        x,
+        compact,
+        cols,
+        w0c,
+        acts,
+        logits,
+        ..
+    } = ws;
     for (l, span) in layers[..depth].iter().enumerate() {
-        let (before, rest) = ws.acts.split_at_mut(l);
-        let inp: &[f32] = if l == 0 { &ws.x } else { &before[l - 1] };
-        linear_relu_forward(
-            &mut rest[0],
-            inp,
-            &params[span.w_range()],
-            &params[span.b_range()],
-            rows,
-            span,
-        );
+        let (before, rest) = acts.split_at_mut(l);
+        let bias = &params[span.b_range()];
+        if l == 0 {
+            let o = span.fan_out;
+            let out = &mut rest[0][..rows * o];
+            let compact = compact.then_some(&*cols);
+            first_layer_product(view_mut(out, rows, o), span, params, x, compact, w0c);
+            bias_relu_forward(out, bias);
+        } else {
+            let w = &params[span.w_range()];
+            linear_relu_forward(&mut rest[0], &before[l - 1], w, bias, rows, span.fan_in);
+        }
     }
     let out = &layers[depth];
     let (i, o) = (out.fan_in, out.fan_out);
     matmul(
-        view_mut(&mut ws.logits, rows, o),
+        view_mut(logits, rows, o),
         Accum::Replace,
-        view(&ws.acts[depth - 1], rows, i),
+        view(&acts[depth - 1], rows, i),
         view(&params[out.w_range()], o, i).transpose(),
     );
 }
@@ -164,15 +286,26 @@ pub fn forward(layers: &[LayerSpan], params: &[f32], ws: &mut Workspace, rows: u
 /// [`forward`]; the rounding differs from it only by summation order.
 pub fn forward_eval(layers: &[LayerSpan], params: &[f32], ws: &mut Workspace, rows: usize) {
     let depth = layers.len() - 1;
+    let Workspace {
+        x,
+        compact,
+        cols,
+        w0c,
+        acts,
+        logits,
+        ..
+    } = ws;
     for (l, span) in layers[..depth].iter().enumerate() {
-        let (i, o) = (span.fan_in, span.fan_out);
-        let (before, rest) = ws.acts.split_at_mut(l);
+        let o = span.fan_out;
+        let (before, rest) = acts.split_at_mut(l);
         let out = &mut rest[0][..rows * o];
-        let w = view(&params[span.w_range()], o, i).transpose();
         let dst = faer::MatMut::from_column_major_slice_mut(out, rows, o);
         if l == 0 {
-            matmul(dst, Accum::Replace, view(&ws.x, rows, i), w);
+            let compact = compact.then_some(&*cols);
+            first_layer_product(dst, span, params, x, compact, w0c);
         } else {
+            let i = span.fan_in;
+            let w = view(&params[span.w_range()], o, i).transpose();
             let inp = faer::MatRef::from_column_major_slice(&before[l - 1][..rows * i], rows, i);
             matmul(dst, Accum::Replace, inp, w);
         }
@@ -181,9 +314,9 @@ pub fn forward_eval(layers: &[LayerSpan], params: &[f32], ws: &mut Workspace, ro
     let out = &layers[depth];
     let (i, o) = (out.fan_in, out.fan_out);
     matmul(
-        view_mut(&mut ws.logits, rows, o),
+        view_mut(logits, rows, o),
         Accum::Replace,
-        faer::MatRef::from_column_major_slice(&ws.acts[depth - 1][..rows * i], rows, i),
+        faer::MatRef::from_column_major_slice(&acts[depth - 1][..rows * i], rows, i),
         view(&params[out.w_range()], o, i).transpose(),
     );
 }
@@ -213,76 +346,189 @@ pub fn loss_forward(layers: &[LayerSpan], params: &[f32], ws: &mut Workspace, ro
     );
 }
 
+/// Where [`backward`] puts the gradient, block by block.
+pub trait GradSink {
+    /// `grad` is the gradient of `params`, which sit at offset `at` of
+    /// the parameter buffer. Each parameter is handed over exactly once
+    /// per backward pass, after its last use by the pass.
+    fn take(&mut self, at: usize, params: &mut [f32], grad: &[f32]);
+}
+
+/// A [`GradSink`] that copies the gradient into a whole-model buffer
+/// (no update).
+pub struct IntoBuffer<'a>(pub &'a mut [f32]);
+
+impl GradSink for IntoBuffer<'_> {
+    fn take(&mut self, at: usize, _params: &mut [f32], grad: &[f32]) {
+        self.0[at..at + grad.len()].copy_from_slice(grad);
+    }
+}
+
 /// Backward pass of the mean loss over the first `rows` rows, after
-/// [`forward`]: loss, predictions, and every gradient into `grads`.
+/// [`forward`]: loss and predictions into `ws`, and every block of the
+/// gradient to `sink` as soon as it is ready (which may update
+/// `params`: each block is handed over after its weights' last use).
+///
+/// Layer by layer, from the output: per block of weight rows, the
+/// block's share of `da = dz W` (accumulated), its weight gradient
+/// `dW = dz^T a`, then the sink; then the bias; then the ReLU mask of
+/// the layer below on `da`, with its bias gradient.
 pub fn backward(
     layers: &[LayerSpan],
-    params: &[f32],
-    grads: &mut [f32],
+    params: &mut [f32],
     ws: &mut Workspace,
     rows: usize,
+    sink: &mut dyn GradSink,
 ) {
     let depth = layers.len() - 1;
     let out = &layers[depth];
+    let Workspace {
+        x,
+        labels,
+        compact,
+        cols,
+        acts,
+        logits,
+        dlogits,
+        da,
+        gblock,
+        grow,
+        db,
+        loss,
+        pred,
+        ..
+    } = ws;
     // dL/dlogits and the output bias gradient, fused with the loss.
     softmax_xent_forward_backward(
-        &mut ws.logits[..rows * CLASSES],
+        &mut logits[..rows * CLASSES],
         &params[out.b_range()],
-        &ws.labels[..rows],
+        &labels[..rows],
         1.0 / rows as f32,
-        &mut ws.dlogits[..rows * CLASSES],
-        &mut grads[out.b_range()],
+        &mut dlogits[..rows * CLASSES],
+        &mut db[..CLASSES],
         BlockOut {
-            loss: &mut ws.loss[..rows],
-            pred: &mut ws.pred[..rows],
+            loss: &mut loss[..rows],
+            pred: &mut pred[..rows],
         },
     );
-    // Walk the layers backwards; `cur` holds dL/dz of layer l (B x O).
-    let mut cur = 0usize; // index into ws.da, unused for the output layer
-    for l in (0..=depth).rev() {
+    // `cur` indexes the `da` buffer holding dL/dz of the layer at hand.
+    let mut cur = 0usize;
+    for l in (1..=depth).rev() {
         let span = &layers[l];
         let (i, o) = (span.fan_in, span.fan_out);
-        let dz: &[f32] = if l == depth { &ws.dlogits } else { &ws.da[cur] };
-        let inp: &[f32] = if l == 0 { &ws.x } else { &ws.acts[l - 1] };
-        // dW (O x I) = dz^T (O x B) * inp (B x I)
-        matmul(
-            view_mut(&mut grads[span.w_range()], o, i),
-            Accum::Replace,
-            view(dz, rows, o).transpose(),
-            view(inp, rows, i),
-        );
-        if l == 0 {
-            break;
-        }
-        // da (B x I) = dz (B x O) * W (O x I), then through the ReLU of
-        // layer l-1, accumulating that layer's bias gradient.
         let next = if l == depth { 0 } else { 1 - cur };
-        let (d0, d1) = ws.da.split_at_mut(1);
-        let (dz, da): (&[f32], &mut [f32]) = match (l == depth, next) {
-            (true, 0) => (&ws.dlogits, &mut d0[0]),
+        let (d0, d1) = da.split_at_mut(1);
+        let (dz, da_out): (&[f32], &mut [f32]) = match (l == depth, next) {
+            (true, _) => (dlogits, &mut d0[0]),
             (false, 0) => (&d1[0], &mut d0[0]),
             (false, _) => (&d0[0], &mut d1[0]),
-            (true, _) => unreachable!(),
         };
-        matmul(
-            view_mut(da, rows, i),
-            Accum::Replace,
-            view(dz, rows, o),
-            view(&params[span.w_range()], o, i),
-        );
-        let prev = &layers[l - 1];
+        let dz = view(dz, rows, o);
+        let inp = view(&acts[l - 1], rows, i);
+        let step = grad_block_rows(i, o);
+        let mut r0 = 0;
+        while r0 < o {
+            let r = step.min(o - r0);
+            let at = span.w + r0 * i;
+            let dz_blk = dz.subcols(r0, r);
+            // da (B x I) += dz[:, blk] (B x R) * W[blk, :] (R x I)
+            let accum = if r0 == 0 { Accum::Replace } else { Accum::Add };
+            matmul(
+                view_mut(da_out, rows, i),
+                accum,
+                dz_blk,
+                view(&params[at..], r, i),
+            );
+            // dW[blk, :] (R x I) = dz[:, blk]^T (R x B) * a (B x I)
+            let g = &mut gblock[..r * i];
+            matmul(view_mut(g, r, i), Accum::Replace, dz_blk.transpose(), inp);
+            sink.take(at, &mut params[at..at + r * i], g);
+            r0 += r;
+        }
+        sink.take(span.b, &mut params[span.b_range()], &db[..o]);
+        // Through the ReLU of layer l-1, with its bias gradient.
         bias_relu_backward(
-            &mut da[..rows * i],
-            &ws.acts[l - 1][..rows * i],
-            &mut grads[prev.b_range()],
+            &mut da_out[..rows * i],
+            &acts[l - 1][..rows * i],
+            &mut db[..i],
         );
         cur = next;
+    }
+    // The first layer: only its weight gradient, on the used columns.
+    let span = &layers[0];
+    let dz: &[f32] = if depth == 0 { dlogits } else { &da[cur] };
+    let input = FirstInput {
+        x,
+        rows,
+        cols: compact.then_some(&*cols),
+        grow,
+    };
+    first_layer_backward(
+        span,
+        view(dz, rows, span.fan_out),
+        input,
+        gblock,
+        params,
+        sink,
+    );
+    sink.take(span.b, &mut params[span.b_range()], &db[..span.fan_out]);
+}
+
+/// The first layer's input as the batch holds it: `x (B x I)`, with `I`
+/// the used columns when compacted (then `grow` scatters a gradient row
+/// back to all 784).
+struct FirstInput<'a> {
+    x: &'a [f32],
+    rows: usize,
+    cols: Option<&'a ActiveCols>,
+    grow: &'a mut [f32],
+}
+
+/// The first layer's weight gradient `dW (O x 784) = dz^T (O x B) x (B x I)`,
+/// block of rows by block, each handed to `sink` while in cache.
+fn first_layer_backward(
+    span: &LayerSpan,
+    dz: faer::MatRef<'_, f32>,
+    input: FirstInput<'_>,
+    gblock: &mut [f32],
+    params: &mut [f32],
+    sink: &mut dyn GradSink,
+) {
+    let o = span.fan_out;
+    let i = input.cols.map_or(INPUTS, |c| c.width());
+    let inp = view(input.x, input.rows, i);
+    let step = grad_block_rows(INPUTS, o);
+    let mut r0 = 0;
+    while r0 < o {
+        let r = step.min(o - r0);
+        let g = &mut gblock[..r * i];
+        matmul(
+            view_mut(g, r, i),
+            Accum::Replace,
+            dz.subcols(r0, r).transpose(),
+            inp,
+        );
+        match input.cols {
+            Some(cols) => {
+                for (k, g_row) in g.chunks_exact(i).enumerate() {
+                    scatter_row(g_row, cols, input.grow);
+                    let at = span.w + (r0 + k) * INPUTS;
+                    sink.take(at, &mut params[at..at + INPUTS], input.grow);
+                }
+            }
+            None => {
+                let at = span.w + r0 * INPUTS;
+                sink.take(at, &mut params[at..at + r * INPUTS], g);
+            }
+        }
+        r0 += r;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::sparse_input::GEMM_KC;
     use crate::model::init_params;
 
     fn toy(shape: &Shape, rows: usize) -> (Vec<f32>, Workspace) {
@@ -324,7 +570,13 @@ mod tests {
             let mut grads = vec![0.0f32; params.len()];
             forward(&layers, &params, &mut ws, rows);
             let base = pattern(&ws, rows, width);
-            backward(&layers, &params, &mut grads, &mut ws, rows);
+            backward(
+                &layers,
+                &mut params,
+                &mut ws,
+                rows,
+                &mut IntoBuffer(&mut grads),
+            );
             for span in &layers {
                 let (mut checked, mut skipped) = (0, 0);
                 let picks: Vec<usize> = span.w_range().step_by(31).chain(span.b_range()).collect();
@@ -358,11 +610,82 @@ mod tests {
         }
     }
 
+    /// MNIST-like images: a blob in the middle, some pixels never used.
+    fn blobs(n: usize) -> Samples {
+        let mut pixels = vec![0u8; n * INPUTS];
+        for (s, img) in pixels.chunks_exact_mut(INPUTS).enumerate() {
+            for r in 6..22 {
+                for c in (8 + s % 5)..(17 + s % 7) {
+                    img[r * 28 + c] = ((r * 31 + c * 17 + s * 7) % 256) as u8;
+                }
+            }
+        }
+        Samples {
+            pixels,
+            labels: (0..n).map(|i| (i * 3 % 10) as u8).collect(),
+        }
+    }
+
+    /// The compacted first layer gives exactly what the dense one gives,
+    /// bit for bit: losses, predictions and every gradient, in the
+    /// training and the evaluation forward passes (a wide layer, with
+    /// used columns on both sides of the GEMM block boundary at 512).
+    #[test]
+    fn compact_first_layer_agrees_with_dense() {
+        let shape = Shape::new(2, 40).unwrap();
+        let layers = shape.layers();
+        let rows = 37;
+        let src = blobs(rows);
+        assert!(src.pixels[..INPUTS]
+            .iter()
+            .enumerate()
+            .any(|(k, &p)| p > 0 && k < GEMM_KC));
+        assert!(src.pixels[..INPUTS]
+            .iter()
+            .enumerate()
+            .any(|(k, &p)| p > 0 && k > GEMM_KC));
+        let idx: Vec<u32> = (0..rows as u32).rev().collect();
+        let mut params = init_params(&shape, 4);
+        let mut results = vec![];
+        for mode in [InputMode::Dense, InputMode::Compact, InputMode::Auto] {
+            let mut ws = Workspace::new(&shape, rows);
+            gather_input(&src, &idx, &mut ws, mode);
+            assert_eq!(ws.compact, mode != InputMode::Dense, "{mode:?}");
+            assert!(ws.x_cols() < INPUTS / 2 || mode == InputMode::Dense);
+            let mut grads = vec![f32::NAN; params.len()];
+            forward(&layers, &params, &mut ws, rows);
+            backward(
+                &layers,
+                &mut params,
+                &mut ws,
+                rows,
+                &mut IntoBuffer(&mut grads),
+            );
+            let train_loss = ws.loss[..rows].to_vec();
+            forward_eval(&layers, &params, &mut ws, rows);
+            loss_forward(&layers, &params, &mut ws, rows);
+            results.push((train_loss, ws.loss[..rows].to_vec(), ws.pred.clone(), grads));
+        }
+        let (dense, rest) = results.split_first().unwrap();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for r in rest {
+            assert_eq!(bits(&r.0), bits(&dense.0), "training loss");
+            assert_eq!(bits(&r.1), bits(&dense.1), "evaluation loss");
+            assert_eq!(r.2, dense.2);
+            assert_eq!(bits(&r.3), bits(&dense.3), "gradient");
+            // Unused columns get exactly zero gradient, as in the dense product.
+            let w0 = &r.3[layers[0].w_range()];
+            assert!(w0
+                .chunks_exact(INPUTS)
+                .all(|row| row[0] == 0.0 && row[783] == 0.0));
+        }
+    }
+
     #[test]
     fn byte_to_unit_is_exact_division() {
         for b in 0..=255u8 {
             assert_eq!(
-                byte_to_unit(b).to_bits(),
+                crate::kernels::byte_to_unit(b).to_bits(),
                 (b as f32 / 255.0).to_bits(),
                 "{b}"
             );

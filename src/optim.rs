@@ -78,35 +78,77 @@ impl Optimizer {
         self.kind
     }
 
-    /// One update of `params` from `grads`.
+    /// One update of `params` from `grads` ([`Optimizer::begin_step`]
+    /// then [`Optimizer::apply`] on the whole buffer).
     pub fn update(&mut self, params: &mut [f32], grads: &[f32]) {
+        let rule = self.begin_step();
+        self.apply(&rule, 0, params, grads);
+    }
+
+    /// Starts an update: counts the step and returns its scalars, to be
+    /// applied block by block (in any order, each element once) while
+    /// each block's gradient is still in cache.
+    pub fn begin_step(&mut self) -> StepRule {
         self.step += 1;
         match self.kind {
-            OptimizerKind::Sgd { lr, momentum } => {
-                if momentum == 0.0 {
-                    sgd_update(params, grads, lr as f32);
-                } else {
-                    sgd_momentum_update(
-                        params,
-                        grads,
-                        &mut self.m,
-                        lr as f32,
-                        momentum as f32,
-                        self.step == 1,
-                    );
-                }
-            }
+            OptimizerKind::Sgd { lr, momentum: 0.0 } => StepRule::Sgd { lr: lr as f32 },
+            OptimizerKind::Sgd { lr, momentum } => StepRule::SgdMomentum {
+                lr: lr as f32,
+                momentum: momentum as f32,
+                first: self.step == 1,
+            },
             OptimizerKind::Adam {
                 lr,
                 beta1,
                 beta2,
                 eps,
-            } => {
-                let c = AdamConsts::new(lr, beta1, beta2, eps, self.step);
-                adam_update(params, grads, &mut self.m, &mut self.v, &c);
-            }
+            } => StepRule::Adam(AdamConsts::new(lr, beta1, beta2, eps, self.step)),
         }
     }
+
+    /// Applies `rule` to `params`, the parameters at offset `at` of the
+    /// whole buffer, from their gradient `grads` (same length): exactly
+    /// the arithmetic of [`Optimizer::update`] on those elements.
+    pub fn apply(&mut self, rule: &StepRule, at: usize, params: &mut [f32], grads: &[f32]) {
+        let n = params.len();
+        debug_assert_eq!(grads.len(), n);
+        match *rule {
+            StepRule::Sgd { lr } => sgd_update(params, grads, lr),
+            StepRule::SgdMomentum {
+                lr,
+                momentum,
+                first,
+            } => sgd_momentum_update(params, grads, &mut self.m[at..at + n], lr, momentum, first),
+            StepRule::Adam(ref c) => adam_update(
+                params,
+                grads,
+                &mut self.m[at..at + n],
+                &mut self.v[at..at + n],
+                c,
+            ),
+        }
+    }
+}
+
+/// The scalars of one optimiser step (see [`Optimizer::begin_step`]).
+#[derive(Clone, Copy, Debug)]
+pub enum StepRule {
+    /// Plain SGD.
+    Sgd {
+        /// Learning rate.
+        lr: f32,
+    },
+    /// SGD with momentum.
+    SgdMomentum {
+        /// Learning rate.
+        lr: f32,
+        /// Momentum.
+        momentum: f32,
+        /// The first step (the buffer takes the gradient as it is).
+        first: bool,
+    },
+    /// Adam.
+    Adam(AdamConsts),
 }
 
 /// `p -= lr * g` (`p.add_(g, alpha=-lr)`).
@@ -135,6 +177,7 @@ pub fn sgd_momentum_update(
 
 /// Adam's per-step scalars, computed in f64 as PyTorch does in Python,
 /// then rounded to f32 where PyTorch hands them to an f32 kernel.
+#[derive(Clone, Copy, Debug)]
 pub struct AdamConsts {
     /// `1 - beta1`, the `lerp` weight of `m`.
     pub w1: f32,
@@ -216,7 +259,7 @@ pub fn adam_update(
             adam_scalar(pt, gt, mt, vt, c);
         }
     }
-    pulp::Arch::new().dispatch(Op(params, grads, m, v, c));
+    crate::kernels::arch().dispatch(Op(params, grads, m, v, c));
 }
 
 /// The scalar loop of [`adam_update`] (also its tail).
@@ -237,19 +280,26 @@ fn adam_scalar(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], 
     }
 }
 
-/// Scalar twin of [`adam_update`] in f64, for tests.
-#[allow(clippy::too_many_arguments)]
+/// Scalar twin of [`adam_update`] in f64, for tests: step `t` (1-based)
+/// of `adam` (an [`OptimizerKind::Adam`]; other kinds leave everything
+/// as it is).
 pub fn adam_update_ref(
     params: &mut [f32],
     grads: &[f32],
     m: &mut [f32],
     v: &mut [f32],
-    lr: f64,
-    b1: f64,
-    b2: f64,
-    eps: f64,
+    adam: OptimizerKind,
     t: u64,
 ) {
+    let OptimizerKind::Adam {
+        lr,
+        beta1: b1,
+        beta2: b2,
+        eps,
+    } = adam
+    else {
+        return;
+    };
     for i in 0..params.len() {
         let g = grads[i] as f64;
         let mi = b1 * m[i] as f64 + (1.0 - b1) * g;
@@ -286,7 +336,13 @@ mod tests {
                 .map(|i| ((i as u64 * 7 + t) as f32 * 0.11).cos() * 1e-2)
                 .collect();
             opt.update(&mut p, &g);
-            adam_update_ref(&mut p_ref, &g, &mut m, &mut v, 1e-3, 0.9, 0.999, 1e-8, t);
+            let adam = OptimizerKind::Adam {
+                lr: 1e-3,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+            };
+            adam_update_ref(&mut p_ref, &g, &mut m, &mut v, adam, t);
         }
         for (a, b) in p.iter().zip(&p_ref) {
             assert!((a - b).abs() <= 1e-6, "{a} vs {b}");
@@ -297,6 +353,48 @@ mod tests {
             .zip((0..n).map(|i| (i as f32 * 0.37).sin()))
             .map(|(a, b)| (a - b).abs());
         assert!(moved.fold(0.0f32, f32::max) > 4e-3);
+    }
+
+    #[test]
+    fn block_by_block_apply_is_the_whole_update_bit_for_bit() {
+        let n = 1003;
+        let kinds = [
+            OptimizerKind::Adam {
+                lr: 1e-3,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+            },
+            OptimizerKind::Sgd {
+                lr: 0.1,
+                momentum: 0.9,
+            },
+            OptimizerKind::Sgd {
+                lr: 0.1,
+                momentum: 0.0,
+            },
+        ];
+        for kind in kinds {
+            let mut p: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+            let mut q = p.clone();
+            let (mut whole, mut blocks) = (Optimizer::new(kind, n), Optimizer::new(kind, n));
+            for t in 1..=3u64 {
+                let g: Vec<f32> = (0..n)
+                    .map(|i| ((i as u64 * 7 + t) as f32 * 0.11).cos() * 1e-2)
+                    .collect();
+                whole.update(&mut p, &g);
+                let rule = blocks.begin_step();
+                // Out of order, uneven blocks.
+                for (a, b) in [(500, 1003), (0, 17), (17, 500)] {
+                    blocks.apply(&rule, a, &mut q[a..b], &g[a..b]);
+                }
+            }
+            assert_eq!(p, q, "{kind:?}");
+            assert_eq!(
+                (whole.m, whole.v, whole.step),
+                (blocks.m, blocks.v, blocks.step)
+            );
+        }
     }
 
     #[test]

@@ -238,7 +238,6 @@ fn impossible_configs_are_usage_errors() {
             &[needle],
         );
     }
-    expect_error(&["bench", "--only", "evl"], 2, &["--only evl", "eval"]);
     // clap's own errors (unknown flag) also exit 2.
     let cache = tempfile::tempdir().unwrap();
     let out = preinterp(&["train", "--no-such-flag"], cache.path());

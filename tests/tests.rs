@@ -3,7 +3,7 @@
 mod util;
 
 mod architecture;
-
+mod bench;
 mod cli_errors;
 mod determinism;
 mod download;

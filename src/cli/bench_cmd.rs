@@ -1,36 +1,273 @@
-//! `preinterp bench`: its flags, and the call into the library.
+//! `preinterp bench`: its flags, the call into the library, and every
+//! line it prints (the library returns a report value).
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
-use crate::bench::BenchOpts;
-use crate::error::Result;
+use crate::bench::history::{self, Comparison, Verdict};
+use crate::bench::{BenchOpts, BenchReport, EvalRow, Part, TrainRow};
+use crate::data::registry::DatasetId;
+use crate::data::Locator;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Exit code of `bench --compare` when a workload got slower.
+pub const EXIT_REGRESSION: u8 = 3;
+
+/// How the report is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// The full report (what `--save` stores).
+    Json,
+    /// Bencher Metric Format (latency in ns, with min and max).
+    Bmf,
+    /// github-action-benchmark `customSmallerIsBetter` (ms).
+    Github,
+}
 
 /// Flags of `preinterp bench`.
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// Print a JSON report instead of the table.
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Same as `--format json`.
     #[arg(long)]
     pub json: bool,
-    /// Timed epochs per config (the best is reported).
-    #[arg(long, default_value_t = 3)]
+    /// Timed repeats per workload (after one warm-up): median and spread.
+    #[arg(long, default_value_t = 5)]
     pub repeats: usize,
     /// Only these parts, comma-separated: training configs (3x100-b64,
     /// 3x100-b16, 3x100-b256, 3x1000-b64, 10x100-b64), eval, scaling,
-    /// monitored.
-    #[arg(long, value_delimiter = ',')]
-    pub only: Vec<String>,
+    /// monitored, fig3 (one epoch of 3x1000 b16 on 55k samples; not run
+    /// by default).
+    #[arg(long, value_delimiter = ',', value_parser = parse_part)]
+    pub only: Vec<Part>,
+    /// Datasets, comma-separated (default: mnist,fashion-mnist). Each is
+    /// found as `train` finds it (--data-dir, PREINTERP_DATA_DIR, the
+    /// cache; never downloaded), else its committed fixture subset.
+    #[arg(long, value_delimiter = ',', value_parser = parse_dataset)]
+    pub datasets: Vec<DatasetId>,
+    /// Folder holding the datasets.
+    #[arg(long)]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Save the report as NAME (bench-results/NAME.json, or
+    /// $PREINTERP_BENCH_DIR/NAME.json; a NAME with a / or ending in
+    /// .json is a path).
+    #[arg(long, value_name = "NAME")]
+    pub save: Option<String>,
+    /// Compare with the saved report NAME; exit 3 on a regression.
+    #[arg(long, value_name = "NAME")]
+    pub compare: Option<String>,
+    /// With --compare: compare with the saved report NAME instead of
+    /// measuring now (e.g. two results saved by CI).
+    #[arg(long, value_name = "NAME", requires = "compare")]
+    pub against: Option<String>,
+    /// Percent a median must change by (beyond the noise) to count.
+    #[arg(long, default_value_t = 5.0)]
+    pub threshold: f64,
+    /// Adds PCT percent to every timed repeat (tests of --compare only).
+    #[arg(long, hide = true, default_value_t = 0.0, value_name = "PCT")]
+    pub inject_slowdown: f64,
 }
 
-impl From<BenchArgs> for BenchOpts {
-    fn from(a: BenchArgs) -> Self {
-        BenchOpts {
-            json: a.json,
-            repeats: a.repeats,
-            only: a.only,
-        }
-    }
+fn parse_part(s: &str) -> std::result::Result<Part, String> {
+    s.parse()
+}
+
+fn parse_dataset(s: &str) -> std::result::Result<DatasetId, String> {
+    DatasetId::parse(s).ok_or_else(|| "not a dataset; choose mnist or fashion-mnist".to_string())
 }
 
 pub(super) fn run(a: &BenchArgs) -> Result<u8> {
-    crate::bench::run(&a.clone().into())
+    // Refuse a bad saved result before measuring anything.
+    let old = a.compare.as_deref().map(history::load).transpose()?;
+    let opts = BenchOpts {
+        repeats: a.repeats,
+        only: a.only.clone(),
+        datasets: a.datasets.clone(),
+        locator: Locator::from_env(a.data_dir.clone(), None, false),
+        slowdown_pct: a.inject_slowdown,
+    };
+    let report = match &a.against {
+        Some(name) => history::load(name)?,
+        None => crate::bench::run(&opts)?,
+    };
+    let format = if a.json { Format::Json } else { a.format };
+    let json = |v: &serde_json::Value| {
+        serde_json::to_string_pretty(v).map_err(|e| Error::new(ErrorKind::Io, e.to_string()))
+    };
+    match format {
+        Format::Table => print_table(&report),
+        Format::Json => println!(
+            "{}",
+            json(
+                &serde_json::to_value(&report)
+                    .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?
+            )?
+        ),
+        Format::Bmf => println!("{}", json(&history::bmf(&report))?),
+        Format::Github => println!("{}", json(&history::github_smaller_is_better(&report))?),
+    }
+    if let Some(name) = &a.save {
+        let path = history::save(&report, name)?;
+        eprintln!("bench: saved as {}", history::shown(&path));
+    }
+    let mut code = 0;
+    if let (Some(old), Some(name)) = (&old, &a.compare) {
+        let c = history::compare(old, &report, a.threshold);
+        print_comparison(name, old, &c);
+        if c.regressed() {
+            code = EXIT_REGRESSION;
+        }
+    }
+    Ok(code)
+}
+
+fn print_table(r: &BenchReport) {
+    let f = &r.fingerprint;
+    println!(
+        "preinterp {} bench on {} ({} cores), {} {}, {}",
+        f.version, f.machine.cpu, f.machine.cores, f.commit, f.rustc, f.date
+    );
+    println!("CPU features: {}", f.machine.features.join(" "));
+    println!("kernels: {}", r.kernel_path);
+    println!(
+        "measured: one-core f32 FMA peak {:.1} GFLOPS; triad bandwidth {:.1} GB/s one core, {:.1} GB/s all cores (one core by working set: {})",
+        f.peak_gflops,
+        f.bandwidth_gbs,
+        f.bandwidth_all_gbs,
+        f.bandwidth_curve
+            .iter()
+            .map(|(b, g)| format!("{} MiB {:.0}", b >> 20, g))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for d in &r.data {
+        let src = match d.source {
+            crate::bench::data::Source::Real => format!("real, {}", d.path),
+            crate::bench::data::Source::Fixture => {
+                format!("NOT FOUND: committed fixture subset, {}", d.path)
+            }
+            crate::bench::data::Source::Synthetic => "NOT FOUND: synthetic samples".to_string(),
+        };
+        println!(
+            "data {}: {}; {:.1}% non-zero pixels; a batch of 64 uses {:.1}% of the 784 input columns",
+            d.name,
+            src,
+            100.0 * d.nonzero,
+            100.0 * d.used_cols_b64
+        );
+    }
+    println!("medians of {} repeats, spread = +-half of (max - min); % bound = roofline lower bound / median", r.repeats);
+    if !r.train.is_empty() {
+        println!("training, 1 thread, Adam, 5000 samples per epoch:");
+        train_header();
+        r.train.iter().for_each(train_line);
+    }
+    if !r.fig3.is_empty() {
+        println!("fig3's heaviest run, one epoch of 55,000 samples:");
+        train_header();
+        r.fig3.iter().for_each(train_line);
+    }
+    for (title, rows) in [
+        ("per-sample evaluation, 10,000 test samples:", &r.eval),
+        ("thread scaling, 3x100 evaluation:", &r.scaling),
+    ] {
+        if !rows.is_empty() {
+            println!("{title}");
+            println!(
+                "  {:<8} {:<14} {:>3} {:>10} {:>7} {:>12} {:>7} {:>8} {:>6}",
+                "model", "dataset", "thr", "ms", "+-%", "samples/s", "GFLOPS", "% bound", "x"
+            );
+            rows.iter().for_each(eval_line);
+        }
+    }
+    for m in &r.monitored {
+        println!(
+            "monitored epoch, {} (3x100 b64, 1 thread: 5k training + evaluation of 20k samples): {:.1} ms +-{:.1}% ({:.1} train + {:.1} evaluation)",
+            m.dataset,
+            m.total_ms.median,
+            m.total_ms.spread_pct(),
+            m.train_ms.median,
+            m.eval_ms.median
+        );
+    }
+}
+
+fn train_header() {
+    println!(
+        "  {:<12} {:<14} {:>10} {:>7} {:>10} {:>7} {:>9} {:>8} {:>9}",
+        "config",
+        "dataset",
+        "ms/epoch",
+        "+-%",
+        "samples/s",
+        "GFLOPS",
+        "bound ms",
+        "% bound",
+        "compact"
+    );
+}
+
+fn train_line(t: &TrainRow) {
+    println!(
+        "  {:<12} {:<14} {:>10.2} {:>7.1} {:>10.0} {:>7.1} {:>9.2} {:>7.1}% {:>4.0}%/{:.0}%",
+        t.id,
+        t.dataset,
+        t.ms.median,
+        t.ms.spread_pct(),
+        t.samples_per_s,
+        t.gflops,
+        t.bound.ms,
+        t.pct_of_bound,
+        100.0 * t.compact_batches,
+        100.0 * t.used_cols
+    );
+}
+
+fn eval_line(e: &EvalRow) {
+    println!(
+        "  {:<8} {:<14} {:>3} {:>10.2} {:>7.1} {:>12.0} {:>7.1} {:>7.1}% {:>6.2}",
+        e.model,
+        e.dataset,
+        e.threads,
+        e.ms.median,
+        e.ms.spread_pct(),
+        e.samples_per_s,
+        e.gflops,
+        e.pct_of_bound,
+        e.speedup
+    );
+}
+
+fn print_comparison(name: &str, old: &BenchReport, c: &Comparison) {
+    if let Some(why) = &c.other_machine {
+        eprintln!(
+            "bench: warning: --compare {name} was measured on another machine ({why}); not compared"
+        );
+        return;
+    }
+    println!(
+        "compared with {name} ({}, {}): a change counts beyond {:.0}% and beyond the spread of the repeats",
+        old.fingerprint.commit, old.fingerprint.date, c.threshold_pct
+    );
+    for ch in &c.changes {
+        let v = match ch.verdict {
+            Verdict::Same => "same",
+            Verdict::Slower => "SLOWER",
+            Verdict::Faster => "faster",
+            Verdict::Missing => "new (not in the saved result)",
+        };
+        println!(
+            "  {:<36} {:>10.2} -> {:>10.2} ms {:>+7.1}%  {v}",
+            ch.key, ch.old, ch.new, ch.pct
+        );
+    }
+    let slower = c
+        .changes
+        .iter()
+        .filter(|x| x.verdict == Verdict::Slower)
+        .count();
+    println!("{slower} regression(s) in {} workloads", c.changes.len());
 }

@@ -8,7 +8,7 @@
 //! (tested); inputs below `ln(f32::MIN_POSITIVE)` give exactly 0, NaN
 //! stays NaN.
 
-use pulp::{Arch, Simd, WithSimd};
+use pulp::{Simd, WithSimd};
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 const LN2_HI: f32 = 0.693_359_4;
@@ -46,7 +46,7 @@ pub fn exp_inplace(x: &mut [f32]) {
             }
         }
     }
-    Arch::new().dispatch(Op(x));
+    super::arch().dispatch(Op(x));
 }
 
 #[inline(always)]

@@ -1,6 +1,8 @@
 //! Dense matrix products through faer, always `Par::Seq`: parallelism
 //! lives one level up (samples or models across cores), so a product is
 //! one thread's job and its rounding never depends on the thread count.
+//! With `PREINTERP_SIMD=avx2` on an AVX-512 machine the product runs on
+//! faer's AVX2 micro-kernels instead (for timing both paths).
 
 use faer::linalg::matmul::matmul as faer_matmul;
 use faer::{Accum, MatMut, MatRef, Par};
@@ -9,7 +11,69 @@ use faer::{Accum, MatMut, MatRef, Par};
 /// `Accum::Add`. Views may have any strides.
 #[track_caller]
 pub fn matmul(dst: MatMut<'_, f32>, accum: Accum, lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>) {
+    #[cfg(target_arch = "x86_64")]
+    if super::simd_path() == super::SimdPath::Avx2
+        && super::native_path() == super::SimdPath::Avx512
+    {
+        return matmul_avx2(dst, accum, lhs, rhs);
+    }
     faer_matmul(dst, accum, lhs, rhs, 1.0f32, Par::Seq);
+}
+
+/// [`matmul`] on faer's AVX2+FMA GEMM (the one faer itself picks on a
+/// CPU without AVX-512).
+#[cfg(target_arch = "x86_64")]
+#[track_caller]
+fn matmul_avx2(mut dst: MatMut<'_, f32>, accum: Accum, lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>) {
+    use private_gemm_x86 as pg;
+    assert_eq!(lhs.ncols(), rhs.nrows());
+    assert_eq!((dst.nrows(), dst.ncols()), (lhs.nrows(), rhs.ncols()));
+    let (m, n, k) = (dst.nrows(), dst.ncols(), lhs.ncols());
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if accum == Accum::Replace {
+            dst.fill(0.0);
+        }
+        return;
+    }
+    let alpha = 1.0f32;
+    // SAFETY: the views are valid for their shapes and strides (faer
+    // guarantees it), `dst` does not alias the inputs (it is borrowed
+    // mutably), and the CPU has AVX2+FMA (checked by `simd_path`).
+    unsafe {
+        pg::gemm(
+            pg::DType::F32,
+            pg::IType::U64,
+            pg::InstrSet::Avx256,
+            m,
+            n,
+            k,
+            dst.as_ptr_mut() as *mut (),
+            dst.row_stride(),
+            dst.col_stride(),
+            std::ptr::null(),
+            std::ptr::null(),
+            pg::DstKind::Full,
+            match accum {
+                Accum::Replace => pg::Accum::Replace,
+                Accum::Add => pg::Accum::Add,
+            },
+            lhs.as_ptr() as *const (),
+            lhs.row_stride(),
+            lhs.col_stride(),
+            false,
+            std::ptr::null(),
+            0,
+            rhs.as_ptr() as *const (),
+            rhs.row_stride(),
+            rhs.col_stride(),
+            false,
+            &raw const alpha as *const (),
+            1,
+        );
+    }
 }
 
 /// The naive triple loop `matmul` must agree with (accumulated in f64).

@@ -1,0 +1,446 @@
+//! `preinterp bench`: the standard workloads, timed on this machine, on
+//! the real datasets, against a roofline; saved and compared for
+//! regression tracking. The library returns a [`BenchReport`]; the CLI
+//! prints it.
+//!
+//! Training configs run one thread, Adam, epochs of 5000 samples of the
+//! training pool (one warm-up epoch, then `repeats` timed ones: median
+//! and spread). Evaluation runs over 10,000 test samples on one thread
+//! and on all cores. A row per dataset (MNIST, Fashion-MNIST), so the
+//! sparse first layer's gain and its "never slower" claim both show.
+
+pub mod data;
+pub mod history;
+pub mod roofline;
+pub mod workloads;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+pub use data::synthetic;
+use data::{BenchData, DataInfo};
+use roofline::{eval_bound, train_bound, Bound};
+use workloads::{Stat, Timing};
+
+use crate::data::registry::DatasetId;
+use crate::data::Locator;
+use crate::error::{Error, Result};
+use crate::eval::num_cpus;
+use crate::machine::{bandwidth_curve, peak_gflops, triad_gbs, MachineId};
+use crate::model::Shape;
+
+/// A part of the benchmark (`--only`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// A training config: depth, width, batch.
+    Train(usize, usize, usize),
+    /// Evaluation throughput, 3x100 and 3x1000, 1 and all threads.
+    Eval,
+    /// Evaluation thread scaling of 3x100.
+    Scaling,
+    /// The monitored epoch.
+    Monitored,
+    /// One epoch of fig3's heaviest runs (3x1000, batch 16, 55k
+    /// samples); not in the default set (tens of seconds).
+    Fig3,
+}
+
+/// The training configs.
+pub const TRAIN_CONFIGS: [(usize, usize, usize); 5] = [
+    (3, 100, 64),
+    (3, 100, 16),
+    (3, 100, 256),
+    (3, 1000, 64),
+    (10, 100, 64),
+];
+
+impl Part {
+    /// Every part, in report order.
+    pub fn all() -> Vec<Part> {
+        let mut v: Vec<Part> = TRAIN_CONFIGS
+            .iter()
+            .map(|&(d, w, b)| Part::Train(d, w, b))
+            .collect();
+        v.extend([Part::Eval, Part::Scaling, Part::Monitored, Part::Fig3]);
+        v
+    }
+    /// What runs when `--only` is not given (all but [`Part::Fig3`]).
+    pub fn default_set() -> Vec<Part> {
+        Self::all()
+            .into_iter()
+            .filter(|p| *p != Part::Fig3)
+            .collect()
+    }
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Part::Train(d, w, b) => write!(f, "{d}x{w}-b{b}"),
+            Part::Eval => f.write_str("eval"),
+            Part::Scaling => f.write_str("scaling"),
+            Part::Monitored => f.write_str("monitored"),
+            Part::Fig3 => f.write_str("fig3"),
+        }
+    }
+}
+
+impl FromStr for Part {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Part::all()
+            .into_iter()
+            .find(|p| p.to_string() == s)
+            .ok_or_else(|| {
+                let names: Vec<String> = Part::all().iter().map(|p| p.to_string()).collect();
+                format!("no such part; choose from {}", names.join(", "))
+            })
+    }
+}
+
+/// What `preinterp bench` runs.
+#[derive(Clone, Debug, Default)]
+pub struct BenchOpts {
+    /// Timed repeats per workload.
+    pub repeats: usize,
+    /// Only these parts; [`Part::default_set`] when empty.
+    pub only: Vec<Part>,
+    /// Datasets (default: MNIST and Fashion-MNIST).
+    pub datasets: Vec<DatasetId>,
+    /// Where datasets are looked for (`--data-dir`, then the
+    /// environment, as `train` does; never downloaded).
+    pub locator: Locator,
+    /// Percent added to every timed repeat: tests of `--compare` only.
+    pub slowdown_pct: f64,
+}
+
+/// The machine and build a report was measured on.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// What identifies the machine (compared before any comparison).
+    pub machine: MachineId,
+    /// Measured one-core f32 FMA peak on the kernels' SIMD path, GFLOP/s.
+    pub peak_gflops: f64,
+    /// Measured one-core triad bandwidth past the caches, GB/s.
+    pub bandwidth_gbs: f64,
+    /// Measured all-core triad bandwidth past the caches, GB/s.
+    pub bandwidth_all_gbs: f64,
+    /// One-core triad bandwidth by working-set size: (bytes, GB/s).
+    pub bandwidth_curve: Vec<(usize, f64)>,
+    /// preinterp's version.
+    pub version: String,
+    /// The compiler that built it.
+    pub rustc: String,
+    /// The git commit it was built from.
+    pub commit: String,
+    /// When the report was made (UTC, ISO 8601).
+    pub date: String,
+}
+
+/// One training measurement.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainRow {
+    /// e.g. `3x100-b64`.
+    pub id: String,
+    /// Dataset name.
+    pub dataset: String,
+    /// ms per epoch.
+    pub ms: Stat,
+    /// Samples per epoch.
+    pub samples: usize,
+    /// Samples per second (median).
+    pub samples_per_s: f64,
+    /// Useful GFLOP/s (median; zero pixels excluded).
+    pub gflops: f64,
+    /// The roofline bound.
+    pub bound: Bound,
+    /// Bound / median, percent.
+    pub pct_of_bound: f64,
+    /// Fraction of batches whose first layer ran compacted.
+    pub compact_batches: f64,
+    /// Mean fraction of the 784 input columns a batch used.
+    pub used_cols: f64,
+}
+
+/// One evaluation measurement.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EvalRow {
+    /// e.g. `3x100`.
+    pub model: String,
+    /// Dataset name.
+    pub dataset: String,
+    /// Threads.
+    pub threads: usize,
+    /// ms per pass over the samples.
+    pub ms: Stat,
+    /// Samples per pass.
+    pub samples: usize,
+    /// Samples per second (median).
+    pub samples_per_s: f64,
+    /// Useful GFLOP/s (median).
+    pub gflops: f64,
+    /// The roofline bound.
+    pub bound: Bound,
+    /// Bound / median, percent.
+    pub pct_of_bound: f64,
+    /// Speed-up over one thread.
+    pub speedup: f64,
+}
+
+/// The monitored epoch (3x100 b64, one thread: 5k training + evaluation
+/// of 20k samples).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MonitoredRow {
+    /// Dataset name.
+    pub dataset: String,
+    /// Training part, ms.
+    pub train_ms: Stat,
+    /// Evaluation part, ms.
+    pub eval_ms: Stat,
+    /// Both, ms.
+    pub total_ms: Stat,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BenchReport {
+    /// Always [`history::FORMAT`].
+    pub format: String,
+    /// Always [`history::SCHEMA`].
+    pub schema: u32,
+    /// Machine and build.
+    pub fingerprint: Fingerprint,
+    /// The kernels' paths, in words.
+    pub kernel_path: String,
+    /// Timed repeats per workload.
+    pub repeats: usize,
+    /// The datasets used.
+    pub data: Vec<DataInfo>,
+    /// Training configs, per dataset.
+    pub train: Vec<TrainRow>,
+    /// Evaluation throughput, per dataset.
+    pub eval: Vec<EvalRow>,
+    /// Evaluation thread scaling (first dataset).
+    pub scaling: Vec<EvalRow>,
+    /// The monitored epoch, per dataset.
+    pub monitored: Vec<MonitoredRow>,
+    /// fig3's heaviest run, one epoch, per dataset.
+    pub fig3: Vec<TrainRow>,
+}
+
+impl BenchReport {
+    /// Every timed workload as `(key, ms)`: what `--compare` compares
+    /// and the service formats carry.
+    pub fn metrics(&self) -> Vec<(String, &Stat)> {
+        let mut v = vec![];
+        for t in &self.train {
+            v.push((format!("train/{}/{}", t.id, t.dataset), &t.ms));
+        }
+        for e in self.eval.iter().chain(&self.scaling) {
+            v.push((
+                format!("eval/{}/t{}/{}", e.model, e.threads, e.dataset),
+                &e.ms,
+            ));
+        }
+        for m in &self.monitored {
+            v.push((format!("monitored/{}", m.dataset), &m.total_ms));
+        }
+        for t in &self.fig3 {
+            v.push((format!("fig3/{}/{}", t.id, t.dataset), &t.ms));
+        }
+        v.dedup_by(|a, b| a.0 == b.0);
+        v
+    }
+}
+
+/// Measures the machine, then runs the parts asked for.
+pub fn run(o: &BenchOpts) -> Result<BenchReport> {
+    crate::kernels::requested_path().map_err(Error::usage)?;
+    let t = Timing {
+        repeats: o.repeats.max(1),
+        slowdown_pct: o.slowdown_pct,
+    };
+    let fingerprint = measure_machine();
+    let ids = if o.datasets.is_empty() {
+        DatasetId::ALL.to_vec()
+    } else {
+        o.datasets.clone()
+    };
+    let sets: Vec<BenchData> = ids.iter().map(|&id| data::load(id, &o.locator)).collect();
+    let parts = if o.only.is_empty() {
+        Part::default_set()
+    } else {
+        o.only.clone()
+    };
+    let mut r = BenchReport {
+        format: history::FORMAT.to_string(),
+        schema: history::SCHEMA,
+        kernel_path: format!(
+            "matmul: faer (Par::Seq), first layer compacted to a batch's used input columns when at most {} of 784; exp, Adam, gathers: pulp; SIMD path {}",
+            crate::net::COMPACT_MAX_COLS,
+            crate::kernels::simd_level()
+        ),
+        fingerprint,
+        repeats: t.repeats,
+        data: sets.iter().map(|d| d.info.clone()).collect(),
+        train: vec![],
+        eval: vec![],
+        scaling: vec![],
+        monitored: vec![],
+        fig3: vec![],
+    };
+    for part in parts {
+        run_part(&mut r, part, &sets, &t)?;
+    }
+    Ok(r)
+}
+
+fn run_part(r: &mut BenchReport, part: Part, sets: &[BenchData], t: &Timing) -> Result<()> {
+    match part {
+        Part::Train(depth, width, batch) => {
+            for d in sets {
+                let row = train_row(r, d, Shape { depth, width }, batch, 5000, t);
+                r.train.push(row);
+            }
+        }
+        Part::Fig3 => {
+            let shape = Shape {
+                depth: 3,
+                width: 1000,
+            };
+            for d in sets {
+                let row = train_row(r, d, shape, 16, 55_000, t);
+                r.fig3.push(row);
+            }
+        }
+        Part::Eval => {
+            for d in sets {
+                for width in [100, 1000] {
+                    let shape = Shape { depth: 3, width };
+                    let one = eval_row(r, d, shape, 1, 1.0, t)?;
+                    let base = one.samples_per_s;
+                    r.eval.push(one);
+                    if num_cpus() > 1 {
+                        let all = eval_row(r, d, shape, num_cpus(), base, t)?;
+                        r.eval.push(all);
+                    }
+                }
+            }
+        }
+        Part::Scaling => {
+            let shape = Shape {
+                depth: 3,
+                width: 100,
+            };
+            let d = &sets[0];
+            let one = eval_row(r, d, shape, 1, 1.0, t)?;
+            let base = one.samples_per_s;
+            r.scaling.push(one);
+            for threads in 2..=num_cpus() {
+                let row = eval_row(r, d, shape, threads, base, t)?;
+                r.scaling.push(row);
+            }
+        }
+        Part::Monitored => {
+            for d in sets {
+                let [train_ms, eval_ms, total_ms] = workloads::monitored(d, t)?;
+                r.monitored.push(MonitoredRow {
+                    dataset: d.info.name.clone(),
+                    train_ms,
+                    eval_ms,
+                    total_ms,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn train_row(
+    r: &BenchReport,
+    d: &BenchData,
+    shape: Shape,
+    batch: usize,
+    n: usize,
+    t: &Timing,
+) -> TrainRow {
+    let run = workloads::train_epochs(d, shape, batch, n, t);
+    let f = &r.fingerprint;
+    let bound = train_bound(
+        &shape,
+        run.samples,
+        run.steps,
+        run.nonzeros,
+        f.peak_gflops,
+        &f.bandwidth_curve,
+    );
+    let s = run.ms.median / 1e3;
+    TrainRow {
+        id: format!("{}-b{batch}", shape.label()),
+        dataset: d.info.name.clone(),
+        samples: run.samples,
+        samples_per_s: run.samples as f64 / s,
+        gflops: bound.gflop / s,
+        pct_of_bound: 100.0 * bound.ms / run.ms.median,
+        bound,
+        compact_batches: run.compact_batches,
+        used_cols: run.used_cols,
+        ms: run.ms,
+    }
+}
+
+fn eval_row(
+    r: &BenchReport,
+    d: &BenchData,
+    shape: Shape,
+    threads: usize,
+    base: f64,
+    t: &Timing,
+) -> Result<EvalRow> {
+    let n = 10_000;
+    let (ms, threads, nonzeros) = workloads::eval_pass(d, shape, threads, n, t)?;
+    let f = &r.fingerprint;
+    let gbs = if threads > 1 {
+        f.bandwidth_all_gbs
+    } else {
+        f.bandwidth_gbs
+    };
+    let bound = eval_bound(&shape, n, nonzeros, threads, f.peak_gflops, gbs);
+    let s = ms.median / 1e3;
+    let rate = n as f64 / s;
+    Ok(EvalRow {
+        model: shape.label(),
+        dataset: d.info.name.clone(),
+        threads,
+        samples: n,
+        samples_per_s: rate,
+        gflops: bound.gflop / s,
+        pct_of_bound: 100.0 * bound.ms / ms.median,
+        bound,
+        speedup: if threads == 1 { 1.0 } else { rate / base },
+        ms,
+    })
+}
+
+/// Measures the FMA peak and the bandwidths (about a second).
+pub fn measure_machine() -> Fingerprint {
+    let curve = bandwidth_curve(0.03);
+    let big = *crate::machine::TRIAD_SIZES.last().expect("sizes");
+    Fingerprint {
+        machine: MachineId::here(),
+        peak_gflops: peak_gflops(),
+        bandwidth_gbs: curve.last().map(|c| c.1).unwrap_or(f64::NAN),
+        bandwidth_all_gbs: triad_gbs(big, num_cpus(), 0.03),
+        bandwidth_curve: curve,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        rustc: option_env!("PREINTERP_RUSTC")
+            .unwrap_or("unknown")
+            .to_string(),
+        commit: option_env!("PREINTERP_COMMIT")
+            .unwrap_or("unknown")
+            .to_string(),
+        date: crate::record::utc_now(),
+    }
+}

@@ -1,0 +1,146 @@
+//! `preinterp bench`: parts refused by the parser, saved results and
+//! `--compare` (an injected slowdown is flagged, the same binary twice
+//! is not), bad or foreign saved results, another machine, and the
+//! service formats. Runs on the committed fixture subsets (the real
+//! datasets are hidden from it), one small part, so it stays quick.
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::util::{preinterp, stderr, stdout};
+
+/// Timing tests take turns (the harness runs tests in parallel).
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn bench(repeats: &str, extra: &[&str], cache: &Path) -> Output {
+    let mut args = vec!["bench", "--only", "3x100-b64", "--datasets", "mnist"];
+    args.extend_from_slice(&["--repeats", repeats]);
+    args.extend_from_slice(extra);
+    preinterp(&args, cache)
+}
+
+#[test]
+fn an_unknown_part_is_refused_naming_only() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = preinterp(&["bench", "--only", "3x100-b64,evl"], cache.path());
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let line = err.lines().next().unwrap();
+    assert!(
+        line.contains("--only") && line.contains("evl") && line.contains("eval"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn compare_flags_an_injected_slowdown_and_not_the_same_binary_twice() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("base.json");
+    let saved = saved.to_str().unwrap();
+    let out = bench("7", &["--save", saved], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("NOT FOUND: committed fixture subset"),
+        "{}",
+        stdout(&out)
+    );
+
+    // The same result compared with itself: nothing to flag, exactly.
+    // (Two live runs of the same binary are shown in the docs, not timed
+    // here: the harness runs other tests beside this one.)
+    let same = preinterp(
+        &["bench", "--compare", saved, "--against", saved],
+        dir.path(),
+    );
+    let text = stdout(&same);
+    assert_eq!(same.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("train/3x100-b64/mnist") && text.contains("0 regression(s)"),
+        "{text}"
+    );
+    assert!(!text.contains("SLOWER"), "{text}");
+
+    let slow = bench(
+        "7",
+        &["--compare", saved, "--inject-slowdown", "300"],
+        dir.path(),
+    );
+    let text = stdout(&slow);
+    assert_eq!(slow.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("SLOWER") && text.contains("1 regression(s)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_saved_results_get_one_line_and_another_machine_a_warning() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let one_line = |args: &[&str], needles: &[&str]| {
+        let out = preinterp(args, d);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        for n in needles {
+            assert!(err.contains(n), "{err} should mention {n}");
+        }
+    };
+    let missing = d.join("nope.json");
+    one_line(
+        &["bench", "--compare", missing.to_str().unwrap()],
+        &["--compare", "nope.json", "no saved bench result"],
+    );
+    let foreign = d.join("foreign.json");
+    std::fs::write(&foreign, "{\"benchmarks\": []}").unwrap();
+    one_line(
+        &["bench", "--compare", foreign.to_str().unwrap()],
+        &["foreign.json", "not a preinterp bench result"],
+    );
+    std::fs::write(&foreign, "not json").unwrap();
+    one_line(
+        &["bench", "--compare", foreign.to_str().unwrap()],
+        &["foreign.json", "not JSON"],
+    );
+
+    // A result from another CPU: a warning, no comparison, exit 0.
+    let saved = d.join("other.json");
+    let out = bench("1", &["--format", "json"], d);
+    assert_eq!(out.status.code(), Some(0));
+    let mut v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    v["fingerprint"]["machine"]["cpu"] = "Some Other CPU".into();
+    std::fs::write(&saved, v.to_string()).unwrap();
+    let out = bench("1", &["--compare", saved.to_str().unwrap()], d);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning")
+            && err.contains("another machine")
+            && err.contains("Some Other CPU"),
+        "{err}"
+    );
+    assert!(!stdout(&out).contains("regression(s)"));
+}
+
+#[test]
+fn service_formats_carry_every_workload() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let out = bench("2", &["--format", "bmf"], dir.path());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let lat = &v["train/3x100-b64/mnist"]["latency"];
+    let (lo, mid, hi) = (
+        lat["lower_value"].as_f64().unwrap(),
+        lat["value"].as_f64().unwrap(),
+        lat["upper_value"].as_f64().unwrap(),
+    );
+    assert!(lo > 0.0 && lo <= mid && mid <= hi, "{v}");
+    let out = bench("2", &["--format", "github"], dir.path());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v[0]["name"], "train/3x100-b64/mnist");
+    assert_eq!(v[0]["unit"], "ms");
+    assert!(v[0]["value"].as_f64().unwrap() > 0.0);
+}
