@@ -16,6 +16,8 @@ pub enum Purpose {
     Split = 2,
     /// The order of training samples in one epoch.
     Shuffle = 3,
+    /// The samples `report` draws at random for its figures.
+    Report = 4,
 }
 
 /// A generator for (`seed`, `purpose`, `index`).

@@ -16,6 +16,9 @@ fn check_report_dir(dir: &Path) -> serde_json::Value {
         "fig5_loss_heatmaps",
         "fig6_weight_heatmaps",
         "fig7_outliers",
+        "data_map",
+        "gallery",
+        "trajectories",
     ] {
         assert!(is_png(&dir.join(format!("{f}.png"))), "{f}.png");
         let svg = std::fs::read_to_string(dir.join(format!("{f}.svg"))).unwrap();
@@ -26,7 +29,19 @@ fn check_report_dir(dir: &Path) -> serde_json::Value {
     }
     let s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(s["figures"].as_array().unwrap().len(), 8);
+    assert_eq!(s["figures"].as_array().unwrap().len(), 14);
+    assert!(dir.join("samples.h5").is_file());
+    for c in [
+        "min_val_loss",
+        "min_val_loss_median",
+        "min_val_loss_trimmed_mean",
+        "max_val_accuracy",
+        "last_epoch",
+    ] {
+        let p = &s["selection"][c];
+        assert!(p["epoch"].as_i64().is_some(), "{c}");
+        assert!(p["eval_accuracy"].as_f64().is_some(), "{c}");
+    }
     s
 }
 
@@ -62,6 +77,12 @@ fn report_on_a_fixture_run() {
     assert!(min <= c["last"]["val_loss"].as_f64().unwrap());
     assert_eq!(s["outliers"]["samples"], 300);
     assert_eq!(s["outliers"]["epochs"], 13);
+    // Recorded without margins: only the area under the margin is missing.
+    let skipped = s["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(skipped[0].as_str().unwrap().contains("--record-margins"));
+    assert!(stdout(&out).contains("skipped: aum"));
+    assert!(stdout(&out).contains("maximum validation accuracy"));
 }
 
 #[test]

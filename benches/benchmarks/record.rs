@@ -1,4 +1,5 @@
-//! Recording: loss and weight histogram binning, and one HDF5 checkpoint
+//! Recording: loss and weight histogram binning, the per-epoch robust
+//! loss statistics, and one HDF5 checkpoint
 //! (per-sample losses of three sets, histograms, norms) appended and
 //! flushed.
 
@@ -24,6 +25,12 @@ fn binning(c: &mut Criterion) {
     g.throughput(Throughput::Elements(n as u64));
     g.bench_function("loss_bins/55000", |b| {
         b.iter(|| bins.count(&losses, &mut counts))
+    });
+    // The per-epoch robust statistics every run records (quartiles,
+    // fence, share above it, trimmed mean), by selection.
+    let mut scratch = Vec::new();
+    g.bench_function("loss_stats/55000", |b| {
+        b.iter(|| preinterp::stats::loss_stats(&losses, &mut scratch))
     });
     let w: Vec<f32> = (0..78_400)
         .map(|i| ((i * 31 % 1000) as f32 - 500.0) / 2000.0)

@@ -96,6 +96,10 @@ pub struct ReportArgs {
     /// to the run file].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Where the dataset is found (for the gallery's images), when the
+    /// files the run read are gone.
+    #[command(flatten)]
+    pub data: Flags<DataLocation>,
 }
 
 /// Flags of `preinterp reproduce`.

@@ -20,7 +20,8 @@ fn default_report_dir(run: &Path) -> PathBuf {
 
 pub(super) fn report(a: &ReportArgs) -> Result<u8> {
     let out = a.out.clone().unwrap_or_else(|| default_report_dir(&a.run));
-    let s = report::report(&a.run, &out)?;
+    let loc = a.data.parse()?;
+    let s = report::report(&a.run, &out, &loc.locator())?;
     print_summary(&s, &out);
     Ok(0)
 }
@@ -80,7 +81,7 @@ pub(super) fn reproduce(a: &ReproduceArgs) -> Result<u8> {
         return Ok(code);
     }
     println!();
-    let s = report::report(&run, &dir)?;
+    let s = report::report(&run, &dir, &loc.locator())?;
     print_summary(&s, &dir);
     Ok(code)
 }
@@ -142,9 +143,44 @@ fn print_summary(s: &Summary, out: &Path) {
             );
         }
     }
+    print_selection(s);
+    if let Some(p) = &s.samples {
+        println!(
+            "per-sample statistics in {} ({}); validation: {} never above the fence, {} forgotten at least once, {} wrong at the end",
+            p.file,
+            p.sets.join(", "),
+            p.val_never_above_fence,
+            p.val_forgotten_at_least_once,
+            p.val_wrong_at_end
+        );
+    }
+    for k in &s.skipped {
+        println!("skipped: {k}");
+    }
     println!(
         "wrote {} figures and summary.json to {}",
         s.figures.len(),
         out.display()
     );
+}
+
+/// The epoch each model-selection criterion picks, and the test set's
+/// accuracy and loss there.
+fn print_selection(s: &Summary) {
+    let picks = s.selection.picks();
+    if picks.iter().all(|p| p.1.is_none()) {
+        return;
+    }
+    println!("model selection: criterion -> epoch, test accuracy, test loss");
+    for (what, p) in picks {
+        match p {
+            Some(p) => println!(
+                "  {what:<42} epoch {:>5}  {:6.2}%  {:.4}",
+                p.epoch,
+                100.0 * p.eval_accuracy,
+                p.eval_loss
+            ),
+            None => println!("  {what:<42} not available (see skipped)"),
+        }
+    }
 }

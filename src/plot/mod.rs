@@ -10,7 +10,14 @@
 //!   (log bins) against iteration (log axis), colour = samples (log);
 //! - Fig 6 `weight_heatmaps`: the same for the weights of each layer;
 //! - Fig 7 `outliers`: validation samples ordered by the number of epochs
-//!   they spent above the upper Tukey fence, with their final loss.
+//!   they spent above the upper Tukey fence, with their final loss;
+//! - `data_map`: per sample, confidence against variability of the
+//!   true-class probability, coloured by correctness, validation and
+//!   training side by side, samples above the fence at the end ringed;
+//! - `gallery`: samples as 28x28 images with label, prediction, loss and
+//!   outlier epochs, in sections (also used by `compare`);
+//! - `trajectories`: the per-epoch loss of a few dozen validation
+//!   samples on a log axis, with the mean and median validation loss.
 //!
 //! - `compare`: over the runs of `preinterp compare`, a matrix of pairwise
 //!   numbers and the histogram of "outlier in k of N runs".
@@ -21,16 +28,22 @@
 
 mod compare;
 mod curves;
+mod data_map;
+mod gallery;
 mod heatmap;
 mod loss_heatmaps;
 mod outliers;
 mod scatter;
 mod style;
+mod trajectories;
 mod weight_heatmaps;
 
 pub use compare::{pair_matrix, runs_hist, PairMatrix, RunsHist};
 pub use curves::{curves, Marks};
+pub use data_map::{data_map, DataMapSet};
+pub use gallery::{gallery, gallery_sections, GalleryItem, GallerySection};
 pub use loss_heatmaps::loss_heatmaps;
 pub use outliers::outliers;
 pub use scatter::{scatter, ScatterColour, ScatterPoint};
+pub use trajectories::{trajectories, Trajectories, TrajectoryGroup, FLOOR};
 pub use weight_heatmaps::weight_heatmaps;

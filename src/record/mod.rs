@@ -21,6 +21,7 @@ pub mod hist;
 mod layout;
 pub mod lock;
 pub mod read;
+pub mod samples;
 pub mod schema;
 
 use std::path::{Path, PathBuf};

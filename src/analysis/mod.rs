@@ -7,8 +7,15 @@
 //! at `h = (n - 1) p`. A sample is an outlier at an epoch when its loss
 //! lies strictly above the upper Tukey fence `Q3 + 1.5 (Q3 - Q1)` of that
 //! epoch's validation losses.
+//!
+//! [`samples`] computes every sample's statistics over the epochs
+//! (forgetting events, data-map coordinates, area under the margin, ...),
+//! [`select`] the epoch each model-selection criterion picks.
 
 use serde::Serialize;
+
+pub mod samples;
+pub mod select;
 
 /// Per-epoch means, as in the run file's `/curves`.
 #[derive(Clone, Debug, Default)]

@@ -1,16 +1,24 @@
-//! `preinterp report`: a run file -> the paper's figures and a
+//! `preinterp report`: a run file -> the paper's figures, the
+//! per-sample statistics (`samples.h5`) and their figures, and a
 //! `summary.json` (the CLI prints the short human summary). Works on
 //! finished, interrupted and still-running (SWMR) runs, and says which.
+//! It draws what the file's records allow and lists what it skipped.
+
+mod samples;
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::analysis::select::{self, RobustCurves, Selection};
 use crate::analysis::{self, CurveSummary, Outliers};
+use crate::data::Locator;
 use crate::error::{Error, ErrorKind, Result};
 use crate::plot;
-use crate::record::read::RunFile;
-use crate::record::schema::RunStatus;
+use crate::record::read::{PerEpoch, RunFile};
+use crate::record::schema::{self, RunStatus};
+use crate::stats::loss_stats;
+pub use samples::{SamplesSummary, DRAW_SEED, GALLERY_NEVER, GALLERY_TOP, SAMPLES_FILE};
 
 /// Outlier statistics for the summary (without per-sample arrays).
 #[derive(Clone, Debug, Serialize)]
@@ -74,8 +82,17 @@ pub struct Summary {
     pub outliers: Option<OutlierSummary>,
     /// The paper's shape.
     pub shape: Option<Shape>,
+    /// The epoch each model-selection criterion picks, and the
+    /// evaluation (test) set's accuracy and loss there.
+    pub selection: Selection,
+    /// Where the median and trimmed-mean criteria come from.
+    pub selection_source: Option<String>,
+    /// The per-sample statistics (`samples.h5`), if written.
+    pub samples: Option<SamplesSummary>,
     /// Figures written (file names in the report folder).
     pub figures: Vec<String>,
+    /// What was not drawn or computed, and why.
+    pub skipped: Vec<String>,
 }
 
 fn status_note(s: RunStatus) -> &'static str {
@@ -113,39 +130,111 @@ fn outlier_summary(o: &Outliers, epochs: usize, correct: &[u8]) -> OutlierSummar
     }
 }
 
-/// Reads `run`, writes the figures and `summary.json` into `out`.
-pub fn report(run: &Path, out: &Path) -> Result<Summary> {
-    let rf = RunFile::read(run)?;
-    std::fs::create_dir_all(out)
-        .map_err(|e| Error::io(out, format!("cannot create the report folder: {e}")))?;
-    let title = rf.title.trim_start_matches("preinterp run: ").to_string();
-    let curves = analysis::summarise(&rf.curves);
-    let outliers = analysis::tukey_outliers(&rf.val_losses, rf.val_epochs, rf.val_n);
+/// The paper's figures 1, 5, 6 and 7, as far as the records allow.
+fn paper_figures(
+    out: &Path,
+    title: &str,
+    rf: &RunFile,
+    outliers: Option<&Outliers>,
+    skipped: &mut Vec<String>,
+) -> Result<Vec<PathBuf>> {
     let mut figures = vec![];
+    let curves = analysis::summarise(&rf.curves);
     if !rf.curves.is_empty() {
         let marks = plot::Marks {
             min_val: curves.as_ref().map(|c| c.min_val_loss.epoch),
             interpolation: analysis::interpolation(&rf.curves).map(|i| rf.curves.epoch[i]),
         };
-        figures.extend(plot::curves(out, &title, &rf.curves, &marks)?);
+        figures.extend(plot::curves(out, title, &rf.curves, &marks)?);
     }
     if !rf.iterations.is_empty() {
         figures.extend(plot::loss_heatmaps(
             out,
-            &title,
+            title,
             &rf.iterations,
             &rf.loss_hist,
         )?);
         figures.extend(plot::weight_heatmaps(
             out,
-            &title,
+            title,
             &rf.iterations,
             &rf.weight_hist,
         )?);
+    } else {
+        skipped.push("figures 5 and 6 (loss and weight heatmaps): no checkpoints recorded; record them with `--checkpoints-per-decade N` (N > 0)".into());
     }
-    if let Some(o) = &outliers {
-        figures.extend(plot::outliers(out, &title, o, rf.val_epochs)?);
+    match outliers {
+        Some(o) => figures.extend(plot::outliers(out, title, o, rf.val_epochs)?),
+        None => skipped.push("figure 7 (Tukey outliers): the run file has no per-epoch validation losses (/val_per_epoch); record them with `--record-samples all`".into()),
     }
+    Ok(figures)
+}
+
+/// The median and trimmed mean of the validation loss per epoch: from
+/// `/curves` when recorded, else from `/val_per_epoch`; says where from.
+fn robust_curves(rf: &RunFile, val: Option<&PerEpoch>) -> Option<(RobustCurves, String)> {
+    if let Some(r) = &rf.robust {
+        let curves = RobustCurves {
+            median: r[1].clone(),
+            trimmed_mean: r[6].clone(),
+        };
+        return Some((
+            curves,
+            "/curves (val_loss_median, val_loss_trimmed_mean)".into(),
+        ));
+    }
+    let v = val?;
+    let mut scratch = Vec::with_capacity(v.n);
+    let mut curves = RobustCurves::default();
+    for r in 0..v.epochs.min(rf.curves.len()) {
+        let s = loss_stats(&v.loss[r * v.n..(r + 1) * v.n], &mut scratch);
+        curves.median.push(s.median);
+        curves.trimmed_mean.push(s.trimmed_mean);
+    }
+    Some((
+        curves,
+        "computed from /val_per_epoch/loss (the run file has no robust curves)".into(),
+    ))
+}
+
+/// File names of `paths`.
+fn names(paths: &[PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Reads `run`, writes the figures, `samples.h5` and `summary.json`
+/// into `out`. The dataset (for the gallery's images) is found where the
+/// run read it, else through `loc`; without it the gallery is skipped.
+pub fn report(run: &Path, out: &Path, loc: &Locator) -> Result<Summary> {
+    let rf = RunFile::read(run)?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| Error::io(out, format!("cannot create the report folder: {e}")))?;
+    let title = rf.title.trim_start_matches("preinterp run: ").to_string();
+    let mut skipped = vec![];
+    let outliers = analysis::tukey_outliers(&rf.val_losses, rf.val_epochs, rf.val_n);
+    let mut figures = paper_figures(out, &title, &rf, outliers.as_ref(), &mut skipped)?;
+    let val = PerEpoch::read(run, schema::VAL_PER_EPOCH, rf.curves.len())?;
+    let train = PerEpoch::read(run, schema::TRAIN_PER_EPOCH, rf.curves.len())?;
+    let robust = robust_curves(&rf, val.as_ref());
+    if robust.is_none() {
+        skipped.push("model selection by the median and the trimmed mean: the run file has neither robust curves (/curves/val_loss_median, preinterp since issue 12) nor per-epoch validation losses (`--record-samples all`)".into());
+    }
+    let input = samples::Input {
+        out,
+        title: &title,
+        rf: &rf,
+        val: val.as_ref(),
+        train: train.as_ref(),
+        median: robust.as_ref().map(|r| r.0.median.as_slice()),
+    };
+    let made = samples::per_sample(&input, loc)?;
+    figures.extend(made.figures);
+    skipped.extend(made.skipped);
+    let curves = analysis::summarise(&rf.curves);
     let osum = outliers
         .as_ref()
         .map(|o| outlier_summary(o, rf.val_epochs, &rf.val_correct_last));
@@ -154,17 +243,17 @@ pub fn report(run: &Path, out: &Path) -> Result<Summary> {
         run_file: run.to_path_buf(),
         status_note: status_note(rf.status).to_string(),
         status: rf.status.to_string(),
-        title,
         config: serde_json::from_str(&rf.config).unwrap_or(serde_json::Value::Null),
         epochs_recorded: rf.curves.len(),
         shape: curves.as_ref().map(|c| shape(c, osum.as_ref(), last_epoch)),
+        selection: select::select(&rf.curves, robust.as_ref().map(|r| &r.0)),
+        selection_source: robust.map(|r| r.1),
+        title,
         curves,
         outliers: osum,
-        figures: figures
-            .iter()
-            .filter_map(|p| p.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .collect(),
+        samples: made.summary,
+        figures: names(&figures),
+        skipped,
     };
     let path = out.join("summary.json");
     let text = serde_json::to_string_pretty(&summary)
