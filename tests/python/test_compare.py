@@ -181,6 +181,23 @@ def test_a_run_with_itself_gives_one(runs, tmp_path):
         assert f["val/n_outliers"][0] > 0
         assert f["val/jaccard_outliers"][0, 1] == 1.0
         check_group(f, "val", reference([runs["a"], runs["a"]], "val_per_epoch"))
+    # Every outlier is one in both: the gallery shows them.
+    s = json.loads((out / "compare.json").read_text())
+    assert "compare_gallery.png" in s["files"] and (out / "compare_gallery.svg").is_file()
+
+
+def test_gallery_skipped_with_a_note_without_the_dataset(runs, tmp_path):
+    p = tmp_path / "moved-data.h5"
+    shutil.copy(runs["a"], p)
+    with h5py.File(p, "r+") as f:
+        f.attrs["dataset"] = str(tmp_path / "gone")
+        f.attrs["dataset_files"] = "\n".join(str(tmp_path / "gone" / n) for n in "abcd")
+    out = tmp_path / "o"
+    r = compare(p, p, "--out", out, "--no-download")
+    s = json.loads((out / "compare.json").read_text())
+    assert "compare_gallery.png" not in s["files"]
+    assert any(n.startswith("no gallery: cannot load the dataset") for n in s["notes"]), s["notes"]
+    assert "note: no gallery" in r.stdout
 
 
 def test_pairwise_numbers_match_python(runs, tmp_path):
