@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::input::SetFinal;
-use super::stats::{self, above, expected_jaccard, jaccard, poisson_binomial, top_k};
+use super::stats::{self, above, jaccard, poisson_binomial, top_k, Chance};
 use crate::analysis::upper_fence;
 use crate::error::{Error, Result};
 
@@ -234,13 +234,14 @@ fn pairs(loss: &[Vec<f32>], outlier: &[Vec<bool>], k: usize) -> Pairs {
         jaccard_top_k_chance: Matrix::new(n_runs),
         spearman: Matrix::new(n_runs),
     };
-    let top_chance = expected_jaccard(n, k, k);
+    let chance = Chance::new(n);
+    let top_chance = chance.expected_jaccard(k, k);
     for a in 0..n_runs {
         for b in a..n_runs {
             p.jaccard_outliers
                 .set(a, b, jaccard(&outlier[a], &outlier[b]));
             p.jaccard_outliers_chance
-                .set(a, b, expected_jaccard(n, sizes[a], sizes[b]));
+                .set(a, b, chance.expected_jaccard(sizes[a], sizes[b]));
             p.jaccard_top_k.set(a, b, jaccard(&tops[a], &tops[b]));
             p.jaccard_top_k_chance.set(a, b, top_chance);
             p.spearman.set(a, b, stats::pearson(&ranks[a], &ranks[b]));

@@ -37,21 +37,41 @@ fn log_factorials(n: usize) -> Vec<f64> {
 /// Jaccard index of two empty sets is undefined) or when `a` or `b`
 /// exceeds `n`.
 pub fn expected_jaccard(n: usize, a: usize, b: usize) -> f64 {
-    if (a == 0 && b == 0) || a > n || b > n {
-        return f64::NAN;
+    Chance::new(n).expected_jaccard(a, b)
+}
+
+/// [`expected_jaccard`] for many pairs of sets drawn from the same `n`
+/// samples (the log-factorials are computed once).
+#[derive(Clone, Debug)]
+pub struct Chance {
+    lf: Vec<f64>,
+}
+
+impl Chance {
+    /// For sets drawn from `n` samples.
+    pub fn new(n: usize) -> Chance {
+        Chance {
+            lf: log_factorials(n),
+        }
     }
-    let lf = log_factorials(n);
-    let ln_choose = |m: usize, k: usize| lf[m] - lf[k] - lf[m - k];
-    let denom = ln_choose(n, b);
-    let lo = (a + b).saturating_sub(n);
-    let hi = a.min(b);
-    (lo..=hi)
-        .filter(|&k| k > 0)
-        .map(|k| {
-            let p = (ln_choose(a, k) + ln_choose(n - a, b - k) - denom).exp();
-            p * k as f64 / (a + b - k) as f64
-        })
-        .fold(0.0, |acc, x| acc + x)
+
+    /// See [`expected_jaccard`].
+    pub fn expected_jaccard(&self, a: usize, b: usize) -> f64 {
+        let n = self.lf.len() - 1;
+        if (a == 0 && b == 0) || a > n || b > n {
+            return f64::NAN;
+        }
+        let lf = &self.lf;
+        let ln_choose = |m: usize, k: usize| lf[m] - lf[k] - lf[m - k];
+        let denom = ln_choose(n, b);
+        let lo = (a + b).saturating_sub(n).max(1);
+        (lo..=a.min(b))
+            .map(|k| {
+                let p = (ln_choose(a, k) + ln_choose(n - a, b - k) - denom).exp();
+                p * k as f64 / (a + b - k) as f64
+            })
+            .fold(0.0, |acc, x| acc + x)
+    }
 }
 
 /// Ranks `1..=n` of `x` (ascending, by `f32::total_cmp`), ties given
