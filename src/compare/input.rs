@@ -81,6 +81,12 @@ impl RunInput {
         }
         let err = |e: hdf5::Error| h5::err(path, "cannot read the run file", e);
         let f = h5::open_read(path).map_err(err)?;
+        if read_attr_str(&f, attr::CONFIG).is_err() {
+            return Err(Error::usage(format!(
+                "{}: not a preinterp run file (no `config` attribute)",
+                path.display()
+            )));
+        }
         let Ok(g) = f.group(schema::VAL_PER_EPOCH) else {
             return Err(refuse(path, "no per-epoch validation losses"));
         };

@@ -363,6 +363,14 @@ def test_refuses_files_without_per_sample_data(runs, tmp_path, which):
     assert f"{which}.h5" in line and "--record-samples all" in line
 
 
+def test_refuses_a_file_that_is_not_a_run(runs, tmp_path):
+    p = tmp_path / "weights.h5"
+    with h5py.File(p, "w") as f:
+        f["x"] = [1, 2, 3]
+    line = refused(runs["a"], p, "--out", tmp_path / "o")
+    assert "weights.h5" in line and "not a preinterp run file" in line
+
+
 def test_refuses_a_single_run(runs, tmp_path):
     line = refused(runs["a"], "--out", tmp_path / "o")
     assert "twice" in line
