@@ -13,6 +13,7 @@ use crate::eval::num_cpus;
 use crate::record::schema::RunStatus;
 use crate::sweep::collect::RowStatus;
 use crate::sweep::run::{run_sweep, Outcome, RunOpts};
+use crate::sweep::select::{CriterionSummary, CRITERIA};
 use crate::sweep::{Shard, Sweep};
 
 pub(super) fn run(a: &SweepArgs) -> Result<u8> {
@@ -87,6 +88,7 @@ fn collect(dir: &Path) -> Result<u8> {
         .filter(|r| r.summary.as_ref().is_some_and(|s| s.triangle))
         .count();
     println!("{flagged} runs with validation loss and accuracy both rising after the minimum (triangles)");
+    print_selection(&c.criteria, c.sweep.select_best.as_deref());
     for r in &c.rows {
         if !matches!(r.status, RowStatus::Run(s) if s.is_final()) {
             println!("  {}: {}", r.id, r.status);
@@ -142,4 +144,32 @@ fn run_runs(
         return Err(Error::new(ErrorKind::Interrupted, "sweep interrupted"));
     }
     Ok(if n_failed > 0 { 1 } else { 0 })
+}
+
+/// Per criterion: the test accuracy it leads to over the sweep, and what
+/// a grid search judged by it picks.
+fn print_selection(criteria: &[CriterionSummary], setting: Option<&str>) {
+    let runs = criteria.first().map_or(0, |c| c.runs);
+    println!("model selection: test accuracy at the epoch each criterion picks ({runs} runs)");
+    for (c, (_, long)) in criteria.iter().zip(CRITERIA) {
+        if c.runs == 0 {
+            println!("  {long:<42} not available (no such curves in the run files)");
+            continue;
+        }
+        let mut line = format!(
+            "  {long:<42} mean {:.2}%, worst {:.2}%",
+            100.0 * c.mean_eval_accuracy,
+            100.0 * c.worst_eval_accuracy
+        );
+        if let (Some(g), Some(key)) = (&c.grid, setting) {
+            let picks: Vec<String> = g.picked.iter().map(|(v, n)| format!("{v} x{n}")).collect();
+            line += &format!(
+                "; grid over {key} picks {} in {} groups: mean {:.2}%",
+                picks.join(", "),
+                g.groups,
+                100.0 * g.mean_eval_accuracy
+            );
+        }
+        println!("{line}");
+    }
 }

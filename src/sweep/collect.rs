@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use hdf5::types::VarLenUnicode;
 
+use super::select::{self as sweep_select, CriterionSummary};
 use super::Sweep;
+use crate::analysis::select::{self, RobustCurves, Selection};
 use crate::analysis::{self, CurveSummary, Point};
 use crate::config::{RunConfig, Settings};
 use crate::error::{Error, ErrorKind, Result};
@@ -35,6 +37,9 @@ pub struct Row {
     /// Chosen by the spec's grid search (`select_best`); every run with
     /// data is selected when there is none.
     pub selected: bool,
+    /// The epoch each selection criterion picks, and the test accuracy
+    /// there.
+    pub selection: Selection,
 }
 
 /// Where a run of the sweep stands.
@@ -58,12 +63,24 @@ impl std::fmt::Display for RowStatus {
     }
 }
 
+/// What each selection criterion picks in run file `f` (the median and
+/// trimmed-mean criteria need its robust curves).
+fn selection_of(f: &RunFile) -> Selection {
+    let robust = f.robust.as_ref().map(|r| RobustCurves {
+        median: r[1].clone(),
+        trimmed_mean: r[6].clone(),
+    });
+    select::select(&f.curves, robust.as_ref())
+}
+
 /// What collecting found.
 pub struct Collected {
     /// The sweep.
     pub sweep: Sweep,
     /// Every run, in sweep order.
     pub rows: Vec<Row>,
+    /// What each selection criterion leads to over the sweep.
+    pub criteria: Vec<CriterionSummary>,
     /// Files written.
     pub files: Vec<PathBuf>,
 }
@@ -86,17 +103,23 @@ pub fn collect(dir: &Path) -> Result<Collected> {
     for r in &sweep.runs {
         let path = super::run::run_file(dir, &r.id);
         let train_set = format!("{} {}", r.cfg.dataset.label(), r.cfg.train_size);
-        let (status, epochs, summary) = if path.is_file() {
+        let (status, epochs, summary, selection) = if path.is_file() {
             match RunFile::read(&path) {
                 Ok(f) => (
                     RowStatus::Run(f.status),
                     f.curves.len(),
                     analysis::summarise(&f.curves),
+                    selection_of(&f),
                 ),
-                Err(e) => (RowStatus::Unreadable(e.to_string()), 0, None),
+                Err(e) => (
+                    RowStatus::Unreadable(e.to_string()),
+                    0,
+                    None,
+                    Selection::default(),
+                ),
             }
         } else {
-            (RowStatus::Missing, 0, None)
+            (RowStatus::Missing, 0, None, Selection::default())
         };
         let selected = summary.is_some();
         rows.push(Row {
@@ -107,6 +130,7 @@ pub fn collect(dir: &Path) -> Result<Collected> {
             epochs,
             summary,
             selected,
+            selection,
         });
     }
     if let Some(key) = &sweep.select_best {
@@ -147,7 +171,13 @@ pub fn collect(dir: &Path) -> Result<Collected> {
             plot::ScatterColour::TrainSet,
         )?);
     }
-    Ok(Collected { sweep, rows, files })
+    let criteria = super::select::summarise(&sweep, &rows);
+    Ok(Collected {
+        sweep,
+        rows,
+        criteria,
+        files,
+    })
 }
 
 /// Reads one metric of a [`Point`].
@@ -341,6 +371,45 @@ fn write_metrics(t: &Columns, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
     )
 }
 
+/// Per criterion: the epoch it selects in each run, the test accuracy
+/// and loss there, and with a grid search whether it picks the run.
+fn write_selection(t: &Columns, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
+    for (k, (key, long)) in sweep_select::CRITERIA.iter().enumerate() {
+        let pick = |r: &Row| sweep_select::criterion(&r.selection, k);
+        let epochs = rows.iter().map(|r| pick(r).map_or(-1, |p| p.epoch));
+        t.ints(
+            &format!("select_{key}_epoch"),
+            &format!("epoch selected by the {long} (-1 = not available)"),
+            epochs,
+        )?;
+        let acc = rows
+            .iter()
+            .map(|r| pick(r).map_or(f64::NAN, |p| p.eval_accuracy));
+        t.floats(
+            &format!("select_{key}_eval_accuracy"),
+            &format!("evaluation (test) accuracy at the epoch selected by the {long}"),
+            acc,
+        )?;
+        let loss = rows
+            .iter()
+            .map(|r| pick(r).map_or(f64::NAN, |p| p.eval_loss));
+        t.floats(
+            &format!("select_{key}_eval_loss"),
+            &format!("evaluation (test) mean loss at the epoch selected by the {long}"),
+            loss,
+        )?;
+        if let Some(setting) = &sweep.select_best {
+            let picks = sweep_select::grid_picks(sweep, setting, rows, k);
+            t.ints(
+                &format!("grid_{key}_picked"),
+                &format!("1 if a grid search over {setting} judged by the {long} picks this run"),
+                picks.into_iter().map(|p| p as i64),
+            )?;
+        }
+    }
+    Ok(())
+}
+
 fn write_table(path: &Path, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let t = Columns::create(path, sweep, &ids)?;
@@ -356,5 +425,6 @@ fn write_table(path: &Path, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
         })
         .collect::<hdf5::Result<_>>()?;
     write_settings(&t, rows, &cfgs)?;
-    write_metrics(&t, sweep, rows)
+    write_metrics(&t, sweep, rows)?;
+    write_selection(&t, sweep, rows)
 }

@@ -37,6 +37,7 @@ use std::path::{Path, PathBuf};
 
 pub mod collect;
 pub mod run;
+pub mod select;
 
 use toml::{Table, Value};
 

@@ -168,3 +168,57 @@ lr = [0.001, 0.1, 0.5]
         best = g.final_val_accuracy.values.max()
         chosen = g.where(g.selected == 1, drop=True)
         assert chosen.sizes["run"] == 1 and chosen.final_val_accuracy.values[0] == best
+
+
+def test_collect_records_what_each_selection_criterion_picks(tmp_path):
+    """Per run, the epoch each criterion selects and the test accuracy there,
+    recomputed from the run files; and the grid search under each criterion."""
+    import xarray as xr
+
+    p = tmp_path / "sel.toml"
+    p.write_text(f'''name = "sel"
+select_best = "lr"
+[fixed]
+dataset = "{ROOT / 'fixtures/mnist-small'}"
+train_size = 300
+val_size = 200
+depth = 1
+width = 16
+epochs = 12
+[axes]
+seed = [0, 1]
+[[variants]]
+optimizer = "adam"
+lr = [0.001, 0.01]
+''')
+    out = tmp_path / "o"
+    sweep(p, "--out", out)
+    r = subprocess.run([BIN, "sweep", "collect", str(out)], check=True, capture_output=True, text=True)
+    assert "model selection" in r.stdout and "grid over lr picks" in r.stdout
+    t = xr.open_dataset(out / "sweep.h5", engine="h5netcdf")
+    crit = {
+        "min_val_loss": lambda c: np.argmin(c["val_loss"][()]),
+        "min_val_loss_median": lambda c: np.argmin(c["val_loss_median"][()]),
+        "min_val_loss_trimmed_mean": lambda c: np.argmin(c["val_loss_trimmed_mean"][()]),
+        "max_val_accuracy": lambda c: np.argmax(c["val_accuracy"][()]),
+        "last_epoch": lambda c: len(c["epoch"]) - 1,
+    }
+    for run in t.run.values:
+        with h5py.File(out / f"{run}.h5", "r") as f:
+            c = f["curves"]
+            for key, pick in crit.items():
+                i = pick(c)
+                row = t.sel(run=run)
+                assert int(row[f"select_{key}_epoch"]) == int(c["epoch"][i]), (run, key)
+                assert float(row[f"select_{key}_eval_accuracy"]) == c["eval_accuracy"][i], (run, key)
+                assert float(row[f"select_{key}_eval_loss"]) == c["eval_loss"][i], (run, key)
+    # The grid search under "maximum validation accuracy": per seed, the lr
+    # whose best validation accuracy is highest (the first on ties).
+    for seed in (0, 1):
+        g = t.where(t.seed == seed, drop=True)
+        accs = []
+        for run in g.run.values:
+            with h5py.File(out / f"{run}.h5", "r") as f:
+                accs.append(f["curves/val_accuracy"][()].max())
+        want = int(np.argmax(accs))
+        assert list(g.grid_max_val_accuracy_picked.values) == [int(i == want) for i in range(len(accs))]
