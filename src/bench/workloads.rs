@@ -162,6 +162,8 @@ pub fn monitored(d: &BenchData, t: &Timing) -> Result<[Stat; 3]> {
         SetEval::with_len(10_000),
     );
     let (mut tr_ms, mut ev_ms) = (vec![], vec![]);
+    // Every recorded epoch also summarises the validation losses.
+    let mut scratch = Vec::with_capacity(5000);
     let total = t.measure(|| {
         let s = Instant::now();
         for batch in train.chunks(64) {
@@ -172,6 +174,7 @@ pub fn monitored(d: &BenchData, t: &Timing) -> Result<[Stat; 3]> {
         ev.evaluate(&tr.params, &d.train, &train, &mut a);
         ev.evaluate(&tr.params, &d.train, &val, &mut b);
         ev.evaluate(&tr.params, &d.test, &test, &mut c);
+        std::hint::black_box(crate::stats::loss_stats(&b.loss, &mut scratch));
         ev_ms.push(s.elapsed().as_secs_f64() * 1e3);
     });
     // Drop the warm-up's parts.

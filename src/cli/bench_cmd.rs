@@ -185,7 +185,7 @@ fn print_table(r: &BenchReport) {
     }
     for m in &r.monitored {
         println!(
-            "monitored epoch, {} (3x100 b64, 1 thread: 5k training + evaluation of 20k samples): {:.1} ms +-{:.1}% ({:.1} train + {:.1} evaluation)",
+            "monitored epoch, {} (3x100 b64, 1 thread: 5k training + evaluation of 20k samples and the validation-loss statistics): {:.1} ms +-{:.1}% ({:.1} train + {:.1} evaluation)",
             m.dataset,
             m.total_ms.median,
             m.total_ms.spread_pct(),
