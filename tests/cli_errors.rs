@@ -242,6 +242,18 @@ fn impossible_configs_are_usage_errors() {
     let cache = tempfile::tempdir().unwrap();
     let out = preinterp(&["train", "--no-such-flag"], cache.path());
     assert_eq!(out.status.code(), Some(2));
+    // clap's own errors are one line too, naming the flag.
+    expect_error(
+        &["train", "--no-such-flag"],
+        2,
+        &["--no-such-flag", "--help"],
+    );
+    expect_error(
+        &["train", "--epochs"],
+        2,
+        &["--epochs", "a value is required"],
+    );
+    expect_error(&["bench", "--only", "evl"], 2, &["--only", "evl", "eval"]);
 }
 
 #[test]
