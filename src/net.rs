@@ -423,28 +423,12 @@ pub fn backward(
             (false, 0) => (&d1[0], &mut d0[0]),
             (false, _) => (&d0[0], &mut d1[0]),
         };
-        let dz = view(dz, rows, o);
-        let inp = view(&acts[l - 1], rows, i);
-        let step = grad_block_rows(i, o);
-        let mut r0 = 0;
-        while r0 < o {
-            let r = step.min(o - r0);
-            let at = span.w + r0 * i;
-            let dz_blk = dz.subcols(r0, r);
-            // da (B x I) += dz[:, blk] (B x R) * W[blk, :] (R x I)
-            let accum = if r0 == 0 { Accum::Replace } else { Accum::Add };
-            matmul(
-                view_mut(da_out, rows, i),
-                accum,
-                dz_blk,
-                view(&params[at..], r, i),
-            );
-            // dW[blk, :] (R x I) = dz[:, blk]^T (R x B) * a (B x I)
-            let g = &mut gblock[..r * i];
-            matmul(view_mut(g, r, i), Accum::Replace, dz_blk.transpose(), inp);
-            sink.take(at, &mut params[at..at + r * i], g);
-            r0 += r;
-        }
+        let grads = LayerGrads {
+            dz: view(dz, rows, o),
+            inp: view(&acts[l - 1], rows, i),
+            da: view_mut(da_out, rows, i),
+        };
+        linear_backward(span, grads, gblock, params, sink);
         sink.take(span.b, &mut params[span.b_range()], &db[..o]);
         // Through the ReLU of layer l-1, with its bias gradient.
         bias_relu_backward(
@@ -472,6 +456,47 @@ pub fn backward(
         sink,
     );
     sink.take(span.b, &mut params[span.b_range()], &db[..span.fan_out]);
+}
+
+/// A hidden or output layer's backward operands: `dz (B x O)`, its input
+/// `a (B x I)`, and where `da (B x I)` goes.
+struct LayerGrads<'a> {
+    dz: faer::MatRef<'a, f32>,
+    inp: faer::MatRef<'a, f32>,
+    da: faer::MatMut<'a, f32>,
+}
+
+/// One layer's input gradient `da = dz W` and weight gradient
+/// `dW = dz^T a`, block of weight rows by block, each block handed to
+/// `sink` while in cache.
+fn linear_backward(
+    span: &LayerSpan,
+    mut g: LayerGrads<'_>,
+    gblock: &mut [f32],
+    params: &mut [f32],
+    sink: &mut dyn GradSink,
+) {
+    let (i, o) = (span.fan_in, span.fan_out);
+    let step = grad_block_rows(i, o);
+    let mut r0 = 0;
+    while r0 < o {
+        let r = step.min(o - r0);
+        let at = span.w + r0 * i;
+        let dz_blk = g.dz.subcols(r0, r);
+        // da (B x I) += dz[:, blk] (B x R) * W[blk, :] (R x I)
+        let accum = if r0 == 0 { Accum::Replace } else { Accum::Add };
+        matmul(g.da.as_mut(), accum, dz_blk, view(&params[at..], r, i));
+        // dW[blk, :] (R x I) = dz[:, blk]^T (R x B) * a (B x I)
+        let gw = &mut gblock[..r * i];
+        matmul(
+            view_mut(gw, r, i),
+            Accum::Replace,
+            dz_blk.transpose(),
+            g.inp,
+        );
+        sink.take(at, &mut params[at..at + r * i], gw);
+        r0 += r;
+    }
 }
 
 /// The first layer's input as the batch holds it: `x (B x I)`, with `I`

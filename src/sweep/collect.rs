@@ -139,6 +139,20 @@ pub fn collect(dir: &Path) -> Result<Collected> {
     let table = dir.join("sweep.h5");
     write_table(&table, &sweep, &rows).map_err(|e| h5(&table, e))?;
     let mut files = vec![table];
+    files.extend(scatter_plots(dir, &sweep, &rows)?);
+    let criteria = super::select::summarise(&sweep, &rows);
+    Ok(Collected {
+        sweep,
+        rows,
+        criteria,
+        files,
+    })
+}
+
+/// The scatter plots of figures 2 and 3 over the selected runs (none
+/// when no run has data).
+fn scatter_plots(dir: &Path, sweep: &Sweep, rows: &[Row]) -> Result<Vec<PathBuf>> {
+    let mut files = vec![];
     let pts: Vec<ScatterPoint> = rows
         .iter()
         .filter(|r| r.selected)
@@ -171,13 +185,7 @@ pub fn collect(dir: &Path) -> Result<Collected> {
             plot::ScatterColour::TrainSet,
         )?);
     }
-    let criteria = super::select::summarise(&sweep, &rows);
-    Ok(Collected {
-        sweep,
-        rows,
-        criteria,
-        files,
-    })
+    Ok(files)
 }
 
 /// Reads one metric of a [`Point`].
