@@ -21,6 +21,7 @@ use crate::data::split::Split;
 use crate::data::{Dataset, Samples};
 use crate::error::Result;
 use crate::eval::{Evaluator, SetEval, SetSummary};
+use crate::kernels::denormals::FlushDenormals;
 use crate::model::{LayerSpan, Shape};
 use crate::net::{backward, forward, gather_input, GradSink, InputMode, IntoBuffer, Workspace};
 use crate::optim::{Optimizer, OptimizerKind, StepRule};
@@ -66,6 +67,8 @@ impl Trainer {
     pub fn step(&mut self, src: &Samples, batch: &[u32]) -> f32 {
         let rows = batch.len();
         debug_assert!(rows > 0 && rows <= self.ws.rows);
+        // Subnormals flushed for this step only (see kernels::denormals).
+        let _flush = FlushDenormals::on();
         gather_input(src, batch, &mut self.ws, InputMode::Auto);
         forward(&self.layers, &self.params, &mut self.ws, rows);
         let rule = self.opt.begin_step();

@@ -9,6 +9,7 @@
 //! `Z = A W^T + b`.
 
 pub mod bias_relu;
+pub mod denormals;
 pub mod exp;
 pub mod matmul;
 pub mod softmax_xent;
