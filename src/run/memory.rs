@@ -51,9 +51,14 @@ pub fn machine_memory() -> Option<f64> {
     Some(kib * 1024.0)
 }
 
-/// `12.3 GB`.
+/// `12.3 GB` (or TB, PB for the absurd).
 fn gb(bytes: f64) -> String {
-    format!("{:.1} GB", bytes / 1e9)
+    let (v, unit) = match bytes {
+        b if b >= 1e15 => (b / 1e15, "PB"),
+        b if b >= 1e12 => (b / 1e12, "TB"),
+        b => (b / 1e9, "GB"),
+    };
+    format!("{v:.1} {unit}")
 }
 
 /// Refuses `cfg` when its estimate exceeds `memory` bytes.
