@@ -170,20 +170,35 @@ impl Layout<'_> {
     fn state(&self, g: &Group) -> hdf5::Result<()> {
         attr_str(g, attr::DESCRIPTION, state::DESCRIPTION)?;
         let n = self.cfg.shape.n_params();
+        let slot = dimension(g, state::SLOT_DIM, 2)?;
         let param = dimension(g, state::PARAM_DIM, n)?;
         let value = dimension(g, state::VALUE_DIM, 1)?;
         for name in [state::PARAMS, state::OPT_M, state::OPT_V] {
-            let ds = g.new_dataset::<f32>().shape(n).create(name)?;
-            h5ds::attach_scale(&ds, &param, 0)?;
+            let ds = g.new_dataset::<f32>().shape((2, n)).create(name)?;
+            h5ds::attach_scale(&ds, &slot, 0)?;
+            h5ds::attach_scale(&ds, &param, 1)?;
         }
         let shuffle = crate::rng::stream_seed(self.cfg.seed, crate::rng::Purpose::Shuffle, 1);
-        one(g, state::OPT_STEP, 0i64, &value)?;
-        one(g, state::ITERATION, 0i64, &value)?;
+        slotted(g, state::OPT_STEP, 0i64, &slot)?;
+        slotted(g, state::ITERATION, 0i64, &slot)?;
         one(g, state::EPOCH, -1i64, &value)?;
-        one(g, state::WALL_TIME, 0.0f64, &value)?;
-        let rng = one(g, state::SHUFFLE_SEED, shuffle, &value)?;
+        slotted(g, state::WALL_TIME, 0.0f64, &slot)?;
+        let rng = slotted(g, state::SHUFFLE_SEED, shuffle, &slot)?;
         attr_str(&rng, attr::LONG_NAME, state::SHUFFLE_SEED_LONG)
     }
+}
+
+/// A two-slot dataset `name` holding `v` in both slots, over `slot`.
+fn slotted<T: hdf5::H5Type + Copy>(
+    g: &Group,
+    name: &str,
+    v: T,
+    slot: &Dataset,
+) -> hdf5::Result<Dataset> {
+    let ds = g.new_dataset::<T>().shape(2).create(name)?;
+    ds.write_raw(&[v, v])?;
+    h5ds::attach_scale(&ds, slot, 0)?;
+    Ok(ds)
 }
 
 /// `0, 1, .., n - 1`.

@@ -157,6 +157,37 @@ struct StateVars {
 }
 
 impl StateVars {
+    /// Whether the state has two slots (files before them have one).
+    fn slotted(&self) -> bool {
+        self.params.ndim() == 2
+    }
+
+    /// Writes `v` into `ds`'s slot `k` (or all of it, for a one-slot file).
+    fn put<T: hdf5::H5Type + Copy>(&self, ds: &Dataset, k: usize, v: &[T]) -> hdf5::Result<()> {
+        if !self.slotted() {
+            return ds.write_raw(v);
+        }
+        let row = ndarray::ArrayView1::from(v);
+        if ds.ndim() == 2 {
+            ds.write_slice(row, (k, ..))
+        } else {
+            ds.write_slice(row, k..k + 1)
+        }
+    }
+
+    /// `ds`'s slot `k` (or all of it, for a one-slot file).
+    fn get<T: hdf5::H5Type + Copy>(&self, ds: &Dataset, k: usize) -> hdf5::Result<Vec<T>> {
+        if !self.slotted() {
+            return ds.read_raw();
+        }
+        let v: ndarray::Array1<T> = if ds.ndim() == 2 {
+            ds.read_slice_1d((k, ..))?
+        } else {
+            ds.read_slice_1d(k..k + 1)?
+        };
+        Ok(v.to_vec())
+    }
+
     fn bind(g: &Group) -> hdf5::Result<StateVars> {
         Ok(StateVars {
             params: g.dataset(state::PARAMS)?,
@@ -431,22 +462,23 @@ fn read_state(st: &Group, cfg: &RunConfig) -> std::result::Result<ReadState, Str
             "no epoch was completed before the run stopped; start it again with --force".into(),
         );
     }
-    let saved: Vec<u64> = s.shuffle_seed.read_raw().map_err(|e| e.to_string())?;
+    let k = epoch as usize % 2;
+    let saved: Vec<u64> = s.get(&s.shuffle_seed, k).map_err(|e| e.to_string())?;
     let next = rng::stream_seed(cfg.seed, rng::Purpose::Shuffle, epoch as u64 + 1);
     if saved.first() != Some(&next) {
         return Err("its saved shuffle state does not match this version's shuffle streams, so it cannot be continued bit for bit; start it again with --force".into());
     }
+    let first = |v: Vec<i64>| v.first().copied().unwrap_or(0);
     let read = || -> hdf5::Result<ReadState> {
         Ok(ReadState {
-            params: s.params.read_raw()?,
-            opt_m: s.opt_m.read_raw()?,
-            opt_v: s.opt_v.read_raw()?,
-            opt_step: i64s(&s.opt_step)? as u64,
+            params: s.get(&s.params, k)?,
+            opt_m: s.get(&s.opt_m, k)?,
+            opt_v: s.get(&s.opt_v, k)?,
+            opt_step: first(s.get(&s.opt_step, k)?) as u64,
             epoch: epoch as usize,
-            iteration: i64s(&s.iteration)? as u64,
+            iteration: first(s.get(&s.iteration, k)?) as u64,
             wall_time: s
-                .wall_time
-                .read_raw::<f64>()?
+                .get::<f64>(&s.wall_time, k)?
                 .first()
                 .copied()
                 .unwrap_or(0.0),
@@ -689,22 +721,27 @@ impl Recorder {
         // the resume point, and the rows beyond it are dropped on resume.
         v.sync()?;
         self.flush()?;
+        // Into the slot of this epoch's parity; the other slot keeps the
+        // epoch before, which `/state/epoch` still names until the slot
+        // is flushed, so a kill at any moment leaves a whole state.
         let s = &self.vars().state;
-        s.params.write_raw(&t.params)?;
+        let k = m.epoch % 2;
+        s.put(&s.params, k, &t.params)?;
         // Plain SGD keeps no moments: the datasets stay as created.
         if !t.opt.m.is_empty() {
-            s.opt_m.write_raw(&t.opt.m)?;
+            s.put(&s.opt_m, k, &t.opt.m)?;
         }
         if !t.opt.v.is_empty() {
-            s.opt_v.write_raw(&t.opt.v)?;
+            s.put(&s.opt_v, k, &t.opt.v)?;
         }
-        s.opt_step.write_raw(&[t.opt.step as i64])?;
-        s.iteration.write_raw(&[t.iteration as i64])?;
-        s.wall_time.write_raw(&[m.wall_s])?;
+        s.put(&s.opt_step, k, &[t.opt.step as i64])?;
+        s.put(&s.iteration, k, &[t.iteration as i64])?;
+        s.put(&s.wall_time, k, &[m.wall_s])?;
         let next = rng::stream_seed(self.seed, rng::Purpose::Shuffle, m.epoch as u64 + 1);
-        s.shuffle_seed.write_raw(&[next])?;
-        // Last: the epoch marks the state complete.
-        s.epoch.write_raw(&[m.epoch as i64])?;
+        s.put(&s.shuffle_seed, k, &[next])?;
+        self.flush()?;
+        // Last: the epoch commits the slot.
+        self.vars().state.epoch.write_raw(&[m.epoch as i64])?;
         self.flush()
     }
 

@@ -350,7 +350,7 @@ pub mod ckpt {
 /// `/state`: what a resume needs.
 pub mod state {
     /// The group's description.
-    pub const DESCRIPTION: &str = "weights (preinterp's in-memory layout), optimiser state and counters at the end of `epoch`; -1 = no epoch completed yet";
+    pub const DESCRIPTION: &str = "weights (preinterp's in-memory layout), optimiser state and counters at the end of `epoch`, in slot `epoch % 2` (the other slot holds the epoch before, so a writer killed while saving leaves the last complete epoch intact); epoch -1 = no epoch completed yet";
     /// Parameters (float32, one per parameter).
     pub const PARAMS: &str = "params";
     /// First moment / momentum buffer.
@@ -369,6 +369,8 @@ pub mod state {
     pub const SHUFFLE_SEED: &str = "shuffle_seed";
     /// Its long name.
     pub const SHUFFLE_SEED_LONG: &str = "RNG state of the next epoch's shuffle: Xoshiro256PlusPlus::seed_from_u64(shuffle_seed) (rand_xoshiro), then a Fisher-Yates shuffle of the training indices";
+    /// The dimension of the two state slots (written alternately).
+    pub const SLOT_DIM: &str = "slot";
     /// The dimension of the per-parameter variables.
     pub const PARAM_DIM: &str = "param";
     /// The dimension of the one-value variables.

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import h5py
+import numpy as np
 import pytest
 import xarray as xr
 
@@ -49,12 +50,38 @@ def test_state_has_named_dimensions(tmp_path):
     subprocess.run([BIN, "train", "--dataset", FIXTURE, *SMALL, "--epochs", "2", "--out", str(out)],
                    check=True, capture_output=True)
     s = xr.open_dataset(out, engine="h5netcdf", group="state")
-    assert s.params.dims == ("param",) and s.opt_m.dims == ("param",)
-    assert s.sizes["param"] == 784 * 16 + 16 + 16 * 10 + 10
-    for v in ("epoch", "iteration", "opt_step", "wall_time", "shuffle_seed"):
-        assert s[v].dims == ("value",), v
+    assert s.params.dims == ("slot", "param") and s.opt_m.dims == ("slot", "param")
+    assert s.sizes["param"] == 784 * 16 + 16 + 16 * 10 + 10 and s.sizes["slot"] == 2
+    for v in ("iteration", "opt_step", "wall_time", "shuffle_seed"):
+        assert s[v].dims == ("slot",), v
+    assert s.epoch.dims == ("value",)
     assert not any(d.startswith("phony_dim") for d in s.dims)
     assert int(s.epoch.values[0]) == 2
+    # Epoch 2's state is in slot 0, epoch 1's still in slot 1.
+    assert list(s.iteration.values) == [2 * 6, 6]
+
+
+def test_a_kill_while_the_state_is_saved_leaves_the_last_epoch_whole(tmp_path):
+    """The state of epoch e goes to slot e % 2 and `epoch` commits it last,
+    so a torn write of epoch e + 1's slot leaves epoch e resumable."""
+    whole = tmp_path / "whole.h5"
+    subprocess.run([BIN, "train", "--dataset", FIXTURE, *SMALL, "--epochs", "4", "--out", str(whole)],
+                   check=True, capture_output=True)
+    torn = tmp_path / "torn.h5"
+    subprocess.run([BIN, "train", "--dataset", FIXTURE, *SMALL, "--epochs", "4", "--out", str(torn)],
+                   check=True, capture_output=True)
+    with h5py.File(torn, "r+") as f:
+        # As if killed after epoch 3 while saving epoch 4's state: epoch 3
+        # committed, epoch 4's slot half written (garbage), status running.
+        f["state/epoch"][0] = 3
+        f["state/params"][0, : 100] = 123.0
+        f.attrs["status"] = "running"
+    r = subprocess.run([BIN, "train", "--resume", str(torn)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "after epoch 3" in r.stdout
+    with h5py.File(whole, "r") as a, h5py.File(torn, "r") as b:
+        for n in ("curves/val_loss", "state/params", "checkpoints/weight_hist"):
+            np.testing.assert_array_equal(a[n][()], b[n][()], err_msg=n)
 
 
 def test_resume_while_another_process_writes_is_refused(tmp_path):
