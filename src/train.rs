@@ -92,6 +92,8 @@ impl Trainer {
     /// (What [`Trainer::step`] applies, computed the same way.)
     pub fn gradient(&mut self, src: &Samples, batch: &[u32]) -> f32 {
         let rows = batch.len();
+        // As in `step`: subnormals flushed (see kernels::denormals).
+        let _flush = FlushDenormals::on();
         gather_input(src, batch, &mut self.ws, InputMode::Auto);
         forward(&self.layers, &self.params, &mut self.ws, rows);
         let mut sink = IntoBuffer(&mut self.grads);
