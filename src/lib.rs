@@ -25,6 +25,7 @@ pub mod machine;
 pub mod model;
 pub mod net;
 pub mod optim;
+pub mod paper;
 pub mod plot;
 pub mod record;
 pub mod report;

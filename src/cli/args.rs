@@ -26,7 +26,8 @@ pub enum Command {
     Train(Box<TrainArgs>),
     /// Turn a run file into the paper's figures and a summary.json.
     Report(ReportArgs),
-    /// Train one of the paper's cases (a, b, c, d) and report it.
+    /// Train one of the paper's cases (a, b, c, d) and report it, or
+    /// reproduce the whole paper (`reproduce paper`) into one report.
     Reproduce(ReproduceArgs),
     /// Sweeps of many runs (TOML specs in sweeps/).
     Sweep(SweepArgs),
@@ -105,7 +106,9 @@ pub struct ReportArgs {
 /// Flags of `preinterp reproduce`.
 #[derive(Args, Debug)]
 pub struct ReproduceArgs {
-    /// The paper's case: a, b, c or d (see `train --help` for --preset).
+    /// The paper's case: a, b, c or d (see `train --help` for --preset),
+    /// or `paper`: cases A-D with their learning-rate grid, the fig2 and
+    /// fig3 sweeps, every figure and the claims table in DIR/REPORT.md.
     pub case: String,
     /// Epochs to train [default: 200].
     #[arg(long)]
@@ -120,9 +123,21 @@ pub struct ReproduceArgs {
     /// Where datasets are found.
     #[command(flatten)]
     pub data: Flags<DataLocation>,
-    /// Evaluation threads, 0 = all cores.
+    /// Evaluation threads, 0 = all cores (a single case).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// `reproduce paper`: the fig3 sweep, quick (sweeps/fig3-quick.toml,
+    /// under an hour on 2 cores) or full (sweeps/fig3.toml).
+    #[arg(long, value_name = "quick|full")]
+    pub fig3: Option<String>,
+    /// `reproduce paper`: runs at once [default: all cores].
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// `reproduce paper`, for tests: read paper-cases.toml, fig2.toml and
+    /// fig3-quick.toml (or fig3.toml) from this folder instead of the
+    /// built-in specs.
+    #[arg(long, hide = true)]
+    pub specs: Option<PathBuf>,
 }
 
 /// Flags of `preinterp train`: every run setting (explicit ones

@@ -5,6 +5,7 @@ mod args;
 mod bench_cmd;
 mod compare_cmd;
 mod flags;
+mod paper_cmd;
 mod progress;
 mod report_cmd;
 mod sweep_cmd;
@@ -38,6 +39,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
     match cli.command {
         Command::Train(a) => train_cmd::run(&a),
         Command::Report(a) => report_cmd::report(&a),
+        Command::Reproduce(a) if a.case == "paper" => paper_cmd::run(&a),
         Command::Reproduce(a) => report_cmd::reproduce(&a),
         Command::Sweep(a) => sweep_cmd::run(&a),
         Command::Bench(a) => bench_cmd::run(&a),

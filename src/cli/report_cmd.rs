@@ -29,9 +29,21 @@ pub(super) fn report(a: &ReportArgs) -> Result<u8> {
 /// `reproduce CASE`: trains the case (continuing an unfinished run in
 /// the folder), then reports it.
 pub(super) fn reproduce(a: &ReproduceArgs) -> Result<u8> {
+    for (given, flag) in [
+        (a.fig3.is_some(), "--fig3"),
+        (a.jobs.is_some(), "--jobs"),
+        (a.specs.is_some(), "--specs"),
+    ] {
+        if given {
+            return Err(Error::usage(format!(
+                "reproduce {}: {flag} is for `reproduce paper` only",
+                a.case
+            )));
+        }
+    }
     let preset = Preset::parse(&a.case).map_err(|_| {
         Error::usage(format!(
-            "reproduce {}: unknown case; choose one of a, b, c, d",
+            "reproduce {}: unknown case; choose one of a, b, c, d, or paper",
             a.case
         ))
     })?;

@@ -107,14 +107,19 @@ fn one(
             Ok(s) if s.is_final() => return Ok(Outcome::Skipped(s)),
             Ok(_) => {
                 if let Ok(point) = Recorder::resume_point(&path) {
-                    let mut r = Run::resumed(&path, &point, data, threads)?;
-                    let report = r.continue_recorded(&path, &point, obs, stop)?;
-                    return Ok(Outcome::Done(report.status));
+                    let resumed = Run::resumed(&path, &point, data, threads)
+                        .and_then(|mut r| r.continue_recorded(&path, &point, obs, stop));
+                    // A file a kill left unreadable past its last epoch
+                    // is started again below (the run is deterministic).
+                    if let Ok(report) = resumed {
+                        return Ok(Outcome::Done(report.status));
+                    }
                 }
             }
             Err(_) => {}
         }
-        // No complete epoch to resume from, or unreadable: start again.
+        // No complete epoch to resume from, unreadable, or a resume that
+        // failed: start again.
     }
     let cfg = crate::config::RunConfig {
         threads,
