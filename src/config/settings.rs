@@ -252,7 +252,7 @@ const fn key(name: &'static str, kind: Kind, value_name: &'static str, help: &'s
 
 impl Keyed for Settings {
     const KEYS: &'static [Key] = &[
-        key("preset", Kind::Choice(&["a", "b", "c", "d"]), "CASE", "The paper's case: a (3x100, 5k MNIST, Adam, b64), b (as a with SGD), c (3x100, 5k Fashion-MNIST, SGD, b64), d (3x100, 55k Fashion-MNIST, Adam, b16); explicit settings override it"),
+        key("preset", Kind::Choice(&["a", "b", "c", "d"]), "CASE", "The paper's case: a (3x100, 5k MNIST, Adam lr 3e-3, b64), b (as a with SGD lr 0.1), c (3x100, 5k Fashion-MNIST, SGD lr 0.1, b64), d (3x100, 55k Fashion-MNIST, Adam lr 3e-4, b16), learning rates from a grid search (docs/paper); explicit settings override it"),
         key("dataset", Kind::Text, "DATASET", "mnist, fashion-mnist, or a folder holding the four IDX files [default: mnist]"),
         key("train_size", Kind::Whole, "N", "Training samples drawn from the 60k pool [default: 5000]"),
         key("val_size", Kind::Whole, "N", "Cap on validation samples [default: the rest of the pool]"),
@@ -300,8 +300,11 @@ impl Settings {
     pub fn resolve(&self) -> Result<RunConfig> {
         let mut c = match &self.preset {
             Some(p) => Preset::parse(p)?.config(),
+            // Without a preset: case A's model and data, the default
+            // learning rate (PyTorch's for Adam).
             None => RunConfig {
                 preset: None,
+                optimizer: adam_default(ADAM_LR),
                 ..Preset::A.config()
             },
         };
@@ -532,6 +535,25 @@ mod tests {
             .unwrap();
         assert_eq!(c.optimizer, adam_default(ADAM_LR));
         assert_eq!(c.preset, Some('c'));
+        // The presets' own learning rates, from the grid search.
+        let lr = |p: &str| {
+            pairs(&[("preset", p)])
+                .unwrap()
+                .resolve()
+                .unwrap()
+                .optimizer
+        };
+        assert_eq!(lr("a"), adam_default(3e-3));
+        assert_eq!(lr("d"), adam_default(3e-4));
+        assert_eq!(
+            lr("b"),
+            OptimizerKind::Sgd {
+                lr: 0.1,
+                momentum: 0.0
+            }
+        );
+        let plain = pairs(&[]).unwrap().resolve().unwrap();
+        assert_eq!(plain.optimizer, adam_default(ADAM_LR));
         let c = pairs(&[("until_interpolation", "true")])
             .unwrap()
             .resolve()

@@ -207,7 +207,8 @@ fn select_best(sweep: &Sweep, key: &str, rows: &mut [Row]) {
         .collect();
     let accs: Vec<Option<f64>> = rows
         .iter()
-        .map(|r| r.summary.as_ref().map(|s| s.final_point.val_acc))
+        // The validation accuracy at the end of training (the last epoch).
+        .map(|r| r.summary.as_ref().map(|s| s.last.val_acc))
         .collect();
     for i in 0..rows.len() {
         let Some(acc) = accs[i] else {

@@ -23,7 +23,8 @@
 //! any top-level array of tables whose name starts with `variants`) are
 //! crossed with each other, in spec order. `select_best = "lr"` makes
 //! `sweep collect` pick, among runs that differ only in `lr`, the one
-//! with the best final validation error (a learning-rate grid search).
+//! with the best validation error at the last epoch (a learning-rate grid
+//! search).
 //!
 //! Keys are the run settings of [`crate::config::Settings`] (`train`
 //! flags without dashes: `train_size`, `batch_size`, `lr`, ...), read by
