@@ -108,11 +108,13 @@ impl Trainer {
         Ok(t)
     }
 
-    /// This trainer, cutting layers into parts of at least `macs`
-    /// multiply-adds instead of [`crate::net::split::min_part_macs`] (to
-    /// test the cuts on small models).
-    pub fn with_min_part_macs(mut self, macs: usize) -> Self {
-        self.splitting.min_part_macs = macs.max(1);
+    /// This trainer, cutting products of at least `cut` multiply-adds
+    /// into parts of at least `part` (instead of
+    /// [`crate::net::split::default_min_macs`]; to test the cuts on small
+    /// models).
+    pub fn with_min_macs(mut self, cut: usize, part: usize) -> Self {
+        self.splitting.min_cut_macs = cut;
+        self.splitting.min_part_macs = part.max(1);
         self
     }
 
@@ -572,7 +574,7 @@ mod tests {
                         Trainer::with_threads(shape, init.clone(), kind, batch, 3).unwrap(),
                         Trainer::with_threads(shape, init.clone(), kind, batch, 16)
                             .unwrap()
-                            .with_min_part_macs(1),
+                            .with_min_macs(1, 1),
                     ];
                     let what = format!("{depth}x{width} blob {blob} {kind:?}");
                     for b in &batches {

@@ -27,9 +27,10 @@
 //! the process runs (`PREINTERP_SIMD=avx2` for faer's AVX2 kernels on
 //! an AVX-512 machine).
 //!
-//! A layer is cut only where each part gets at least [`MIN_PART_MACS`]
-//! multiply-adds: narrow models (3x100) stay on one thread, and a pass
-//! that cuts nothing runs on its caller's thread. The parts run on the
+//! A product is cut only when it has at least [`MIN_CUT_MACS`]
+//! multiply-adds, and each part gets at least [`MIN_PART_MACS`]: narrow
+//! models (3x100) stay on one thread, and a pass that cuts nothing runs
+//! on its caller's thread. The parts run on the
 //! current rayon pool through `rayon::join` (no allocation), each with
 //! subnormals flushed on the thread that runs it (MXCSR is per thread).
 
@@ -48,30 +49,48 @@ use crate::kernels::matmul::{matmul, view, view_mut, FAER_SMALL_MNK};
 use crate::kernels::sparse_input::ActiveCols;
 use crate::model::{LayerSpan, INPUTS};
 
-/// Multiply-adds a part must get for a cut to pay, unless
-/// [`MIN_PART_MACS_ENV`] says otherwise: 3 Mi, 60 to 120 us of one
-/// core's GEMM, against a few microseconds to hand a part to a running
-/// thread (tens to wake a sleeping one). Then the paper's 3x100 models
-/// at batch 16 and 64 are never cut, even on dense inputs (64 x 784 x
-/// 100 = 5.0 M multiply-adds in the first layer), and a 1000-wide
-/// hidden layer at batch 16 (16 M) is cut into up to 5 parts.
-pub const MIN_PART_MACS: usize = 3 << 20;
+/// Multiply-adds a product must have to be cut at all, unless
+/// [`MIN_CUT_MACS_ENV`] says otherwise: 6 Mi, so that the paper's
+/// 3x100 models at batch 16 and 64 are never cut, even on dense inputs
+/// (64 x 784 x 100 = 5.0 M multiply-adds in the first layer), while a
+/// 1000-wide layer at batch 16 (16 M; 6.6 M on MNIST's used columns in
+/// the first layer) is.
+pub const MIN_CUT_MACS: usize = 6 << 20;
 
-/// The environment variable that sets the multiply-adds a part must get
-/// (default [`MIN_PART_MACS`]), to measure where cuts pay on a given
-/// machine. The results never depend on it.
+/// Multiply-adds each part of a cut product must get, unless
+/// [`MIN_PART_MACS_ENV`] says otherwise: 1 Mi, 20 to 40 us of one
+/// core's GEMM, against a few microseconds to hand a part to a running
+/// thread. A 1000-wide hidden layer at batch 16 is cut into up to 16
+/// parts.
+pub const MIN_PART_MACS: usize = 1 << 20;
+
+/// The environment variable that sets [`MIN_CUT_MACS`], to measure
+/// where cuts pay on a given machine. The results never depend on it.
+pub const MIN_CUT_MACS_ENV: &str = "PREINTERP_MIN_CUT_MACS";
+
+/// The environment variable that sets [`MIN_PART_MACS`], to measure
+/// where cuts pay on a given machine. The results never depend on it.
 pub const MIN_PART_MACS_ENV: &str = "PREINTERP_MIN_PART_MACS";
 
-/// [`MIN_PART_MACS`], or [`MIN_PART_MACS_ENV`] when it holds a positive
-/// number (read once).
-pub fn min_part_macs() -> usize {
-    static MACS: OnceLock<usize> = OnceLock::new();
+/// The positive number in environment variable `name`, else `default`.
+fn env_macs(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(default)
+}
+
+/// The defaults of [`Splitting::new`]: [`MIN_CUT_MACS`] and
+/// [`MIN_PART_MACS`], or what their environment variables say (read
+/// once).
+pub fn default_min_macs() -> (usize, usize) {
+    static MACS: OnceLock<(usize, usize)> = OnceLock::new();
     *MACS.get_or_init(|| {
-        std::env::var(MIN_PART_MACS_ENV)
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .filter(|&n: &usize| n > 0)
-            .unwrap_or(MIN_PART_MACS)
+        (
+            env_macs(MIN_CUT_MACS_ENV, MIN_CUT_MACS),
+            env_macs(MIN_PART_MACS_ENV, MIN_PART_MACS),
+        )
     })
 }
 
@@ -79,14 +98,16 @@ pub fn min_part_macs() -> usize {
 /// f32, so parts rarely share a line of a row).
 pub const GRAIN: usize = 16;
 
-/// How a pass may cut its layers: into up to `threads` parts, each of
-/// at least `min_part_macs` multiply-adds.
+/// How a pass may cut its products: those of at least `min_cut_macs`
+/// multiply-adds, into up to `threads` parts of at least
+/// `min_part_macs` each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Splitting {
     /// Threads to cut across (1: nothing is cut).
     pub threads: usize,
-    /// Multiply-adds a part must get ([`min_part_macs`], unless a test
-    /// asks for other parts).
+    /// Multiply-adds a product must have to be cut.
+    pub min_cut_macs: usize,
+    /// Multiply-adds each part must get.
     pub min_part_macs: usize,
 }
 
@@ -94,19 +115,27 @@ impl Splitting {
     /// One thread: nothing is cut.
     pub const ONE: Splitting = Splitting {
         threads: 1,
+        min_cut_macs: MIN_CUT_MACS,
         min_part_macs: MIN_PART_MACS,
     };
 
-    /// Up to `threads` parts of at least [`min_part_macs`].
+    /// Up to `threads` parts, with the default minimums
+    /// ([`default_min_macs`]).
     pub fn new(threads: usize) -> Self {
+        let (min_cut_macs, min_part_macs) = default_min_macs();
         Splitting {
             threads: threads.max(1),
-            min_part_macs: min_part_macs(),
+            min_cut_macs,
+            min_part_macs,
         }
     }
 
-    /// Parts that `macs` multiply-adds pay for, at most `threads`.
+    /// Parts that a product of `macs` multiply-adds pays for, at most
+    /// `threads`.
     fn by_work(&self, macs: usize) -> usize {
+        if macs < self.min_cut_macs {
+            return 1;
+        }
         self.threads.min(macs / self.min_part_macs.max(1))
     }
 
@@ -646,6 +675,7 @@ mod tests {
         for threads in [2, 3, 8, 64] {
             let split = Splitting {
                 threads,
+                min_cut_macs: 1,
                 min_part_macs: 1,
             };
             for rows in [2, 3, 16, 64] {
@@ -667,7 +697,26 @@ mod tests {
             1,
             "inner dimension 1"
         );
-        assert_eq!(eight.col_parts(16, 1000, 1000, eight.min_part_macs * 3), 3);
         assert_eq!(Splitting::ONE.col_parts(16, 1000, 1000, usize::MAX), 1);
+    }
+
+    /// The defaults: the paper's 3x100 models never cut, a 1000-wide
+    /// layer at batch 16 cut into 16 parts.
+    #[test]
+    fn narrow_layers_stay_whole_and_wide_ones_are_cut() {
+        let many = Splitting {
+            threads: 64,
+            ..Splitting::ONE
+        };
+        for (rows, x_cols) in [(16, INPUTS), (64, INPUTS)] {
+            let layers = crate::model::Shape::new(3, 100).unwrap().layers();
+            assert!(!many.may_split(&layers, rows, x_cols), "3x100 b{rows}");
+        }
+        let wide = crate::model::Shape::new(3, 1000).unwrap().layers();
+        assert!(many.may_split(&wide, 16, 420));
+        assert_eq!(many.col_parts(16, 1000, 1000, 16 * 1000 * 1000), 15);
+        assert_eq!(many.first_forward_parts(16, 1000, None), 11);
+        let plan = BackwardPlan::new(&many, 16, &wide[1]);
+        assert_eq!((plan.cols, plan.rows), (15, 15));
     }
 }
