@@ -22,6 +22,10 @@ use crate::kernels::softmax_xent::{softmax_xent_forward, softmax_xent_forward_ba
 use crate::kernels::sparse_input::{gather_cols, gather_weight_cols, scatter_row, ActiveCols};
 use crate::model::{LayerSpan, Shape, CLASSES, INPUTS};
 
+pub mod split;
+
+use split::Splitting;
+
 /// Rows per forward block: a block of the input and output of a layer
 /// fits in half of a 2 MiB L2, so bias + ReLU run on it while it is hot.
 pub fn block_rows(fan_in: usize, fan_out: usize) -> usize {
@@ -93,12 +97,6 @@ impl Workspace {
     /// Buffers for `shape` and up to `rows` rows.
     pub fn new(shape: &Shape, rows: usize) -> Self {
         let bh = rows * shape.width;
-        let gblock = shape
-            .layers()
-            .iter()
-            .map(|l| grad_block_rows(l.fan_in, l.fan_out) * l.fan_in)
-            .max()
-            .unwrap_or(0);
         Workspace {
             rows,
             x: vec![0.0; rows * INPUTS],
@@ -110,7 +108,7 @@ impl Workspace {
             logits: vec![0.0; rows * CLASSES],
             dlogits: vec![0.0; rows * CLASSES],
             da: [vec![0.0; bh], vec![0.0; bh]],
-            gblock: vec![0.0; gblock],
+            gblock: vec![0.0; grad_block_len(shape)],
             grow: vec![0.0; INPUTS],
             db: vec![0.0; shape.width.max(CLASSES)],
             loss: vec![0.0; rows],
@@ -199,22 +197,21 @@ fn linear_relu_forward(out: &mut [f32], inp: &[f32], w: &[f32], b: &[f32], rows:
     }
 }
 
-/// The first layer's product `dst (B x O) = x W_0^T`: on all 784
-/// columns, or (compact input) on the used columns, with the weights'
-/// columns gathered into `w0c` and one product per GEMM `kc` block of
-/// the dense columns, so that the result is bit-identical to the dense
-/// product (see [`crate::kernels::sparse_input`]). `dst` may have any
-/// layout.
+/// The first layer's product `dst (B x O) = x W_0^T`, `w` being the
+/// `O` rows of `W_0` that `dst`'s columns take (all of them, or one
+/// thread's share): on all 784 columns, or (compact input) on the used
+/// columns, with the weights' columns gathered into `w0c` (`O x W`) and
+/// one product per GEMM `kc` block of the dense columns, so that the
+/// result is bit-identical to the dense product (see
+/// [`crate::kernels::sparse_input`]). `dst` may have any layout.
 fn first_layer_product(
     mut dst: faer::MatMut<'_, f32>,
-    span: &LayerSpan,
-    params: &[f32],
+    w: &[f32],
     x: &[f32],
     compact: Option<&ActiveCols>,
     w0c: &mut [f32],
 ) {
-    let (rows, o) = (dst.nrows(), span.fan_out);
-    let w = &params[span.w_range()];
+    let (rows, o) = (dst.nrows(), dst.ncols());
     let Some(cols) = compact else {
         let wt = view(w, o, INPUTS).transpose();
         matmul(dst, Accum::Replace, view(x, rows, INPUTS), wt);
@@ -243,6 +240,19 @@ fn first_layer_product(
 /// [`gather_input`]; dense after [`Workspace::new`]): fills `ws.acts`
 /// and `ws.logits` (without the output bias, which the fused loss adds).
 pub fn forward(layers: &[LayerSpan], params: &[f32], ws: &mut Workspace, rows: usize) {
+    forward_parallel(layers, params, ws, rows, Splitting::ONE);
+}
+
+/// [`forward`] with each wide hidden layer cut across its output units
+/// as `splitting` allows, the parts run on the current rayon pool (see
+/// [`split`]): bit-identical to [`forward`].
+pub fn forward_parallel(
+    layers: &[LayerSpan],
+    params: &[f32],
+    ws: &mut Workspace,
+    rows: usize,
+    splitting: Splitting,
+) {
     let depth = layers.len() - 1;
     let Workspace {
         x,
@@ -255,16 +265,27 @@ pub fn forward(layers: &[LayerSpan], params: &[f32], ws: &mut Workspace, rows: u
     } = ws;
     for (l, span) in layers[..depth].iter().enumerate() {
         let (before, rest) = acts.split_at_mut(l);
-        let bias = &params[span.b_range()];
+        let (w, bias) = (&params[span.w_range()], &params[span.b_range()]);
+        let o = span.fan_out;
         if l == 0 {
-            let o = span.fan_out;
             let out = &mut rest[0][..rows * o];
             let compact = compact.then_some(&*cols);
-            first_layer_product(view_mut(out, rows, o), span, params, x, compact, w0c);
-            bias_relu_forward(out, bias);
+            let parts = splitting.first_forward_parts(rows, o, compact);
+            if parts > 1 {
+                let input = split::FirstForward { x, compact, w0c };
+                split::first_layer_forward(view_mut(out, rows, o), w, bias, input, parts);
+            } else {
+                first_layer_product(view_mut(out, rows, o), w, x, compact, w0c);
+                bias_relu_forward(out, bias);
+            }
         } else {
-            let w = &params[span.w_range()];
-            linear_relu_forward(&mut rest[0], &before[l - 1], w, bias, rows, span.fan_in);
+            let (out, inp, i) = (&mut rest[0][..rows * o], &before[l - 1], span.fan_in);
+            let parts = splitting.col_parts(rows, o, i, rows * i * o);
+            if parts > 1 {
+                split::linear_relu_forward(view_mut(out, rows, o), inp, w, bias, parts);
+            } else {
+                linear_relu_forward(out, inp, w, bias, rows, i);
+            }
         }
     }
     let out = &layers[depth];
@@ -302,7 +323,7 @@ pub fn forward_eval(layers: &[LayerSpan], params: &[f32], ws: &mut Workspace, ro
         let dst = faer::MatMut::from_column_major_slice_mut(out, rows, o);
         if l == 0 {
             let compact = compact.then_some(&*cols);
-            first_layer_product(dst, span, params, x, compact, w0c);
+            first_layer_product(dst, &params[span.w_range()], x, compact, w0c);
         } else {
             let i = span.fan_in;
             let w = view(&params[span.w_range()], o, i).transpose();
@@ -347,21 +368,76 @@ pub fn loss_forward(layers: &[LayerSpan], params: &[f32], ws: &mut Workspace, ro
 }
 
 /// Where [`backward`] puts the gradient, block by block.
-pub trait GradSink {
+pub trait GradSink: Send + Sized {
     /// `grad` is the gradient of `params`, which sit at offset `at` of
     /// the parameter buffer. Each parameter is handed over exactly once
     /// per backward pass, after its last use by the pass.
     fn take(&mut self, at: usize, params: &mut [f32], grad: &[f32]);
+
+    /// Cuts the sink at parameter `at`: this one goes on taking the
+    /// parameters before `at`, the one returned those from `at` on
+    /// (cut again, one part per thread, when a layer's gradient is
+    /// split). The pass goes from the last layer to the first, so it
+    /// only ever cuts below what it has handed over.
+    fn split_off(&mut self, at: usize) -> Self;
 }
 
 /// A [`GradSink`] that copies the gradient into a whole-model buffer
 /// (no update).
-pub struct IntoBuffer<'a>(pub &'a mut [f32]);
+pub struct IntoBuffer<'a> {
+    /// The buffer's part this sink fills.
+    buf: &'a mut [f32],
+    /// The parameter offset of `buf[0]`.
+    at: usize,
+}
+
+impl<'a> IntoBuffer<'a> {
+    /// Fills `buf`, laid out like the parameters.
+    pub fn new(buf: &'a mut [f32]) -> Self {
+        IntoBuffer { buf, at: 0 }
+    }
+}
 
 impl GradSink for IntoBuffer<'_> {
     fn take(&mut self, at: usize, _params: &mut [f32], grad: &[f32]) {
-        self.0[at..at + grad.len()].copy_from_slice(grad);
+        let k = at - self.at;
+        self.buf[k..k + grad.len()].copy_from_slice(grad);
     }
+
+    fn split_off(&mut self, at: usize) -> Self {
+        let (head, tail) = std::mem::take(&mut self.buf).split_at_mut(at - self.at);
+        self.buf = head;
+        IntoBuffer { buf: tail, at }
+    }
+}
+
+/// One thread's buffers for a backward pass split across threads (see
+/// [`backward_parallel`]), allocated once.
+pub struct PartBuffers {
+    /// One block of a weight gradient (see [`grad_block_rows`]).
+    gblock: Vec<f32>,
+    /// One full first-layer gradient row (784).
+    grow: Vec<f32>,
+}
+
+impl PartBuffers {
+    /// Buffers for `shape`.
+    pub fn new(shape: &Shape) -> Self {
+        PartBuffers {
+            gblock: vec![0.0; grad_block_len(shape)],
+            grow: vec![0.0; INPUTS],
+        }
+    }
+}
+
+/// Floats in the largest block of a weight gradient of `shape`.
+fn grad_block_len(shape: &Shape) -> usize {
+    shape
+        .layers()
+        .iter()
+        .map(|l| grad_block_rows(l.fan_in, l.fan_out) * l.fan_in)
+        .max()
+        .unwrap_or(0)
 }
 
 /// Backward pass of the mean loss over the first `rows` rows, after
@@ -373,13 +449,36 @@ impl GradSink for IntoBuffer<'_> {
 /// block's share of `da = dz W` (accumulated), its weight gradient
 /// `dW = dz^T a`, then the sink; then the bias; then the ReLU mask of
 /// the layer below on `da`, with its bias gradient.
-pub fn backward(
+pub fn backward<S: GradSink>(
     layers: &[LayerSpan],
     params: &mut [f32],
     ws: &mut Workspace,
     rows: usize,
-    sink: &mut dyn GradSink,
+    sink: &mut S,
 ) {
+    backward_parallel(layers, params, ws, rows, sink, Splitting::ONE, &mut []);
+}
+
+/// [`backward`] with each wide layer cut as `splitting` allows, the parts
+/// run on the current rayon pool with one [`PartBuffers`] each (`bufs`,
+/// one per thread; see [`split`]): a cut layer takes its bias, then
+/// `da = dz W` cut across `da`'s columns (with the ReLU mask and bias
+/// gradient of the layer below on the same columns), then `dW = dz^T a`
+/// and the sink cut across whole blocks of weight rows. Bit-identical to
+/// [`backward`].
+pub fn backward_parallel<S: GradSink>(
+    layers: &[LayerSpan],
+    params: &mut [f32],
+    ws: &mut Workspace,
+    rows: usize,
+    sink: &mut S,
+    splitting: Splitting,
+    bufs: &mut [PartBuffers],
+) {
+    assert!(
+        splitting.threads <= bufs.len().max(1),
+        "one PartBuffers per thread"
+    );
     let depth = layers.len() - 1;
     let out = &layers[depth];
     let Workspace {
@@ -423,39 +522,44 @@ pub fn backward(
             (false, 0) => (&d1[0], &mut d0[0]),
             (false, _) => (&d0[0], &mut d1[0]),
         };
-        let grads = LayerGrads {
-            dz: view(dz, rows, o),
-            inp: view(&acts[l - 1], rows, i),
-            da: view_mut(da_out, rows, i),
-        };
-        linear_backward(span, grads, gblock, params, sink);
-        sink.take(span.b, &mut params[span.b_range()], &db[..o]);
-        // Through the ReLU of layer l-1, with its bias gradient.
-        bias_relu_backward(
-            &mut da_out[..rows * i],
-            &acts[l - 1][..rows * i],
-            &mut db[..i],
-        );
+        let (da_out, below) = (&mut da_out[..rows * i], &acts[l - 1][..rows * i]);
+        let plan = split::BackwardPlan::new(&splitting, rows, span);
+        if plan.is_split() {
+            sink.take(span.b, &mut params[span.b_range()], &db[..o]);
+            let (dz, w) = (view(dz, rows, o), &params[span.w_range()]);
+            split::input_grad(dz, w, da_out, below, &mut db[..i], plan.cols);
+            let inp = view(below, rows, i);
+            split::weight_grad(span, dz, inp, params, sink, bufs, plan.rows);
+        } else {
+            let grads = LayerGrads {
+                dz: view(dz, rows, o),
+                inp: view(below, rows, i),
+                da: view_mut(da_out, rows, i),
+            };
+            linear_backward(span, grads, gblock, params, sink);
+            sink.take(span.b, &mut params[span.b_range()], &db[..o]);
+            // Through the ReLU of layer l-1, with its bias gradient.
+            bias_relu_backward(da_out, below, &mut db[..i]);
+        }
         cur = next;
     }
-    // The first layer: only its weight gradient, on the used columns.
+    // The first layer: its bias, then its weight gradient on the used
+    // columns.
     let span = &layers[0];
+    let o = span.fan_out;
+    sink.take(span.b, &mut params[span.b_range()], &db[..o]);
     let dz: &[f32] = if depth == 0 { dlogits } else { &da[cur] };
-    let input = FirstInput {
-        x,
-        rows,
-        cols: compact.then_some(&*cols),
-        grow,
-    };
-    first_layer_backward(
-        span,
-        view(dz, rows, span.fan_out),
-        input,
-        gblock,
-        params,
-        sink,
-    );
-    sink.take(span.b, &mut params[span.b_range()], &db[..span.fan_out]);
+    let dz = view(dz, rows, o);
+    let cols = compact.then_some(&*cols);
+    let x = view(x, rows, cols.map_or(INPUTS, |c| c.width()));
+    let n = splitting.first_backward_parts(rows, o, x.ncols());
+    if n > 1 {
+        split::first_weight_grad(span, dz, x, cols, params, sink, bufs, n);
+    } else {
+        let input = FirstInput { x, cols, grow };
+        let w = &mut params[span.w_range()];
+        first_layer_backward(span, dz, input, 0..o, gblock, w, sink);
+    }
 }
 
 /// A hidden or output layer's backward operands: `dz (B x O)`, its input
@@ -469,12 +573,12 @@ struct LayerGrads<'a> {
 /// One layer's input gradient `da = dz W` and weight gradient
 /// `dW = dz^T a`, block of weight rows by block, each block handed to
 /// `sink` while in cache.
-fn linear_backward(
+fn linear_backward<S: GradSink>(
     span: &LayerSpan,
     mut g: LayerGrads<'_>,
     gblock: &mut [f32],
     params: &mut [f32],
-    sink: &mut dyn GradSink,
+    sink: &mut S,
 ) {
     let (i, o) = (span.fan_in, span.fan_out);
     let step = grad_block_rows(i, o);
@@ -499,33 +603,64 @@ fn linear_backward(
     }
 }
 
+/// The weight gradient `dW = dz^T a` of weight rows `range` (whole
+/// blocks of [`grad_block_rows`], as [`linear_backward`] takes them),
+/// block by block, each handed to `sink` while in cache; `w` holds
+/// those rows of the weights.
+fn weight_grad_rows<S: GradSink>(
+    span: &LayerSpan,
+    dz: faer::MatRef<'_, f32>,
+    inp: faer::MatRef<'_, f32>,
+    range: std::ops::Range<usize>,
+    gblock: &mut [f32],
+    w: &mut [f32],
+    sink: &mut S,
+) {
+    let (i, o) = (span.fan_in, span.fan_out);
+    let step = grad_block_rows(i, o);
+    let mut r0 = range.start;
+    while r0 < range.end {
+        let r = step.min(range.end - r0);
+        let gw = &mut gblock[..r * i];
+        matmul(
+            view_mut(gw, r, i),
+            Accum::Replace,
+            dz.subcols(r0, r).transpose(),
+            inp,
+        );
+        let k = (r0 - range.start) * i;
+        sink.take(span.w + r0 * i, &mut w[k..k + r * i], gw);
+        r0 += r;
+    }
+}
+
 /// The first layer's input as the batch holds it: `x (B x I)`, with `I`
 /// the used columns when compacted (then `grow` scatters a gradient row
 /// back to all 784).
 struct FirstInput<'a> {
-    x: &'a [f32],
-    rows: usize,
+    x: faer::MatRef<'a, f32>,
     cols: Option<&'a ActiveCols>,
     grow: &'a mut [f32],
 }
 
-/// The first layer's weight gradient `dW (O x 784) = dz^T (O x B) x (B x I)`,
-/// block of rows by block, each handed to `sink` while in cache.
-fn first_layer_backward(
+/// The first layer's weight gradient `dW (O x 784) = dz^T (O x B) x (B x I)`
+/// for weight rows `range` (whole blocks of [`grad_block_rows`]), block
+/// of rows by block, each handed to `sink` while in cache; `w` holds
+/// those rows of the weights.
+fn first_layer_backward<S: GradSink>(
     span: &LayerSpan,
     dz: faer::MatRef<'_, f32>,
     input: FirstInput<'_>,
+    range: std::ops::Range<usize>,
     gblock: &mut [f32],
-    params: &mut [f32],
-    sink: &mut dyn GradSink,
+    w: &mut [f32],
+    sink: &mut S,
 ) {
-    let o = span.fan_out;
-    let i = input.cols.map_or(INPUTS, |c| c.width());
-    let inp = view(input.x, input.rows, i);
-    let step = grad_block_rows(INPUTS, o);
-    let mut r0 = 0;
-    while r0 < o {
-        let r = step.min(o - r0);
+    let (inp, i) = (input.x, input.x.ncols());
+    let step = grad_block_rows(INPUTS, span.fan_out);
+    let mut r0 = range.start;
+    while r0 < range.end {
+        let r = step.min(range.end - r0);
         let g = &mut gblock[..r * i];
         matmul(
             view_mut(g, r, i),
@@ -533,17 +668,18 @@ fn first_layer_backward(
             dz.subcols(r0, r).transpose(),
             inp,
         );
+        let k = (r0 - range.start) * INPUTS;
         match input.cols {
             Some(cols) => {
-                for (k, g_row) in g.chunks_exact(i).enumerate() {
+                for (j, g_row) in g.chunks_exact(i).enumerate() {
                     scatter_row(g_row, cols, input.grow);
-                    let at = span.w + (r0 + k) * INPUTS;
-                    sink.take(at, &mut params[at..at + INPUTS], input.grow);
+                    let (at, k) = (span.w + (r0 + j) * INPUTS, k + j * INPUTS);
+                    sink.take(at, &mut w[k..k + INPUTS], input.grow);
                 }
             }
             None => {
                 let at = span.w + r0 * INPUTS;
-                sink.take(at, &mut params[at..at + r * INPUTS], g);
+                sink.take(at, &mut w[k..k + r * INPUTS], g);
             }
         }
         r0 += r;
@@ -600,7 +736,7 @@ mod tests {
                 &mut params,
                 &mut ws,
                 rows,
-                &mut IntoBuffer(&mut grads),
+                &mut IntoBuffer::new(&mut grads),
             );
             for span in &layers {
                 let (mut checked, mut skipped) = (0, 0);
@@ -684,7 +820,7 @@ mod tests {
                 &mut params,
                 &mut ws,
                 rows,
-                &mut IntoBuffer(&mut grads),
+                &mut IntoBuffer::new(&mut grads),
             );
             let train_loss = ws.loss[..rows].to_vec();
             forward_eval(&layers, &params, &mut ws, rows);

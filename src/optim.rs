@@ -111,21 +111,106 @@ impl Optimizer {
     /// the arithmetic of [`Optimizer::update`] on those elements.
     pub fn apply(&mut self, rule: &StepRule, at: usize, params: &mut [f32], grads: &[f32]) {
         let n = params.len();
-        debug_assert_eq!(grads.len(), n);
-        match *rule {
+        let m = state_slice(&mut self.m, at, n);
+        let v = state_slice(&mut self.v, at, n);
+        rule.apply(params, grads, m, v);
+    }
+}
+
+/// Elements `at..at + n` of a state buffer, or the empty buffer as it
+/// is (an optimiser that keeps no such state).
+fn state_slice(s: &mut [f32], at: usize, n: usize) -> &mut [f32] {
+    if s.is_empty() {
+        s
+    } else {
+        &mut s[at..at + n]
+    }
+}
+
+/// A state buffer cut before element `k` (an empty one stays empty on
+/// both sides).
+fn split_state(s: &mut [f32], k: usize) -> (&mut [f32], &mut [f32]) {
+    if s.is_empty() {
+        (s, &mut [])
+    } else {
+        s.split_at_mut(k)
+    }
+}
+
+/// One update, applied block by block to the parameters from offset
+/// `at` on, with the optimiser state of those parameters (see
+/// [`Optimizer::begin_update`]). Cut into parts
+/// ([`StepUpdate::split_off`]), it is applied on several threads at
+/// once, each part to its own parameters.
+pub struct StepUpdate<'a> {
+    rule: StepRule,
+    /// The parameter offset of `m[0]` and `v[0]`.
+    at: usize,
+    m: &'a mut [f32],
+    v: &'a mut [f32],
+}
+
+impl Optimizer {
+    /// Starts an update ([`Optimizer::begin_step`]) of the whole
+    /// parameter buffer, to be applied block by block (in any order,
+    /// each element once).
+    pub fn begin_update(&mut self) -> StepUpdate<'_> {
+        let rule = self.begin_step();
+        StepUpdate {
+            rule,
+            at: 0,
+            m: &mut self.m,
+            v: &mut self.v,
+        }
+    }
+}
+
+impl StepUpdate<'_> {
+    /// Applies the update to `params`, the parameters at offset `at` of
+    /// the whole buffer, from their gradient `grads`: exactly the
+    /// arithmetic of [`Optimizer::update`] on those elements.
+    pub fn apply(&mut self, at: usize, params: &mut [f32], grads: &[f32]) {
+        let (k, n) = (at - self.at, params.len());
+        let m = state_slice(self.m, k, n);
+        let v = state_slice(self.v, k, n);
+        self.rule.apply(params, grads, m, v);
+    }
+
+    /// Cuts the update at parameter `at`: this one keeps the parameters
+    /// before `at`, the one returned takes those from `at` on.
+    pub fn split_off(&mut self, at: usize) -> Self {
+        let k = at - self.at;
+        let (m, m_tail) = split_state(std::mem::take(&mut self.m), k);
+        let (v, v_tail) = split_state(std::mem::take(&mut self.v), k);
+        (self.m, self.v) = (m, v);
+        StepUpdate {
+            rule: self.rule,
+            at,
+            m: m_tail,
+            v: v_tail,
+        }
+    }
+}
+
+impl StepRule {
+    /// Applies the rule to `params` from their gradient `grads`, with
+    /// their slices `m` and `v` of the optimiser state (same length, or
+    /// empty where the optimiser keeps none): exactly the arithmetic of
+    /// [`Optimizer::update`] on those elements. Blocks of one step may
+    /// be applied on different threads, each with its own slices.
+    pub fn apply(&self, params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32]) {
+        debug_assert_eq!(grads.len(), params.len());
+        match *self {
             StepRule::Sgd { lr } => sgd_update(params, grads, lr),
             StepRule::SgdMomentum {
                 lr,
                 momentum,
                 first,
-            } => sgd_momentum_update(params, grads, &mut self.m[at..at + n], lr, momentum, first),
-            StepRule::Adam(ref c) => adam_update(
-                params,
-                grads,
-                &mut self.m[at..at + n],
-                &mut self.v[at..at + n],
-                c,
-            ),
+            } => {
+                assert_eq!(m.len(), params.len(), "momentum buffer");
+                sgd_momentum_update(params, grads, m, lr, momentum, first)
+            }
+            StepRule::Adam(ref c) => adam_update(params, grads, m, v, c),
         }
     }
 }

@@ -3,8 +3,10 @@
 //! A step: gather the batch (on the input columns it uses, when that
 //! pays) -> forward -> fused loss + gradient -> backward, which hands
 //! each block of the gradient to the optimiser while it is still in
-//! cache. All buffers belong to the [`Trainer`] and are allocated once;
-//! a step allocates nothing.
+//! cache. On several threads, a step splits its wide layers across
+//! them, bit-identical to one thread ([`crate::net::split`]). All
+//! buffers (one set per thread) and the thread pool belong to the
+//! [`Trainer`] and are made once; a step allocates nothing.
 //!
 //! The loop: evaluate all three sets (epoch 0), then each epoch shuffle
 //! the training set from its own seeded stream, take every batch (the
@@ -19,12 +21,16 @@ use serde::Serialize;
 use crate::config::{RunConfig, Stop};
 use crate::data::split::Split;
 use crate::data::{Dataset, Samples};
-use crate::error::Result;
-use crate::eval::{Evaluator, SetEval, SetSummary};
+use crate::error::{Error, Result};
+use crate::eval::{num_cpus, Evaluator, SetEval, SetSummary};
 use crate::kernels::denormals::FlushDenormals;
 use crate::model::{LayerSpan, Shape};
-use crate::net::{backward, forward, gather_input, GradSink, InputMode, IntoBuffer, Workspace};
-use crate::optim::{Optimizer, OptimizerKind, StepRule};
+use crate::net::split::Splitting;
+use crate::net::{
+    backward_parallel, forward_parallel, gather_input, GradSink, InputMode, IntoBuffer,
+    PartBuffers, Workspace,
+};
+use crate::optim::{Optimizer, OptimizerKind, StepUpdate};
 use crate::rng::{self, Purpose};
 
 /// One model's parameters, gradients, optimiser state and buffers.
@@ -45,10 +51,17 @@ pub struct Trainer {
     pub ws: Workspace,
     /// Updates taken.
     pub iteration: u64,
+    /// How a step cuts its wide layers.
+    splitting: Splitting,
+    /// The threads the parts run on (`None`: one thread, the caller's).
+    pool: Option<rayon::ThreadPool>,
+    /// One set of buffers per thread of `pool` (empty without one).
+    bufs: Vec<PartBuffers>,
 }
 
 impl Trainer {
-    /// A trainer starting from `params`, for batches of up to `batch`.
+    /// A trainer starting from `params`, for batches of up to `batch`,
+    /// on one thread.
     pub fn new(shape: Shape, params: Vec<f32>, opt: OptimizerKind, batch: usize) -> Self {
         let n = params.len();
         Trainer {
@@ -59,7 +72,55 @@ impl Trainer {
             params,
             shape,
             iteration: 0,
+            splitting: Splitting::ONE,
+            pool: None,
+            bufs: vec![],
         }
+    }
+
+    /// [`Trainer::new`] on `threads` threads (0 = all cores): each step
+    /// splits its wide layers across them (see [`crate::net::split`]),
+    /// bit-identical to one thread. The pool and the per-thread buffers
+    /// are made here, once.
+    pub fn with_threads(
+        shape: Shape,
+        params: Vec<f32>,
+        opt: OptimizerKind,
+        batch: usize,
+        threads: usize,
+    ) -> Result<Self> {
+        let mut t = Self::new(shape, params, opt, batch);
+        let threads = if threads == 0 { num_cpus() } else { threads };
+        if threads > 1 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("preinterp-train-{i}"))
+                .build()
+                .map_err(|e| {
+                    Error::usage(format!(
+                        "--threads {threads}: cannot start the thread pool: {e}"
+                    ))
+                })?;
+            t.splitting = Splitting::new(threads);
+            t.pool = Some(pool);
+            t.bufs = (0..threads).map(|_| PartBuffers::new(&shape)).collect();
+        }
+        Ok(t)
+    }
+
+    /// This trainer, cutting products of at least `cut` multiply-adds
+    /// into parts of at least `part` (instead of
+    /// [`crate::net::split::default_min_macs`]; to test the cuts on small
+    /// models).
+    pub fn with_min_macs(mut self, cut: usize, part: usize) -> Self {
+        self.splitting.min_cut_macs = cut;
+        self.splitting.min_part_macs = part.max(1);
+        self
+    }
+
+    /// Threads a step may use.
+    pub fn threads(&self) -> usize {
+        self.splitting.threads
     }
 
     /// One update on samples `batch` of `src`; returns the batch's mean
@@ -67,43 +128,59 @@ impl Trainer {
     pub fn step(&mut self, src: &Samples, batch: &[u32]) -> f32 {
         let rows = batch.len();
         debug_assert!(rows > 0 && rows <= self.ws.rows);
-        // Subnormals flushed for this step only (see kernels::denormals).
-        let _flush = FlushDenormals::on();
-        gather_input(src, batch, &mut self.ws, InputMode::Auto);
-        forward(&self.layers, &self.params, &mut self.ws, rows);
-        let rule = self.opt.begin_step();
-        let mut sink = Apply {
-            opt: &mut self.opt,
-            rule,
-        };
-        backward(
-            &self.layers,
-            &mut self.params,
-            &mut self.ws,
-            rows,
-            &mut sink,
-        );
+        let loss = self.pass(src, batch, Sink::Update);
         self.iteration += 1;
-        self.mean_loss(rows)
+        loss
     }
 
     /// The gradient of the mean loss over samples `batch` of `src` into
     /// [`Trainer::grads`], without an update; returns the mean loss.
     /// (What [`Trainer::step`] applies, computed the same way.)
     pub fn gradient(&mut self, src: &Samples, batch: &[u32]) -> f32 {
+        self.pass(src, batch, Sink::Gradient)
+    }
+
+    /// Forward and backward on samples `batch` of `src`, the gradient to
+    /// `sink`; returns the mean loss. Gathers the batch on the caller's
+    /// thread, then runs the passes in the pool when some layer is wide
+    /// enough to cut, else on the caller's thread too.
+    fn pass(&mut self, src: &Samples, batch: &[u32], sink: Sink) -> f32 {
         let rows = batch.len();
-        // As in `step`: subnormals flushed (see kernels::denormals).
+        let Trainer {
+            layers,
+            params,
+            grads,
+            opt,
+            ws,
+            splitting,
+            pool,
+            bufs,
+            ..
+        } = self;
+        let splitting = *splitting;
+        // Subnormals flushed for this pass only (see kernels::denormals);
+        // each part on another thread flushes its own.
         let _flush = FlushDenormals::on();
-        gather_input(src, batch, &mut self.ws, InputMode::Auto);
-        forward(&self.layers, &self.params, &mut self.ws, rows);
-        let mut sink = IntoBuffer(&mut self.grads);
-        backward(
-            &self.layers,
-            &mut self.params,
-            &mut self.ws,
-            rows,
-            &mut sink,
-        );
+        gather_input(src, batch, ws, InputMode::Auto);
+        let cut = splitting.may_split(layers, rows, ws.x_cols());
+        let mut work = || {
+            let _flush = FlushDenormals::on(); // on the pool's thread
+            forward_parallel(layers, params, ws, rows, splitting);
+            match sink {
+                Sink::Update => {
+                    let mut update = opt.begin_update();
+                    backward_parallel(layers, params, ws, rows, &mut update, splitting, bufs);
+                }
+                Sink::Gradient => {
+                    let mut into = IntoBuffer::new(grads);
+                    backward_parallel(layers, params, ws, rows, &mut into, splitting, bufs);
+                }
+            }
+        };
+        match pool {
+            Some(pool) if cut => pool.install(work),
+            _ => work(),
+        }
         self.mean_loss(rows)
     }
 
@@ -113,15 +190,23 @@ impl Trainer {
     }
 }
 
-/// The optimiser as a [`GradSink`]: each block is updated as it comes.
-struct Apply<'a> {
-    opt: &'a mut Optimizer,
-    rule: StepRule,
+/// Where a pass's gradient goes.
+#[derive(Clone, Copy)]
+enum Sink {
+    /// Into the optimiser, block by block ([`Trainer::step`]).
+    Update,
+    /// Into [`Trainer::grads`] ([`Trainer::gradient`]).
+    Gradient,
 }
 
-impl GradSink for Apply<'_> {
+/// The optimiser as a [`GradSink`]: each block is updated as it comes.
+impl GradSink for StepUpdate<'_> {
     fn take(&mut self, at: usize, params: &mut [f32], grad: &[f32]) {
-        self.opt.apply(&self.rule, at, params, grad);
+        self.apply(at, params, grad);
+    }
+
+    fn split_off(&mut self, at: usize) -> Self {
+        StepUpdate::split_off(self, at)
     }
 }
 
@@ -379,7 +464,7 @@ mod tests {
     use super::*;
     use crate::bench::synthetic;
     use crate::config::adam_default;
-    use crate::model::init_params;
+    use crate::model::{init_params, INPUTS};
 
     /// The fused step (optimiser inside backward) is exactly the gradient
     /// followed by a whole-buffer update, bit for bit, for every
@@ -417,6 +502,117 @@ mod tests {
             assert_eq!(fused.opt.v, plain.opt.v);
         }
         assert!(grad_block_rows_used(&shape));
+    }
+
+    /// `n` images: `blob` ones like MNIST's (a patch in the middle, most
+    /// columns unused, so batches take the compacted first layer), else
+    /// half their pixels lit anywhere (every column used: dense).
+    fn images(n: usize, blob: bool) -> Samples {
+        let mut r = rng::stream(7, Purpose::Init, n as u64);
+        let mut pixels = vec![0u8; n * INPUTS];
+        for img in pixels.chunks_exact_mut(INPUTS) {
+            for (k, p) in img.iter_mut().enumerate() {
+                let (row, col) = (k / 28, k % 28);
+                let lit = if blob {
+                    (5..23).contains(&row) && (7..21).contains(&col) && r.unit_f32() < 0.6
+                } else {
+                    r.unit_f32() < 0.5
+                };
+                if lit {
+                    *p = 1 + r.below(255) as u8;
+                }
+            }
+        }
+        let labels = (0..n).map(|_| r.below(10) as u8).collect();
+        Samples { pixels, labels }
+    }
+
+    /// Everything a step leaves behind, as bits.
+    fn state(t: &Trainer) -> [Vec<u32>; 3] {
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect();
+        [bits(&t.params), bits(&t.opt.m), bits(&t.opt.v)]
+    }
+
+    /// Steps on 2 and 3 threads, and on 16 with the layers cut as finely
+    /// as faer allows, give bit for bit the losses, parameters, optimiser
+    /// state and gradients of one thread: Adam, SGD with and without
+    /// momentum, dense and compacted first layers, on models whose every
+    /// layer but the output is cut (2x300 at batch 128, 3x1000 at batch
+    /// 10), with partial batches of 3 rows and of 1.
+    #[test]
+    fn steps_on_several_threads_are_bit_identical_to_one() {
+        let kinds = [
+            adam_default(1e-3),
+            OptimizerKind::Sgd {
+                lr: 0.05,
+                momentum: 0.9,
+            },
+            OptimizerKind::Sgd {
+                lr: 0.05,
+                momentum: 0.0,
+            },
+        ];
+        for (depth, width, batch) in [(2, 300, 128), (3, 1000, 10)] {
+            let shape = Shape::new(depth, width).unwrap();
+            assert_cuts_everything(&shape, batch);
+            // Two full batches, one of 3 rows, then one of 1.
+            let n = 2 * batch + 4;
+            let order: Vec<u32> = (0..n as u32).rev().collect();
+            let batches: Vec<&[u32]> = vec![
+                &order[..batch],
+                &order[batch..2 * batch],
+                &order[2 * batch..n - 1],
+                &order[n - 1..],
+            ];
+            for blob in [false, true] {
+                let data = images(n, blob);
+                for kind in kinds {
+                    let init = init_params(&shape, 2);
+                    let mut one = Trainer::new(shape, init.clone(), kind, batch);
+                    let mut many = [
+                        Trainer::with_threads(shape, init.clone(), kind, batch, 2).unwrap(),
+                        Trainer::with_threads(shape, init.clone(), kind, batch, 3).unwrap(),
+                        Trainer::with_threads(shape, init.clone(), kind, batch, 16)
+                            .unwrap()
+                            .with_min_macs(1, 1),
+                    ];
+                    let what = format!("{depth}x{width} blob {blob} {kind:?}");
+                    for b in &batches {
+                        let want = one.step(&data, b).to_bits();
+                        if b.len() == batch {
+                            assert_eq!(one.ws.compact, blob, "{what}: first-layer path");
+                        }
+                        for t in &mut many {
+                            let got = t.step(&data, b).to_bits();
+                            assert_eq!(got, want, "{what}: loss on {} threads", t.threads());
+                        }
+                    }
+                    one.gradient(&data, batches[0]);
+                    for t in &mut many {
+                        let what = format!("{what} on {} threads", t.threads());
+                        assert!(state(t) == state(&one), "{what}: parameters or state");
+                        assert_eq!(t.opt.step, one.opt.step);
+                        t.gradient(&data, batches[0]);
+                        assert!(t.grads == one.grads, "{what}: gradient");
+                    }
+                }
+            }
+        }
+    }
+
+    /// On 2 threads, every layer of `shape` but the output one is cut at
+    /// `rows` rows, both passes (so the test above tests every cut).
+    fn assert_cuts_everything(shape: &Shape, rows: usize) {
+        let two = Splitting::new(2);
+        let layers = shape.layers();
+        let (first, hidden) = (&layers[0], &layers[1..shape.depth]);
+        assert!(two.first_forward_parts(rows, first.fan_out, None) > 1);
+        assert!(two.first_backward_parts(rows, first.fan_out, INPUTS) > 1);
+        for l in hidden {
+            assert!(two.col_parts(rows, l.fan_out, l.fan_in, rows * l.fan_in * l.fan_out) > 1);
+            let plan = crate::net::split::BackwardPlan::new(&two, rows, l);
+            assert!(plan.cols > 1 && plan.rows > 1, "{plan:?}");
+        }
     }
 
     /// The test above covers several gradient blocks per layer.

@@ -97,6 +97,32 @@ fn training_steps_and_evaluation_allocate_nothing() {
         assert_eq!(n, 0, "{shape:?}: training steps allocated {n} times");
         trained.push((shape, t.params));
     }
+    // Steps split across threads (every layer but the output one cut):
+    // rayon's job queue takes a block of 63 slots every 63 steps, and
+    // idle threads allocate now and then; one allocation per step would
+    // be 200 or more. The trainers stay alive to the end, as the
+    // evaluators below.
+    let mut trainers = vec![];
+    for opt in [adam_default(1e-3), sgd] {
+        let shape = Shape {
+            depth: 2,
+            width: 300,
+        };
+        let params = init_params(&shape, 1);
+        let mut t = Trainer::with_threads(shape, params, opt, 128, 2).unwrap();
+        t.step(&data, &idx[..128]); // first use
+        let calls = 200;
+        let n = allocations_anywhere(|| {
+            for b in idx.chunks(128).cycle().take(calls) {
+                t.step(&data, b);
+            }
+        });
+        assert!(
+            n < calls / 4,
+            "{shape:?} on 2 threads: {calls} steps: {n} allocations"
+        );
+        trainers.push(t);
+    }
     // Evaluators stay alive to the end: a dropped pool's threads would
     // allocate as they wind down, and the count is process-wide.
     let mut evaluators = vec![];

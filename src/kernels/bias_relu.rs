@@ -34,11 +34,20 @@ pub fn bias_relu_backward(da: &mut [f32], a: &[f32], dbias: &mut [f32]) {
     debug_assert_eq!(da.len(), a.len());
     dbias.fill(0.0);
     for (drow, arow) in da.chunks_exact_mut(o).zip(a.chunks_exact(o)) {
-        for ((d, &x), db) in drow.iter_mut().zip(arow).zip(dbias.iter_mut()) {
-            let g = if x > 0.0 { *d } else { 0.0 };
-            *d = g;
-            *db += g;
-        }
+        bias_relu_backward_row(drow, arow, dbias);
+    }
+}
+
+/// One row of [`bias_relu_backward`] (or a run of its columns): `da`
+/// becomes `dz` in place, masked by `a > 0`, and `dz` is added to
+/// `dbias`. Called on every row in order, from `dbias = 0`, it gives
+/// [`bias_relu_backward`]'s sums exactly.
+#[inline]
+pub fn bias_relu_backward_row(da: &mut [f32], a: &[f32], dbias: &mut [f32]) {
+    for ((d, &x), db) in da.iter_mut().zip(a).zip(dbias.iter_mut()) {
+        let g = if x > 0.0 { *d } else { 0.0 };
+        *d = g;
+        *db += g;
     }
 }
 

@@ -7,6 +7,12 @@
 use faer::linalg::matmul::matmul as faer_matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
+/// faer hands a product of at most this many multiply-adds (`M N K`)
+/// to its small-matrix kernels (nano-gemm), which round differently
+/// from its GEMM; a product cut into parts must keep every part above
+/// it (see [`crate::net::split`]).
+pub const FAER_SMALL_MNK: usize = 16 * 16 * 16;
+
 /// `dst (M x N) = lhs (M x K) * rhs (K x N)`, or `+=` with
 /// `Accum::Add`. Views may have any strides.
 #[track_caller]

@@ -19,7 +19,7 @@ pub struct Layout<'a> {
     pub sets: &'a Sets<'a>,
     /// What is recorded.
     pub opts: &'a RecordOpts,
-    /// Evaluation threads.
+    /// Training and evaluation threads.
     pub threads: usize,
 }
 

@@ -23,7 +23,8 @@ pub struct Run<'d> {
     pub cfg: RunConfig,
     /// Training, validation and evaluation indices (and the dataset).
     pub sets: Sets<'d>,
-    /// Parameters, optimiser state and batch buffers.
+    /// Parameters, optimiser state and batch buffers; steps on
+    /// `cfg.threads` threads.
     pub trainer: Trainer,
     /// Per-sample evaluation on `cfg.threads` threads.
     pub evaluator: Evaluator,
@@ -55,7 +56,13 @@ impl<'d> Run<'d> {
         }
         let sets = Sets::new(data, &cfg)?;
         let evaluator = Evaluator::new(&cfg.shape, cfg.threads)?;
-        let trainer = Trainer::new(cfg.shape, params, cfg.optimizer, cfg.batch_size);
+        let trainer = Trainer::with_threads(
+            cfg.shape,
+            params,
+            cfg.optimizer,
+            cfg.batch_size,
+            cfg.threads,
+        )?;
         Ok(Run {
             cfg,
             sets,
@@ -73,8 +80,8 @@ impl<'d> Run<'d> {
     }
 
     /// The run recorded in `path`, at its resume point `p`, on `data`
-    /// (whose checksums must be the recorded ones), evaluating on
-    /// `threads` threads.
+    /// (whose checksums must be the recorded ones), training and
+    /// evaluating on `threads` threads (the results do not depend on it).
     pub fn resumed(
         path: &Path,
         p: &ResumePoint,
