@@ -123,7 +123,7 @@ pub struct ReproduceArgs {
     /// Where datasets are found.
     #[command(flatten)]
     pub data: Flags<DataLocation>,
-    /// Evaluation threads, 0 = all cores (a single case).
+    /// Training and evaluation threads, 0 = all cores (a single case).
     #[arg(long)]
     pub threads: Option<usize>,
     /// `reproduce paper`: the fig3 sweep, quick (sweeps/fig3-quick.toml,

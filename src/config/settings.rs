@@ -267,7 +267,7 @@ impl Keyed for Settings {
         key("epochs", Kind::Whole, "N", "Epochs to train [default: 200]"),
         key("until_interpolation", Kind::Switch, "", "Train until 100% training accuracy (or --max-epochs)"),
         key("max_epochs", Kind::Whole, "N", "Cap for --until-interpolation [default: 1000]"),
-        key("threads", Kind::Whole, "N", "Evaluation threads, 0 = all cores [default: 0]; results do not depend on it"),
+        key("threads", Kind::Whole, "N", "Threads for training (layers wide enough to pay) and evaluation, 0 = all cores [default: 0]; results do not depend on it"),
         key("init_from", Kind::Path, "FILE", "Start from the weights in this HDF5 file (see docs)"),
         key("record_samples", Kind::Choice(RecordSamples::NAMES), "WHICH", "Per-sample records in the run file: all (checkpoints, and validation at every epoch), checkpoints, or none [default: all; none in sweeps]"),
         key("record_margins", Kind::Switch, "", "Also record every sample's logit margin z_y - max_{j!=y} z_j at every epoch (validation and training sets; with --record-samples all), for the area under the margin"),

@@ -629,15 +629,12 @@ impl Recorder {
         }
         let file = hdf5::File::open_rw(path)
             .map_err(|e| h5(path, "cannot open the run file for writing", e))?;
+        // The checkpoints up to the resume point, counted from the
+        // schedule rather than read: rows a kill left past the file's
+        // last flush may point beyond its end.
+        let mut schedule = Schedule::new(p.opts.per_decade);
+        let n_ckpt = (0..=p.iteration).filter(|&it| schedule.is_due(it)).count();
         let vars = (|| -> hdf5::Result<Vars> {
-            let iters: Vec<i64> = file
-                .group(schema::CHECKPOINTS)?
-                .dataset(ckpt::ITERATION.name)?
-                .read_raw()?;
-            let n_ckpt = iters
-                .iter()
-                .take_while(|&&i| i as u64 <= p.iteration)
-                .count();
             let n_epochs = p.epoch + 1;
             let mut vars = Vars::bind(&file, &p.opts)?;
             vars.each(&mut |a, ck| a.truncate(if ck { n_ckpt } else { n_epochs }))?;

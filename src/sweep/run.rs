@@ -179,7 +179,8 @@ pub fn run_sweep(
             break;
         }
         let run = runs[k];
-        // Fewer runs left than workers: the idle cores evaluate.
+        // Fewer runs left than workers: the idle cores train (wide
+        // layers) and evaluate too.
         // (Results never depend on the thread count.)
         let left = runs.len() - k;
         let threads = if left < o.jobs {
