@@ -303,7 +303,7 @@ fn cases_grid(c: &Collected) -> (Vec<GridRow>, Vec<(char, String, f64)>) {
 }
 
 /// Collects every part, reports each selected case, judges the claims
-/// and writes `DIR/REPORT.md`. `machine` describes where it ran.
+/// and writes `DIR/REPORT.md`.
 pub fn write_report(dir: &Path, parts: &[Part], quick: bool, loc: &Locator) -> Result<Paper> {
     let mut collected = vec![];
     for p in parts {
