@@ -14,7 +14,7 @@ use super::SweepRun;
 use crate::data::{self, Dataset, Locator};
 use crate::error::{Error, Result};
 use crate::record::schema::RunStatus;
-use crate::record::{Overwrite, Recorder};
+use crate::record::{lock, Overwrite, Recorder};
 use crate::run::Run;
 use crate::train::{EpochMetrics, Observer, PerSample, Status, Trainer};
 
@@ -110,9 +110,12 @@ fn one(
                     let resumed = Run::resumed(&path, &point, data, threads)
                         .and_then(|mut r| r.continue_recorded(&path, &point, obs, stop));
                     // A file a kill left unreadable past its last epoch
-                    // is started again below (the run is deterministic).
-                    if let Ok(report) = resumed {
-                        return Ok(Outcome::Done(report.status));
+                    // is started again below (the run is deterministic);
+                    // one that another process is writing is left alone.
+                    match resumed {
+                        Ok(report) => return Ok(Outcome::Done(report.status)),
+                        Err(e) if lock::held_by_another(&path) => return Err(e),
+                        Err(_) => {}
                     }
                 }
             }

@@ -105,6 +105,37 @@ def test_kill_and_rerun_resumes(tmp_path):
         assert f.attrs["status"] == "complete" and f["curves/epoch"].shape == (401,)
 
 
+def test_a_run_another_process_is_writing_is_left_alone(tmp_path):
+    """A second `sweep run` on the same folder must not restart (and so
+    clobber) a run the first one is still writing."""
+    s = spec(tmp_path, epochs=400)
+    out = tmp_path / "out"
+    first = subprocess.Popen([BIN, "sweep", "run", str(s), "--out", str(out), "--jobs", "1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        run = out / "width-8_optimizer-adam_seed-0.h5"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if run.exists():
+                with h5py.File(run, "r", locking=False, swmr=True) as f:
+                    if f["curves/epoch"].shape[0] >= 3:
+                        break
+            time.sleep(0.05)
+        r = sweep(s, "--out", out, "--jobs", "1", "--epochs", "1", check=False)
+        assert first.poll() is None, "the first sweep ended too early for the test"
+        # The run being written fails in the second sweep, with the reason
+        # (its .error file goes when the first sweep finishes the run).
+        assert "width-8_optimizer-adam_seed-0 FAILED" in r.stdout
+        assert "another process is writing this run now" in r.stdout
+        assert r.returncode != 0
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.wait()
+    # The first writer's file survived and resumes.
+    with h5py.File(run, "r") as f:
+        assert f["curves/epoch"].shape[0] >= 3
+
+
 def test_another_sweep_in_the_same_folder_is_refused(tmp_path):
     s = spec(tmp_path)
     out = tmp_path / "o"
