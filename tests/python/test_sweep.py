@@ -105,27 +105,43 @@ def test_kill_and_rerun_resumes(tmp_path):
         assert f.attrs["status"] == "complete" and f["curves/epoch"].shape == (401,)
 
 
+def sweep_ids(spec_path):
+    r = subprocess.run([BIN, "sweep", "list", str(spec_path)], capture_output=True, text=True, check=True)
+    return [l.split("\t")[0] for l in r.stdout.splitlines()[1:]]
+
+
 def test_a_run_another_process_is_writing_is_left_alone(tmp_path):
     """A second `sweep run` on the same folder must not restart (and so
     clobber) a run the first one is still writing."""
-    s = spec(tmp_path, epochs=400)
+    s = tmp_path / "one.toml"
+    s.write_text(f'''name = "one"
+[fixed]
+dataset = "{ROOT / 'fixtures/mnist-small'}"
+train_size = 300
+val_size = 200
+depth = 1
+width = 8
+epochs = 1000000
+''')
     out = tmp_path / "out"
     first = subprocess.Popen([BIN, "sweep", "run", str(s), "--out", str(out), "--jobs", "1"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        run = out / "width-8_optimizer-adam_seed-0.h5"
+        run = out / f"{sweep_ids(s)[0]}.h5"
         deadline = time.time() + 60
         while time.time() < deadline:
-            if run.exists():
+            try:
                 with h5py.File(run, "r", locking=False, swmr=True) as f:
                     if f["curves/epoch"].shape[0] >= 3:
                         break
+            except (OSError, KeyError):
+                pass  # not there yet, or not yet in SWMR mode
             time.sleep(0.05)
         r = sweep(s, "--out", out, "--jobs", "1", "--epochs", "1", check=False)
         assert first.poll() is None, "the first sweep ended too early for the test"
         # The run being written fails in the second sweep, with the reason
         # (its .error file goes when the first sweep finishes the run).
-        assert "width-8_optimizer-adam_seed-0 FAILED" in r.stdout
+        assert f"{run.stem} FAILED" in r.stdout
         assert "another process is writing this run now" in r.stdout
         assert r.returncode != 0
     finally:
