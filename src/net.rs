@@ -554,7 +554,7 @@ pub fn backward_parallel<S: GradSink>(
     let x = view(x, rows, cols.map_or(INPUTS, |c| c.width()));
     let n = splitting.first_backward_parts(rows, o, x.ncols());
     if n > 1 {
-        split::first_weight_grad(span, dz, x, cols, params, sink, bufs, n);
+        split::first_weight_grad(span, dz, (x, cols), params, sink, bufs, n);
     } else {
         let input = FirstInput { x, cols, grow };
         let w = &mut params[span.w_range()];

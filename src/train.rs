@@ -466,14 +466,9 @@ mod tests {
     use crate::config::adam_default;
     use crate::model::{init_params, INPUTS};
 
-    /// The fused step (optimiser inside backward) is exactly the gradient
-    /// followed by a whole-buffer update, bit for bit, for every
-    /// optimiser, on a wide model whose layers take several blocks.
-    #[test]
-    fn fused_step_is_gradient_then_update_bit_for_bit() {
-        let shape = Shape::new(2, 300).unwrap();
-        let data = synthetic(64, 5);
-        let kinds = [
+    /// Adam, and SGD with and without momentum.
+    fn every_optimizer() -> [OptimizerKind; 3] {
+        [
             adam_default(1e-3),
             OptimizerKind::Sgd {
                 lr: 0.05,
@@ -483,7 +478,17 @@ mod tests {
                 lr: 0.05,
                 momentum: 0.0,
             },
-        ];
+        ]
+    }
+
+    /// The fused step (optimiser inside backward) is exactly the gradient
+    /// followed by a whole-buffer update, bit for bit, for every
+    /// optimiser, on a wide model whose layers take several blocks.
+    #[test]
+    fn fused_step_is_gradient_then_update_bit_for_bit() {
+        let shape = Shape::new(2, 300).unwrap();
+        let data = synthetic(64, 5);
+        let kinds = every_optimizer();
         for kind in kinds {
             let init = init_params(&shape, 1);
             let mut fused = Trainer::new(shape, init.clone(), kind, 32);
@@ -541,17 +546,7 @@ mod tests {
     /// 10), with partial batches of 3 rows and of 1.
     #[test]
     fn steps_on_several_threads_are_bit_identical_to_one() {
-        let kinds = [
-            adam_default(1e-3),
-            OptimizerKind::Sgd {
-                lr: 0.05,
-                momentum: 0.9,
-            },
-            OptimizerKind::Sgd {
-                lr: 0.05,
-                momentum: 0.0,
-            },
-        ];
+        let kinds = every_optimizer();
         for (depth, width, batch) in [(2, 300, 128), (3, 1000, 10)] {
             let shape = Shape::new(depth, width).unwrap();
             assert_cuts_everything(&shape, batch);

@@ -579,12 +579,10 @@ pub fn weight_grad<S: GradSink>(
 /// the used columns `cols`), each block (or scattered row) handed to
 /// `sink`, cut across whole blocks of weight rows into `parts`. Takes
 /// the layer's weights off `sink`: its bias must have been handed over.
-#[allow(clippy::too_many_arguments)]
 pub fn first_weight_grad<S: GradSink>(
     span: &LayerSpan,
     dz: MatRef<'_, f32>,
-    x: MatRef<'_, f32>,
-    cols: Option<&ActiveCols>,
+    (x, cols): (MatRef<'_, f32>, Option<&ActiveCols>),
     params: &mut [f32],
     sink: &mut S,
     bufs: &mut [PartBuffers],
