@@ -67,14 +67,6 @@ pub fn peak_gflops() -> f64 {
             s.reduce_sum_f32s(t)
         }
     }
-    struct LanesOp;
-    impl pulp::WithSimd for LanesOp {
-        type Output = usize;
-        #[inline(always)]
-        fn with_simd<S: pulp::Simd>(self, _: S) -> usize {
-            S::F32_LANES
-        }
-    }
     let arch = crate::kernels::arch();
     let lanes = arch.dispatch(LanesOp) as f64;
     let iters = 4_000_000u64;
@@ -85,6 +77,58 @@ pub fn peak_gflops() -> f64 {
         best = best.min(start.elapsed().as_secs_f64());
     }
     (iters as f64 * 12.0 * lanes * 2.0) / best / 1e9
+}
+
+/// The one-core rate of Adam's long-latency arithmetic: per element one
+/// square root (`sqrt(v)`) and one division (`m / denom`), which
+/// PyTorch's exact arithmetic needs and which share one divider unit
+/// (the division by the step's constant needs no divider: see
+/// [`crate::optim::adam_update`]). Twelve independent chains of exactly
+/// those operations on the kernels' SIMD path, timed like
+/// [`peak_gflops`]; in elements (of f32) per second, G/s. A bound on
+/// any exact Adam kernel, however well it streams its memory.
+pub fn adam_divider_gelems() -> f64 {
+    struct Op(u64);
+    impl pulp::WithSimd for Op {
+        type Output = f32;
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, s: S) -> f32 {
+            // x <- k / (sqrt(x) + eps): stays near k^(2/3), never
+            // subnormal, never a shortcut case (0, inf, NaN).
+            let mut acc = [s.splat_f32s(1.5); 12];
+            let (eps, k) = (s.splat_f32s(1e-8), s.splat_f32s(1.7));
+            for _ in 0..self.0 {
+                for x in acc.iter_mut() {
+                    *x = s.div_f32s(k, s.add_f32s(s.sqrt_f32s(*x), eps));
+                }
+            }
+            let mut t = s.splat_f32s(0.0);
+            for x in acc {
+                t = s.add_f32s(t, x);
+            }
+            s.reduce_sum_f32s(t)
+        }
+    }
+    let arch = crate::kernels::arch();
+    let lanes = arch.dispatch(LanesOp) as f64;
+    let iters = 200_000u64;
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let start = Instant::now();
+        std::hint::black_box(arch.dispatch(Op(std::hint::black_box(iters))));
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    (iters as f64 * 12.0 * lanes) / best / 1e9
+}
+
+/// f32 lanes of the kernels' SIMD path.
+struct LanesOp;
+impl pulp::WithSimd for LanesOp {
+    type Output = usize;
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) -> usize {
+        S::F32_LANES
+    }
 }
 
 /// Stream-style triad `a = b + s c` bandwidth over three f32 arrays of
@@ -98,6 +142,11 @@ pub fn triad_gbs(bytes: usize, threads: usize, budget_s: f64) -> f64 {
     let (mut a, b, c) = (vec![0.0f32; n], vec![1.0f32; n], vec![2.0f32; n]);
     let chunk = n.div_ceil(threads);
     let pass = |a: &mut [f32]| {
+        if threads == 1 {
+            // Inline: spawning a thread per pass would cost more than a
+            // pass over an L2-sized working set takes.
+            return triad(a, &b, &c, 0.5);
+        }
         std::thread::scope(|sc| {
             for ((a, b), c) in a
                 .chunks_mut(chunk)
@@ -141,7 +190,16 @@ fn triad(a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
 /// Working-set sizes (bytes, three arrays together) at which
 /// [`bandwidth_curve`] measures the one-core triad: from L2-sized to
 /// well past any last-level cache.
-pub const TRIAD_SIZES: [usize; 5] = [1 << 20, 4 << 20, 16 << 20, 64 << 20, 768 << 20];
+pub const TRIAD_SIZES: [usize; 8] = [
+    1 << 20,
+    2 << 20,
+    4 << 20,
+    8 << 20,
+    16 << 20,
+    32 << 20,
+    64 << 20,
+    768 << 20,
+];
 
 /// One-core triad bandwidth at each of [`TRIAD_SIZES`]: `(bytes, GB/s)`.
 pub fn bandwidth_curve(budget_s: f64) -> Vec<(usize, f64)> {

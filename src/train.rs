@@ -57,6 +57,9 @@ pub struct Trainer {
     pool: Option<rayon::ThreadPool>,
     /// One set of buffers per thread of `pool` (empty without one).
     bufs: Vec<PartBuffers>,
+    /// How the first layer's input is laid out (the results are the
+    /// same either way; `bench` times the choices).
+    input: InputMode,
 }
 
 impl Trainer {
@@ -75,7 +78,16 @@ impl Trainer {
             splitting: Splitting::ONE,
             pool: None,
             bufs: vec![],
+            input: InputMode::Auto,
         }
+    }
+
+    /// This trainer with the first layer's input laid out as `mode`
+    /// (instead of [`InputMode::Auto`]): bit-identical results, other
+    /// speed.
+    pub fn with_input(mut self, mode: InputMode) -> Self {
+        self.input = mode;
+        self
     }
 
     /// [`Trainer::new`] on `threads` threads (0 = all cores): each step
@@ -155,13 +167,14 @@ impl Trainer {
             splitting,
             pool,
             bufs,
+            input,
             ..
         } = self;
         let splitting = *splitting;
         // Subnormals flushed for this pass only (see kernels::denormals);
         // each part on another thread flushes its own.
         let _flush = FlushDenormals::on();
-        gather_input(src, batch, ws, InputMode::Auto);
+        gather_input(src, batch, ws, *input);
         let cut = splitting.may_split(layers, rows, ws.x_cols());
         let mut work = || {
             let _flush = FlushDenormals::on(); // on the pool's thread
@@ -561,22 +574,25 @@ mod tests {
             ];
             for blob in [false, true] {
                 let data = images(n, blob);
+                // Both first-layer paths, whatever the per-batch choice.
+                let mode = if blob {
+                    InputMode::Compact
+                } else {
+                    InputMode::Dense
+                };
                 for kind in kinds {
                     let init = init_params(&shape, 2);
-                    let mut one = Trainer::new(shape, init.clone(), kind, batch);
-                    let mut many = [
-                        Trainer::with_threads(shape, init.clone(), kind, batch, 2).unwrap(),
-                        Trainer::with_threads(shape, init.clone(), kind, batch, 3).unwrap(),
-                        Trainer::with_threads(shape, init.clone(), kind, batch, 16)
+                    let threads = |n| {
+                        Trainer::with_threads(shape, init.clone(), kind, batch, n)
                             .unwrap()
-                            .with_min_macs(1, 1),
-                    ];
+                            .with_input(mode)
+                    };
+                    let mut one = Trainer::new(shape, init.clone(), kind, batch).with_input(mode);
+                    let mut many = [threads(2), threads(3), threads(16).with_min_macs(1, 1)];
                     let what = format!("{depth}x{width} blob {blob} {kind:?}");
                     for b in &batches {
                         let want = one.step(&data, b).to_bits();
-                        if b.len() == batch {
-                            assert_eq!(one.ws.compact, blob, "{what}: first-layer path");
-                        }
+                        assert_eq!(one.ws.compact, blob, "{what}: first-layer path");
                         for t in &mut many {
                             let got = t.step(&data, b).to_bits();
                             assert_eq!(got, want, "{what}: loss on {} threads", t.threads());

@@ -5,10 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::workloads::Stat;
-use super::BenchReport;
+use super::{BenchReport, Part};
+use crate::data::registry::DatasetId;
 use crate::error::{Error, ErrorKind, Result};
 
 /// The `format` field of a saved report.
@@ -82,7 +83,7 @@ pub fn load(name: &str) -> Result<BenchReport> {
 }
 
 /// What a comparison says about one workload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Within the noise or the threshold.
@@ -108,6 +109,10 @@ pub struct Change {
     pub pct: f64,
     /// The verdict.
     pub verdict: Verdict,
+    /// When it first looked slower and was timed again: the rerun's
+    /// change, percent (the verdict is then the rerun's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rerun_pct: Option<f64>,
 }
 
 /// The comparison of a new report with a saved one.
@@ -175,6 +180,7 @@ pub fn compare(old: &BenchReport, new: &BenchReport, threshold_pct: f64) -> Comp
                     new: n.median,
                     pct: 100.0 * (n.median / o.median - 1.0),
                     verdict: verdict(o, n, threshold_pct),
+                    rerun_pct: None,
                 },
                 None => Change {
                     key: key.clone(),
@@ -182,6 +188,7 @@ pub fn compare(old: &BenchReport, new: &BenchReport, threshold_pct: f64) -> Comp
                     new: n.median,
                     pct: f64::NAN,
                     verdict: Verdict::Missing,
+                    rerun_pct: None,
                 },
             };
             changes.push(change);
@@ -192,6 +199,63 @@ pub fn compare(old: &BenchReport, new: &BenchReport, threshold_pct: f64) -> Comp
         changes,
         threshold_pct,
     }
+}
+
+impl Comparison {
+    /// The parts and datasets to time again to confirm the workloads
+    /// that look slower (see [`Comparison::confirm`]).
+    pub fn to_confirm(&self) -> (Vec<Part>, Vec<DatasetId>) {
+        let (mut parts, mut sets) = (vec![], vec![]);
+        for ch in self.changes.iter().filter(|c| c.verdict == Verdict::Slower) {
+            let Some((part, set)) = part_of(&ch.key) else {
+                continue;
+            };
+            if !parts.contains(&part) {
+                parts.push(part);
+            }
+            if !sets.contains(&set) {
+                sets.push(set);
+            }
+        }
+        (parts, sets)
+    }
+
+    /// Confirms or clears each workload that looked slower with its
+    /// timing in `rerun` (made just after): a machine's passing burst
+    /// of load slows one run, a regression slows both. The rerun's
+    /// verdict stands.
+    pub fn confirm(&mut self, old: &BenchReport, rerun: &BenchReport) {
+        let (olds, news) = (old.metrics(), rerun.metrics());
+        for ch in self
+            .changes
+            .iter_mut()
+            .filter(|c| c.verdict == Verdict::Slower)
+        {
+            let find = |m: &[(String, &'_ Stat)]| {
+                m.iter().find(|(k, _)| *k == ch.key).map(|x| x.1.clone())
+            };
+            if let (Some(o), Some(n)) = (find(&olds), find(&news)) {
+                ch.rerun_pct = Some(100.0 * (n.median / o.median - 1.0));
+                ch.verdict = verdict(&o, &n, self.threshold_pct);
+            }
+        }
+    }
+}
+
+/// The part and dataset a workload key (`train/3x100-b64/mnist`, ...)
+/// comes from.
+fn part_of(key: &str) -> Option<(Part, DatasetId)> {
+    let fields: Vec<&str> = key.split('/').collect();
+    let set = DatasetId::parse(fields.last()?)?;
+    let part = match fields[0] {
+        "train" => fields.get(1)?.parse().ok()?,
+        "eval" => Part::Eval,
+        "monitored" => Part::Monitored,
+        "fig3" => Part::Fig3,
+        "dense" => Part::Sparse,
+        _ => return None,
+    };
+    Some((part, set))
 }
 
 /// Bencher Metric Format: `{key: {"latency": {value, lower_value,
@@ -238,6 +302,39 @@ pub fn shown(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workload_keys_name_the_part_to_time_again() {
+        let want = [
+            (
+                "train/3x100-b64/mnist",
+                Part::Train(3, 100, 64),
+                DatasetId::Mnist,
+            ),
+            (
+                "train/10x100-b64/fashion-mnist",
+                Part::Train(10, 100, 64),
+                DatasetId::FashionMnist,
+            ),
+            ("eval/3x1000/t2/mnist", Part::Eval, DatasetId::Mnist),
+            (
+                "monitored/fashion-mnist",
+                Part::Monitored,
+                DatasetId::FashionMnist,
+            ),
+            ("fig3/3x1000-b16/mnist", Part::Fig3, DatasetId::Mnist),
+            (
+                "dense/train/3x100-b16/mnist",
+                Part::Sparse,
+                DatasetId::Mnist,
+            ),
+        ];
+        for (key, part, set) in want {
+            assert_eq!(part_of(key), Some((part, set)), "{key}");
+        }
+        assert_eq!(part_of("train/3x100-b64/cifar"), None);
+        assert_eq!(part_of("scaling/3x100/mnist"), None);
+    }
 
     fn stat(v: &[f64]) -> Stat {
         Stat::of(v.to_vec())

@@ -28,8 +28,9 @@ use crate::data::registry::DatasetId;
 use crate::data::Locator;
 use crate::error::{Error, Result};
 use crate::eval::num_cpus;
-use crate::machine::{bandwidth_curve, peak_gflops, triad_gbs, MachineId};
+use crate::machine::{adam_divider_gelems, bandwidth_curve, peak_gflops, triad_gbs, MachineId};
 use crate::model::Shape;
+use crate::net::{compact_max_cols, COMPACT_MAX_COLS};
 
 /// A part of the benchmark (`--only`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -45,7 +46,16 @@ pub enum Part {
     /// One epoch of fig3's heaviest runs (3x1000, batch 16, 55k
     /// samples); not in the default set (tens of seconds).
     Fig3,
+    /// The first layer dense against compacted per batch, side by side.
+    Sparse,
+    /// Where each training config's time goes, phase by phase; not in
+    /// the default set.
+    Breakdown,
 }
+
+/// The training configs [`Part::Sparse`] times dense and compacted.
+pub const SPARSE_CONFIGS: [(usize, usize, usize); 4] =
+    [(3, 100, 16), (3, 100, 64), (3, 100, 256), (3, 1000, 64)];
 
 /// The training configs.
 pub const TRAIN_CONFIGS: [(usize, usize, usize); 5] = [
@@ -63,14 +73,22 @@ impl Part {
             .iter()
             .map(|&(d, w, b)| Part::Train(d, w, b))
             .collect();
-        v.extend([Part::Eval, Part::Scaling, Part::Monitored, Part::Fig3]);
+        v.extend([
+            Part::Eval,
+            Part::Scaling,
+            Part::Monitored,
+            Part::Sparse,
+            Part::Fig3,
+            Part::Breakdown,
+        ]);
         v
     }
-    /// What runs when `--only` is not given (all but [`Part::Fig3`]).
+    /// What runs when `--only` is not given (all but [`Part::Fig3`] and
+    /// [`Part::Breakdown`]).
     pub fn default_set() -> Vec<Part> {
         Self::all()
             .into_iter()
-            .filter(|p| *p != Part::Fig3)
+            .filter(|p| !matches!(p, Part::Fig3 | Part::Breakdown))
             .collect()
     }
 }
@@ -83,6 +101,8 @@ impl fmt::Display for Part {
             Part::Scaling => f.write_str("scaling"),
             Part::Monitored => f.write_str("monitored"),
             Part::Fig3 => f.write_str("fig3"),
+            Part::Sparse => f.write_str("sparse"),
+            Part::Breakdown => f.write_str("breakdown"),
         }
     }
 }
@@ -123,6 +143,10 @@ pub struct Fingerprint {
     pub machine: MachineId,
     /// Measured one-core f32 FMA peak on the kernels' SIMD path, GFLOP/s.
     pub peak_gflops: f64,
+    /// Measured one-core rate of Adam's square root and division,
+    /// G elements/s (0 in reports made before it was measured).
+    #[serde(default)]
+    pub adam_divider_gelems: f64,
     /// Measured one-core triad bandwidth past the caches, GB/s.
     pub bandwidth_gbs: f64,
     /// Measured all-core triad bandwidth past the caches, GB/s.
@@ -203,6 +227,54 @@ pub struct MonitoredRow {
     pub total_ms: Stat,
 }
 
+/// One workload with the first layer's input always dense and as
+/// chosen per batch (compacted to the used columns when that pays),
+/// timed side by side.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SparseRow {
+    /// e.g. `train/3x100-b64` or `eval/3x100`.
+    pub workload: String,
+    /// Dataset name.
+    pub dataset: String,
+    /// Always dense, ms.
+    pub dense: Stat,
+    /// Chosen per batch (what preinterp runs), ms.
+    pub auto: Stat,
+    /// `auto / dense - 1`, percent (negative: faster).
+    pub change_pct: f64,
+    /// The noise-aware verdict on dense -> auto (as `--compare` gives it,
+    /// at a 2% threshold): "slower" would break "never slower".
+    pub verdict: history::Verdict,
+    /// Fraction of batches (or evaluation blocks) run compacted.
+    pub compact: f64,
+}
+
+/// Where one training config's epoch goes (medians, ms; see
+/// [`workloads::Breakdown`]), against its roofline's phases.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BreakdownRow {
+    /// e.g. `3x100-b64`.
+    pub id: String,
+    /// Dataset name.
+    pub dataset: String,
+    /// Steps per epoch.
+    pub steps: usize,
+    /// Gathering the batches.
+    pub gather_ms: f64,
+    /// The forward pass.
+    pub forward_ms: f64,
+    /// The backward pass (loss, gradients), without the update.
+    pub backward_ms: f64,
+    /// What the update adds to the step (Adam fused into backward).
+    pub update_ms: f64,
+    /// The whole epoch.
+    pub epoch: Stat,
+    /// Adam alone over the whole buffer, once per step.
+    pub adam_alone_ms: f64,
+    /// The roofline's forward, backward and optimiser phases, ms.
+    pub bound_ms: [f64; 3],
+}
+
 /// The whole report.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BenchReport {
@@ -228,6 +300,12 @@ pub struct BenchReport {
     pub monitored: Vec<MonitoredRow>,
     /// fig3's heaviest run, one epoch, per dataset.
     pub fig3: Vec<TrainRow>,
+    /// Dense against compacted first layer, per dataset.
+    #[serde(default)]
+    pub sparse: Vec<SparseRow>,
+    /// Per-phase account of the training configs, per dataset.
+    #[serde(default)]
+    pub breakdown: Vec<BreakdownRow>,
 }
 
 impl BenchReport {
@@ -249,6 +327,9 @@ impl BenchReport {
         }
         for t in &self.fig3 {
             v.push((format!("fig3/{}/{}", t.id, t.dataset), &t.ms));
+        }
+        for t in &self.sparse {
+            v.push((format!("dense/{}/{}", t.workload, t.dataset), &t.dense));
         }
         v.dedup_by(|a, b| a.0 == b.0);
         v
@@ -278,8 +359,11 @@ pub fn run(o: &BenchOpts) -> Result<BenchReport> {
         format: history::FORMAT.to_string(),
         schema: history::SCHEMA,
         kernel_path: format!(
-            "matmul: faer (Par::Seq), first layer compacted to a batch's used input columns when at most {} of 784; exp, Adam, gathers: pulp; SIMD path {}",
-            crate::net::COMPACT_MAX_COLS,
+            "matmul: faer (Par::Seq), first layer compacted to a batch's used input columns when that pays (for 100 units: at most {}/{}/{} of 784 at 16/64/192 rows; never above {}); exp, Adam (division by its step constant without the divider), gathers: pulp; SIMD path {}",
+            compact_max_cols(16, 100),
+            compact_max_cols(64, 100),
+            compact_max_cols(192, 100),
+            COMPACT_MAX_COLS,
             crate::kernels::simd_level()
         ),
         fingerprint,
@@ -290,6 +374,8 @@ pub fn run(o: &BenchOpts) -> Result<BenchReport> {
         scaling: vec![],
         monitored: vec![],
         fig3: vec![],
+        sparse: vec![],
+        breakdown: vec![],
     };
     for part in parts {
         run_part(&mut r, part, &sets, &t)?;
@@ -343,6 +429,37 @@ fn run_part(r: &mut BenchReport, part: Part, sets: &[BenchData], t: &Timing) -> 
                 r.scaling.push(row);
             }
         }
+        Part::Sparse => {
+            for d in sets {
+                for &(depth, width, batch) in &SPARSE_CONFIGS {
+                    let shape = Shape { depth, width };
+                    let [dense, auto] = workloads::train_sparse_pair(d, shape, batch, 5000, t);
+                    let compact = workloads::compact_fraction(&d.train, 5000, batch, width);
+                    let id = format!("train/{}-b{batch}", shape.label());
+                    r.sparse.push(sparse_row(id, d, dense, auto, compact));
+                }
+                for width in [100, 1000] {
+                    let shape = Shape { depth: 3, width };
+                    let [dense, auto] = workloads::eval_sparse_pair(d, shape, 10_000, t)?;
+                    let compact = workloads::compact_fraction(
+                        &d.test,
+                        10_000,
+                        crate::eval::EVAL_BLOCK,
+                        width,
+                    );
+                    let id = format!("eval/{}", shape.label());
+                    r.sparse.push(sparse_row(id, d, dense, auto, compact));
+                }
+            }
+        }
+        Part::Breakdown => {
+            for d in sets {
+                for &(depth, width, batch) in &TRAIN_CONFIGS {
+                    let row = breakdown_row(r, d, Shape { depth, width }, batch, t);
+                    r.breakdown.push(row);
+                }
+            }
+        }
         Part::Monitored => {
             for d in sets {
                 let [train_ms, eval_ms, total_ms] = workloads::monitored(d, t)?;
@@ -374,6 +491,7 @@ fn train_row(
         run.steps,
         run.nonzeros,
         f.peak_gflops,
+        f.adam_divider_gelems,
         &f.bandwidth_curve,
     );
     let s = run.ms.median / 1e3;
@@ -388,6 +506,58 @@ fn train_row(
         compact_batches: run.compact_batches,
         used_cols: run.used_cols,
         ms: run.ms,
+    }
+}
+
+fn sparse_row(workload: String, d: &BenchData, dense: Stat, auto: Stat, compact: f64) -> SparseRow {
+    SparseRow {
+        workload,
+        dataset: d.info.name.clone(),
+        change_pct: 100.0 * (auto.median / dense.median - 1.0),
+        verdict: history::verdict(&dense, &auto, 2.0),
+        compact,
+        dense,
+        auto,
+    }
+}
+
+fn breakdown_row(
+    r: &BenchReport,
+    d: &BenchData,
+    shape: Shape,
+    batch: usize,
+    t: &Timing,
+) -> BreakdownRow {
+    let n = 5000;
+    let b = workloads::breakdown(d, shape, batch, n, t);
+    let f = &r.fingerprint;
+    let order = data::cycle(d.train.len(), n);
+    let phases = roofline::train_phases(
+        &shape,
+        n,
+        b.steps,
+        data::nonzeros(&d.train, &order),
+        f.peak_gflops,
+        f.adam_divider_gelems,
+        &f.bandwidth_curve,
+    );
+    let (g, fw, gr, st) = (
+        b.gather.median,
+        b.forward.median,
+        b.gradient.median,
+        b.step.median,
+    );
+    BreakdownRow {
+        id: format!("{}-b{batch}", shape.label()),
+        dataset: d.info.name.clone(),
+        steps: b.steps,
+        gather_ms: g,
+        forward_ms: fw - g,
+        backward_ms: gr - fw,
+        update_ms: st - gr,
+        epoch: b.step,
+        adam_alone_ms: b.adam.median,
+        bound_ms: phases,
     }
 }
 
@@ -431,6 +601,7 @@ pub fn measure_machine() -> Fingerprint {
     Fingerprint {
         machine: MachineId::here(),
         peak_gflops: peak_gflops(),
+        adam_divider_gelems: adam_divider_gelems(),
         bandwidth_gbs: curve.last().map(|c| c.1).unwrap_or(f64::NAN),
         bandwidth_all_gbs: triad_gbs(big, num_cpus(), 0.03),
         bandwidth_curve: curve,

@@ -11,12 +11,27 @@
 //! cache, fused into backward), and the pixels are read once (1 byte
 //! each). The bandwidth is the one-core triad measured at the smallest
 //! size holding the optimiser's working set (`12` bytes per parameter),
-//! so a model that lives in L2 is held to L2's bandwidth.
+//! so a model that lives in L2 is held to L2's bandwidth, and counted
+//! as the hardware moves it: 16 bytes per triad element, not STREAM's
+//! 12, since the triad's write first reads its line (Adam's writes go to
+//! lines it has just read, so all its 24 bytes are real traffic).
+//!
+//! Adam also needs a square root and a division per parameter per step
+//! for PyTorch's exact arithmetic (its other division, by a constant,
+//! needs none), and these share one divider unit, far slower than the
+//! FMA units: the optimiser's time is at
+//! least the larger of its traffic and its divider work at the measured
+//! divider rate ([`crate::machine::adam_divider_gelems`]). At batch 16
+//! that, not the products, is most of the bound.
 
 use serde::{Deserialize, Serialize};
 
 use crate::machine::bandwidth_for;
 use crate::model::{Shape, INPUTS};
+
+/// Bytes a triad element moves (with its write's line fill) per byte
+/// STREAM counts.
+pub const TRIAD_LINE_FILL: f64 = 16.0 / 12.0;
 
 /// Adam's traffic per parameter per step: p, m, v read and written.
 pub const ADAM_BYTES_PER_PARAM: usize = 24;
@@ -32,6 +47,11 @@ pub struct Bound {
     pub gbs: f64,
     /// The lower bound, ms.
     pub ms: f64,
+    /// Of which the optimiser's divider work (square roots and
+    /// divisions at the measured rate), ms; 0 without an optimiser or
+    /// in reports made before it was measured.
+    #[serde(default)]
+    pub divider_ms: f64,
 }
 
 impl Bound {
@@ -42,6 +62,7 @@ impl Bound {
             mbytes: bytes / 1e6,
             gbs,
             ms: 1e3 * (flop / (peak * 1e9) + bytes / (gbs * 1e9)),
+            divider_ms: 0.0,
         }
     }
 }
@@ -55,20 +76,91 @@ fn rest_flops(shape: &Shape) -> f64 {
 }
 
 /// A training epoch: `samples` samples in `steps` steps with `nonzeros`
-/// non-zero pixels in all.
+/// non-zero pixels in all, Adam; `adam_gelems` is the divider's rate in
+/// G elements/s (not counted when not positive).
 pub fn train_bound(
     shape: &Shape,
     samples: usize,
     steps: usize,
     nonzeros: usize,
     peak: f64,
+    adam_gelems: f64,
     curve: &[(usize, f64)],
 ) -> Bound {
-    let first = 2.0 * 2.0 * shape.width as f64 * nonzeros as f64;
-    let flop = first + 3.0 * rest_flops(shape) * samples as f64;
-    let params = shape.n_params();
-    let bytes = (ADAM_BYTES_PER_PARAM * params * steps + INPUTS * samples) as f64;
-    Bound::new(flop, bytes, peak, bandwidth_for(curve, 12 * params))
+    let w = EpochWork::new(shape, samples, steps, nonzeros, adam_gelems, curve);
+    let [fwd, bwd, opt] = w.phases_ms(peak);
+    Bound {
+        gflop: (w.fwd_flop + w.bwd_flop) / 1e9,
+        mbytes: (w.adam_bytes + w.data_bytes) / 1e6,
+        gbs: w.gbs,
+        ms: fwd + bwd + opt + 1e3 * w.data_bytes / (w.gbs * 1e9),
+        divider_ms: w.divider_ms,
+    }
+}
+
+/// [`train_bound`]'s phases: forward, backward and optimiser, ms (the
+/// data's traffic, a few per cent, left out).
+pub fn train_phases(
+    shape: &Shape,
+    samples: usize,
+    steps: usize,
+    nonzeros: usize,
+    peak: f64,
+    adam_gelems: f64,
+    curve: &[(usize, f64)],
+) -> [f64; 3] {
+    EpochWork::new(shape, samples, steps, nonzeros, adam_gelems, curve).phases_ms(peak)
+}
+
+/// The work of a training epoch.
+struct EpochWork {
+    fwd_flop: f64,
+    bwd_flop: f64,
+    adam_bytes: f64,
+    data_bytes: f64,
+    gbs: f64,
+    divider_ms: f64,
+}
+
+impl EpochWork {
+    fn new(
+        shape: &Shape,
+        samples: usize,
+        steps: usize,
+        nonzeros: usize,
+        adam_gelems: f64,
+        curve: &[(usize, f64)],
+    ) -> Self {
+        // The first layer: forward and weight gradient on the non-zero
+        // pixels only, no input gradient; the others: forward, and
+        // weight and input gradients backward.
+        let first = 2.0 * shape.width as f64 * nonzeros as f64;
+        let rest = rest_flops(shape) * samples as f64;
+        let params = shape.n_params();
+        EpochWork {
+            fwd_flop: first + rest,
+            bwd_flop: first + 2.0 * rest,
+            adam_bytes: (ADAM_BYTES_PER_PARAM * params * steps) as f64,
+            data_bytes: (INPUTS * samples) as f64,
+            gbs: TRIAD_LINE_FILL * bandwidth_for(curve, 12 * params),
+            divider_ms: if adam_gelems > 0.0 {
+                1e3 * (params * steps) as f64 / (adam_gelems * 1e9)
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Forward and backward at `peak`; the optimiser, the larger of its
+    /// traffic and its divider work.
+    fn phases_ms(&self, peak: f64) -> [f64; 3] {
+        let traffic_ms = 1e3 * self.adam_bytes / (self.gbs * 1e9);
+        [
+            1e3 * self.fwd_flop / (peak * 1e9),
+            1e3 * self.bwd_flop / (peak * 1e9),
+            traffic_ms.max(self.divider_ms),
+        ]
+    }
 }
 
 /// Per-sample evaluation of `samples` samples on `threads` threads.

@@ -12,7 +12,8 @@ use crate::error::Result;
 use crate::eval::{Evaluator, SetEval};
 use crate::kernels::sparse_input::ActiveCols;
 use crate::model::{init_params, Shape};
-use crate::net::COMPACT_MAX_COLS;
+use crate::net::{compact_max_cols, forward, gather_input, InputMode, Workspace};
+use crate::optim::Optimizer;
 use crate::train::Trainer;
 
 /// Repeated timings of one workload, in milliseconds.
@@ -81,6 +82,36 @@ impl Timing {
             .collect();
         Stat::of(runs)
     }
+
+    /// [`Timing::measure`] for several workloads, interleaved: one
+    /// warm-up each, then `repeats` rounds timing each once (every other
+    /// round in reverse order), so that the machine's drifts and the
+    /// order's cache effects fall on all alike (side by side).
+    pub fn measure_side_by_side<const K: usize>(
+        &self,
+        fs: &mut [&mut dyn FnMut(); K],
+    ) -> [Stat; K] {
+        fs.iter_mut().for_each(|f| f());
+        let mut runs: [Vec<f64>; K] = std::array::from_fn(|_| vec![]);
+        for round in 0..self.repeats.max(1) {
+            let mut order: Vec<(&mut &mut dyn FnMut(), &mut Vec<f64>)> =
+                fs.iter_mut().zip(runs.iter_mut()).collect();
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            for (f, r) in order {
+                let start = Instant::now();
+                f();
+                let mut s = start.elapsed().as_secs_f64();
+                if self.slowdown_pct > 0.0 {
+                    std::thread::sleep(Duration::from_secs_f64(s * self.slowdown_pct / 100.0));
+                    s = start.elapsed().as_secs_f64();
+                }
+                r.push(s * 1e3);
+            }
+        }
+        runs.map(Stat::of)
+    }
 }
 
 /// One training epoch's timing and what it ran on.
@@ -113,7 +144,7 @@ pub fn train_epochs(d: &BenchData, shape: Shape, batch: usize, n: usize, t: &Tim
     let (mut compact, mut used, mut steps) = (0, 0, 0);
     for b in order.chunks(batch) {
         cols.find(&d.train, b);
-        compact += (cols.width() <= COMPACT_MAX_COLS) as usize;
+        compact += (cols.width() <= compact_max_cols(b.len(), shape.width)) as usize;
         used += cols.width();
         steps += 1;
     }
@@ -125,6 +156,139 @@ pub fn train_epochs(d: &BenchData, shape: Shape, batch: usize, n: usize, t: &Tim
         compact_batches: compact as f64 / steps as f64,
         used_cols: used as f64 / (steps * crate::model::INPUTS) as f64,
     }
+}
+
+/// Training epochs as in [`train_epochs`], with the first layer's input
+/// always dense and as chosen per batch ([`InputMode::Auto`]), timed
+/// side by side: `[dense, auto]`.
+pub fn train_sparse_pair(
+    d: &BenchData,
+    shape: Shape,
+    batch: usize,
+    n: usize,
+    t: &Timing,
+) -> [Stat; 2] {
+    let order = cycle(d.train.len(), n);
+    let trainer = |mode| {
+        Trainer::new(shape, init_params(&shape, 0), adam_default(1e-3), batch).with_input(mode)
+    };
+    let (mut dense, mut auto) = (trainer(InputMode::Dense), trainer(InputMode::Auto));
+    let mut run_dense = || {
+        for c in order.chunks(batch) {
+            dense.step(&d.train, c);
+        }
+    };
+    let mut run_auto = || {
+        for c in order.chunks(batch) {
+            auto.step(&d.train, c);
+        }
+    };
+    t.measure_side_by_side(&mut [&mut run_dense, &mut run_auto])
+}
+
+/// Evaluation as in [`eval_pass`] (one thread), dense and as chosen per
+/// block, side by side: `[dense, auto]`.
+pub fn eval_sparse_pair(d: &BenchData, shape: Shape, n: usize, t: &Timing) -> Result<[Stat; 2]> {
+    let idx = cycle(d.test.len(), n);
+    let params = init_params(&shape, 0);
+    let mut dense = Evaluator::new(&shape, 1)?.with_input(InputMode::Dense);
+    let mut auto = Evaluator::new(&shape, 1)?;
+    let (mut out_d, mut out_a) = (SetEval::with_len(n), SetEval::with_len(n));
+    let mut run_dense = || dense.evaluate(&params, &d.test, &idx, &mut out_d);
+    let mut run_auto = || auto.evaluate(&params, &d.test, &idx, &mut out_a);
+    Ok(t.measure_side_by_side(&mut [&mut run_dense, &mut run_auto]))
+}
+
+/// Where a training epoch's time goes, from timings of its nested
+/// prefixes side by side (each phase = one prefix minus the one before):
+/// gathering the batches, then also the forward pass, then also the
+/// backward pass into a gradient buffer (no update), then the whole
+/// step with Adam fused into the backward pass; and, apart, Adam alone
+/// over the whole parameter buffer once per step.
+pub struct Breakdown {
+    /// Gathering the batches' inputs and labels, ms.
+    pub gather: Stat,
+    /// Gather + forward, ms.
+    pub forward: Stat,
+    /// Gather + forward + backward (gradient kept), ms.
+    pub gradient: Stat,
+    /// The whole training step (Adam fused), ms.
+    pub step: Stat,
+    /// Adam alone, once per step over all parameters, ms.
+    pub adam: Stat,
+    /// Steps per epoch.
+    pub steps: usize,
+}
+
+/// Times the phases of [`train_epochs`]'s epoch (see [`Breakdown`]).
+pub fn breakdown(d: &BenchData, shape: Shape, batch: usize, n: usize, t: &Timing) -> Breakdown {
+    let order = cycle(d.train.len(), n);
+    let params = init_params(&shape, 0);
+    let layers = shape.layers();
+    let mut ws = Workspace::new(&shape, batch);
+    let mut run_gather = || {
+        for b in order.chunks(batch) {
+            gather_input(&d.train, b, &mut ws, InputMode::Auto);
+        }
+    };
+    let mut ws2 = Workspace::new(&shape, batch);
+    let mut run_forward = || {
+        for b in order.chunks(batch) {
+            gather_input(&d.train, b, &mut ws2, InputMode::Auto);
+            forward(&layers, &params, &mut ws2, b.len());
+            std::hint::black_box(&ws2.logits);
+        }
+    };
+    let mut grad = Trainer::new(shape, params.clone(), adam_default(1e-3), batch);
+    let mut run_gradient = || {
+        for b in order.chunks(batch) {
+            grad.gradient(&d.train, b);
+        }
+    };
+    let mut step = Trainer::new(shape, params.clone(), adam_default(1e-3), batch);
+    let mut run_step = || {
+        for b in order.chunks(batch) {
+            step.step(&d.train, b);
+        }
+    };
+    let (mut p, g) = (params.clone(), vec![1e-3f32; params.len()]);
+    let mut opt = Optimizer::new(adam_default(1e-3), p.len());
+    let steps = order.chunks(batch).count();
+    let mut run_adam = || {
+        for _ in 0..steps {
+            opt.update(&mut p, &g);
+        }
+    };
+    let [gather, forward, gradient, step, adam] = t.measure_side_by_side(&mut [
+        &mut run_gather,
+        &mut run_forward,
+        &mut run_gradient,
+        &mut run_step,
+        &mut run_adam,
+    ]);
+    Breakdown {
+        gather,
+        forward,
+        gradient,
+        step,
+        adam,
+        steps,
+    }
+}
+
+/// The fraction of the blocks of `block` samples, over `n` samples of
+/// `src` as the workloads cycle them, that [`InputMode::Auto`] runs
+/// compacted for a first layer of `h` units.
+pub fn compact_fraction(src: &crate::data::Samples, n: usize, block: usize, h: usize) -> f64 {
+    let order = cycle(src.len(), n);
+    let mut cols = ActiveCols::new();
+    let (mut compact, mut blocks) = (0, 0);
+    for b in order.chunks(block) {
+        cols.find(src, b);
+        compact += (cols.width() <= compact_max_cols(b.len(), h)) as usize;
+        blocks += 1;
+    }
+    compact as f64 / blocks.max(1) as f64
 }
 
 /// Times per-sample evaluation of `n` test samples on `threads`.

@@ -28,6 +28,10 @@ use crate::model::INPUTS;
 /// zero columns in between cost a little arithmetic, save a copy).
 pub const MERGE_GAP: usize = 2;
 
+/// [`ActiveCols::find_within`] counts the used columns after this many
+/// images, then after twice as many, and so on.
+pub const FIND_FIRST_CHECK: usize = 8;
+
 /// The inner-dimension block of faer's f32 GEMM (`kc` in
 /// private-gemm-x86: `min(depth, 512)`).
 pub const GEMM_KC: usize = 512;
@@ -61,10 +65,32 @@ impl ActiveCols {
     /// Finds the columns that samples `idx` of `src` use: a pixel is
     /// used when it is non-zero in at least one of them.
     pub fn find(&mut self, src: &Samples, idx: &[u32]) {
+        self.find_within(src, idx, INPUTS);
+    }
+
+    /// [`ActiveCols::find`]; returns whether the runs cover at most
+    /// `limit` columns. When more than `limit` columns are used it may
+    /// stop early (the runs would not be used), leaving all 784 columns
+    /// as one run.
+    pub fn find_within(&mut self, src: &Samples, idx: &[u32], limit: usize) -> bool {
         self.mask.fill(0);
-        for &i in idx {
+        // Runs cover at least the used columns, so once more than
+        // `limit` are used the answer is known: checked after 8, 16, 32,
+        // ... images, a dense batch (Fashion-MNIST's) costs a few images'
+        // look instead of all of them, and a sparse one a few counts.
+        let mut next_check = FIND_FIRST_CHECK;
+        for (seen, &i) in idx.iter().enumerate() {
             for (m, &p) in self.mask.iter_mut().zip(src.image(i as usize)) {
                 *m |= p;
+            }
+            if seen + 1 == next_check && limit < INPUTS {
+                next_check *= 2;
+                if self.mask.iter().filter(|&&m| m != 0).count() > limit {
+                    self.runs.clear();
+                    self.runs.push((0, INPUTS as u16));
+                    self.width = INPUTS;
+                    return false;
+                }
             }
         }
         self.runs.clear();
@@ -89,6 +115,7 @@ impl ActiveCols {
             self.width += end - start;
             k = end;
         }
+        self.width <= limit
     }
 
     /// The runs `(start, len)`, in column order.
@@ -239,6 +266,18 @@ mod tests {
         assert_eq!(c.blocks(), [0..0, 0..1]);
         c.find(&src, &[]);
         assert_eq!((c.runs().len(), c.width()), (0, 0));
+        // 46 used columns, 50 covered: within 50; not within 49 (the
+        // runs), nor 40 (the used columns). After 8 images it stops
+        // early and leaves all the columns.
+        assert!(c.find_within(&src, &[0, 1, 2], 50));
+        assert_eq!(c.width(), 50);
+        assert!(!c.find_within(&src, &[0, 1, 2], 49));
+        assert!(!c.find_within(&src, &[0, 1, 2], 40));
+        assert_eq!(c.width(), 50);
+        let eight = [0, 1, 2, 0, 1, 2, 0, 1];
+        assert!(c.find_within(&src, &eight, 50));
+        assert!(!c.find_within(&src, &eight, 40));
+        assert_eq!((c.runs(), c.width()), (&[(0, INPUTS as u16)][..], INPUTS));
     }
 
     #[test]
