@@ -60,23 +60,37 @@ pub fn peak_gflops() -> f64 {
                     *x = s.mul_add_f32s(*x, a, b);
                 }
             }
-            let mut t = s.splat_f32s(0.0);
-            for x in acc {
-                t = s.add_f32s(t, x);
-            }
-            s.reduce_sum_f32s(t)
+            sum_chains(s, acc)
         }
     }
+    let iters = 4_000_000u64;
+    let (best, lanes) = fastest_of_3(|| Op(iters));
+    (iters as f64 * 12.0 * lanes * 2.0) / best / 1e9
+}
+
+/// The sum of twelve chains' lanes (so that none is optimised away).
+#[inline(always)]
+fn sum_chains<S: pulp::Simd>(s: S, acc: [S::f32s; 12]) -> f32 {
+    let mut t = s.splat_f32s(0.0);
+    for x in acc {
+        t = s.add_f32s(t, x);
+    }
+    s.reduce_sum_f32s(t)
+}
+
+/// Runs the op `make` gives three times on the kernels' SIMD path:
+/// the fastest run's seconds, and the path's f32 lanes.
+fn fastest_of_3<Op: pulp::WithSimd<Output = f32>>(make: impl Fn() -> Op) -> (f64, f64) {
     let arch = crate::kernels::arch();
     let lanes = arch.dispatch(LanesOp) as f64;
-    let iters = 4_000_000u64;
     let mut best = f64::INFINITY;
     for _ in 0..3 {
+        let op = std::hint::black_box(make());
         let start = Instant::now();
-        std::hint::black_box(arch.dispatch(Op(std::hint::black_box(iters))));
+        std::hint::black_box(arch.dispatch(op));
         best = best.min(start.elapsed().as_secs_f64());
     }
-    (iters as f64 * 12.0 * lanes * 2.0) / best / 1e9
+    (best, lanes)
 }
 
 /// The one-core rate of Adam's long-latency arithmetic: per element one
@@ -102,22 +116,11 @@ pub fn adam_divider_gelems() -> f64 {
                     *x = s.div_f32s(k, s.add_f32s(s.sqrt_f32s(*x), eps));
                 }
             }
-            let mut t = s.splat_f32s(0.0);
-            for x in acc {
-                t = s.add_f32s(t, x);
-            }
-            s.reduce_sum_f32s(t)
+            sum_chains(s, acc)
         }
     }
-    let arch = crate::kernels::arch();
-    let lanes = arch.dispatch(LanesOp) as f64;
     let iters = 200_000u64;
-    let mut best = f64::INFINITY;
-    for _ in 0..3 {
-        let start = Instant::now();
-        std::hint::black_box(arch.dispatch(Op(std::hint::black_box(iters))));
-        best = best.min(start.elapsed().as_secs_f64());
-    }
+    let (best, lanes) = fastest_of_3(|| Op(iters));
     (iters as f64 * 12.0 * lanes) / best / 1e9
 }
 

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use data::synthetic;
 use data::{BenchData, DataInfo};
-use roofline::{eval_bound, train_bound, Bound};
+use roofline::{eval_bound, Bound, EpochWork};
 use workloads::{Stat, Timing};
 
 use crate::data::registry::DatasetId;
@@ -485,15 +485,15 @@ fn train_row(
 ) -> TrainRow {
     let run = workloads::train_epochs(d, shape, batch, n, t);
     let f = &r.fingerprint;
-    let bound = train_bound(
+    let bound = EpochWork::new(
         &shape,
         run.samples,
         run.steps,
         run.nonzeros,
-        f.peak_gflops,
         f.adam_divider_gelems,
         &f.bandwidth_curve,
-    );
+    )
+    .bound(f.peak_gflops);
     let s = run.ms.median / 1e3;
     TrainRow {
         id: format!("{}-b{batch}", shape.label()),
@@ -532,15 +532,15 @@ fn breakdown_row(
     let b = workloads::breakdown(d, shape, batch, n, t);
     let f = &r.fingerprint;
     let order = data::cycle(d.train.len(), n);
-    let phases = roofline::train_phases(
+    let phases = EpochWork::new(
         &shape,
         n,
         b.steps,
         data::nonzeros(&d.train, &order),
-        f.peak_gflops,
         f.adam_divider_gelems,
         &f.bandwidth_curve,
-    );
+    )
+    .phases_ms(f.peak_gflops);
     let (g, fw, gr, st) = (
         b.gather.median,
         b.forward.median,

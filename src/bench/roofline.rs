@@ -75,45 +75,8 @@ fn rest_flops(shape: &Shape) -> f64 {
         .sum()
 }
 
-/// A training epoch: `samples` samples in `steps` steps with `nonzeros`
-/// non-zero pixels in all, Adam; `adam_gelems` is the divider's rate in
-/// G elements/s (not counted when not positive).
-pub fn train_bound(
-    shape: &Shape,
-    samples: usize,
-    steps: usize,
-    nonzeros: usize,
-    peak: f64,
-    adam_gelems: f64,
-    curve: &[(usize, f64)],
-) -> Bound {
-    let w = EpochWork::new(shape, samples, steps, nonzeros, adam_gelems, curve);
-    let [fwd, bwd, opt] = w.phases_ms(peak);
-    Bound {
-        gflop: (w.fwd_flop + w.bwd_flop) / 1e9,
-        mbytes: (w.adam_bytes + w.data_bytes) / 1e6,
-        gbs: w.gbs,
-        ms: fwd + bwd + opt + 1e3 * w.data_bytes / (w.gbs * 1e9),
-        divider_ms: w.divider_ms,
-    }
-}
-
-/// [`train_bound`]'s phases: forward, backward and optimiser, ms (the
-/// data's traffic, a few per cent, left out).
-pub fn train_phases(
-    shape: &Shape,
-    samples: usize,
-    steps: usize,
-    nonzeros: usize,
-    peak: f64,
-    adam_gelems: f64,
-    curve: &[(usize, f64)],
-) -> [f64; 3] {
-    EpochWork::new(shape, samples, steps, nonzeros, adam_gelems, curve).phases_ms(peak)
-}
-
-/// The work of a training epoch.
-struct EpochWork {
+/// The work of a training epoch with Adam, and its lower bound.
+pub struct EpochWork {
     fwd_flop: f64,
     bwd_flop: f64,
     adam_bytes: f64,
@@ -123,7 +86,11 @@ struct EpochWork {
 }
 
 impl EpochWork {
-    fn new(
+    /// `samples` samples in `steps` steps with `nonzeros` non-zero
+    /// pixels in all; `adam_gelems` is the divider's rate in G
+    /// elements/s (not counted when not positive), `curve` the one-core
+    /// triad bandwidth by working set.
+    pub fn new(
         shape: &Shape,
         samples: usize,
         steps: usize,
@@ -151,9 +118,23 @@ impl EpochWork {
         }
     }
 
-    /// Forward and backward at `peak`; the optimiser, the larger of its
-    /// traffic and its divider work.
-    fn phases_ms(&self, peak: f64) -> [f64; 3] {
+    /// The lower bound at `peak` GFLOP/s: the phases plus the data's
+    /// traffic.
+    pub fn bound(&self, peak: f64) -> Bound {
+        let [fwd, bwd, opt] = self.phases_ms(peak);
+        Bound {
+            gflop: (self.fwd_flop + self.bwd_flop) / 1e9,
+            mbytes: (self.adam_bytes + self.data_bytes) / 1e6,
+            gbs: self.gbs,
+            ms: fwd + bwd + opt + 1e3 * self.data_bytes / (self.gbs * 1e9),
+            divider_ms: self.divider_ms,
+        }
+    }
+
+    /// The phases, ms: forward and backward at `peak`; the optimiser,
+    /// the larger of its traffic and its divider work (the data's
+    /// traffic, a few per cent, left out).
+    pub fn phases_ms(&self, peak: f64) -> [f64; 3] {
         let traffic_ms = 1e3 * self.adam_bytes / (self.gbs * 1e9);
         [
             1e3 * self.fwd_flop / (peak * 1e9),

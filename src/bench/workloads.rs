@@ -69,18 +69,21 @@ impl Timing {
     pub fn measure(&self, mut f: impl FnMut()) -> Stat {
         f();
         let runs = (0..self.repeats.max(1))
-            .map(|_| {
-                let start = Instant::now();
-                f();
-                let mut s = start.elapsed().as_secs_f64();
-                if self.slowdown_pct > 0.0 {
-                    std::thread::sleep(Duration::from_secs_f64(s * self.slowdown_pct / 100.0));
-                    s = start.elapsed().as_secs_f64();
-                }
-                s * 1e3
-            })
+            .map(|_| self.once(&mut f))
             .collect();
         Stat::of(runs)
+    }
+
+    /// One timed run of `f`, ms (with the injected slowdown, if any).
+    fn once(&self, f: &mut dyn FnMut()) -> f64 {
+        let start = Instant::now();
+        f();
+        let mut s = start.elapsed().as_secs_f64();
+        if self.slowdown_pct > 0.0 {
+            std::thread::sleep(Duration::from_secs_f64(s * self.slowdown_pct / 100.0));
+            s = start.elapsed().as_secs_f64();
+        }
+        s * 1e3
     }
 
     /// [`Timing::measure`] for several workloads, interleaved: one
@@ -100,14 +103,7 @@ impl Timing {
                 order.reverse();
             }
             for (f, r) in order {
-                let start = Instant::now();
-                f();
-                let mut s = start.elapsed().as_secs_f64();
-                if self.slowdown_pct > 0.0 {
-                    std::thread::sleep(Duration::from_secs_f64(s * self.slowdown_pct / 100.0));
-                    s = start.elapsed().as_secs_f64();
-                }
-                r.push(s * 1e3);
+                r.push(self.once(*f));
             }
         }
         runs.map(Stat::of)

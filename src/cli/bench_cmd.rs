@@ -211,56 +211,8 @@ fn print_table(r: &BenchReport) {
             rows.iter().for_each(eval_line);
         }
     }
-    if !r.sparse.is_empty() {
-        println!("first layer always dense vs compacted per batch (what preinterp runs), side by side, 1 thread:");
-        println!(
-            "  {:<18} {:<14} {:>10} {:>10} {:>8} {:>8} {:>8}",
-            "workload", "dataset", "dense ms", "auto ms", "change", "verdict", "compact"
-        );
-        for t in &r.sparse {
-            println!(
-                "  {:<18} {:<14} {:>10.2} {:>10.2} {:>+7.1}% {:>8} {:>7.0}%",
-                t.workload,
-                t.dataset,
-                t.dense.median,
-                t.auto.median,
-                t.change_pct,
-                format!("{:?}", t.verdict).to_lowercase(),
-                100.0 * t.compact
-            );
-        }
-    }
-    if !r.breakdown.is_empty() {
-        println!("where a training epoch goes (ms; phases from nested prefixes timed side by side), against the roofline's phases:");
-        println!(
-            "  {:<12} {:<14} {:>8} {:>8} {:>9} {:>9} {:>8} {:>10} {:>22}",
-            "config",
-            "dataset",
-            "epoch",
-            "gather",
-            "forward",
-            "backward",
-            "update",
-            "Adam alone",
-            "bound fwd/bwd/optim"
-        );
-        for b in &r.breakdown {
-            println!(
-                "  {:<12} {:<14} {:>8.2} {:>8.2} {:>9.2} {:>9.2} {:>8.2} {:>10.2} {:>8.2}/{:.2}/{:.2}",
-                b.id,
-                b.dataset,
-                b.epoch.median,
-                b.gather_ms,
-                b.forward_ms,
-                b.backward_ms,
-                b.update_ms,
-                b.adam_alone_ms,
-                b.bound_ms[0],
-                b.bound_ms[1],
-                b.bound_ms[2]
-            );
-        }
-    }
+    print_sparse(r);
+    print_breakdown(r);
     for m in &r.monitored {
         println!(
             "monitored epoch, {} (3x100 b64, 1 thread: 5k training + evaluation of 20k samples and the validation-loss statistics): {:.1} ms +-{:.1}% ({:.1} train + {:.1} evaluation)",
@@ -269,6 +221,64 @@ fn print_table(r: &BenchReport) {
             m.total_ms.spread_pct(),
             m.train_ms.median,
             m.eval_ms.median
+        );
+    }
+}
+
+fn print_sparse(r: &BenchReport) {
+    if r.sparse.is_empty() {
+        return;
+    }
+    println!("first layer always dense vs compacted per batch (what preinterp runs), side by side, 1 thread:");
+    println!(
+        "  {:<18} {:<14} {:>10} {:>10} {:>8} {:>8} {:>8}",
+        "workload", "dataset", "dense ms", "auto ms", "change", "verdict", "compact"
+    );
+    for t in &r.sparse {
+        println!(
+            "  {:<18} {:<14} {:>10.2} {:>10.2} {:>+7.1}% {:>8} {:>7.0}%",
+            t.workload,
+            t.dataset,
+            t.dense.median,
+            t.auto.median,
+            t.change_pct,
+            format!("{:?}", t.verdict).to_lowercase(),
+            100.0 * t.compact
+        );
+    }
+}
+
+fn print_breakdown(r: &BenchReport) {
+    if r.breakdown.is_empty() {
+        return;
+    }
+    println!("where a training epoch goes (ms; phases from nested prefixes timed side by side), against the roofline's phases:");
+    println!(
+        "  {:<12} {:<14} {:>8} {:>8} {:>9} {:>9} {:>8} {:>10} {:>22}",
+        "config",
+        "dataset",
+        "epoch",
+        "gather",
+        "forward",
+        "backward",
+        "update",
+        "Adam alone",
+        "bound fwd/bwd/optim"
+    );
+    for b in &r.breakdown {
+        println!(
+            "  {:<12} {:<14} {:>8.2} {:>8.2} {:>9.2} {:>9.2} {:>8.2} {:>10.2} {:>8.2}/{:.2}/{:.2}",
+            b.id,
+            b.dataset,
+            b.epoch.median,
+            b.gather_ms,
+            b.forward_ms,
+            b.backward_ms,
+            b.update_ms,
+            b.adam_alone_ms,
+            b.bound_ms[0],
+            b.bound_ms[1],
+            b.bound_ms[2]
         );
     }
 }
