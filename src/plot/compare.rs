@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::style::{
-    draw_axes, e2s, legend_box, png_and_svg, viridis, Axes, DrawResult, Figure, Frame, FONT,
+    draw_axes, draw_error, legend_box, png_and_svg, viridis, Axes, DrawResult, Figure, Frame, FONT,
     PALETTE,
 };
 use crate::error::Result;
@@ -113,7 +113,7 @@ impl MatrixFig<'_> {
         }
         .on(area)
         .build_cartesian_2d(-band..nf, 0f64..nf + band)
-        .map_err(e2s)?;
+        .map_err(draw_error)?;
         let y = |row: usize| nf - 1.0 - row as f64;
         let mut rects = vec![];
         for a in 0..n {
@@ -133,7 +133,7 @@ impl MatrixFig<'_> {
                 ));
             }
         }
-        ch.draw_series(rects).map_err(e2s)?;
+        ch.draw_series(rects).map_err(draw_error)?;
         let size = (self.cell as f64 * 0.22).clamp(9.0, 16.0) as u32;
         let mut texts = vec![];
         for i in 0..n {
@@ -146,7 +146,7 @@ impl MatrixFig<'_> {
         if self.cell >= TEXT_CELL {
             self.cell_texts(&mut texts, size);
         }
-        ch.draw_series(texts).map_err(e2s)?;
+        ch.draw_series(texts).map_err(draw_error)?;
         Ok(())
     }
 
@@ -235,7 +235,7 @@ impl MatrixFig<'_> {
         for (i, (t, colour)) in lines.into_iter().enumerate() {
             let style = TextStyle::from((FONT, 14)).color(&colour);
             area.draw(&Text::new(t, (10, 50 + 22 * i as i32), style))
-                .map_err(e2s)?;
+                .map_err(draw_error)?;
         }
         Ok(())
     }
@@ -250,7 +250,7 @@ fn linear_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, desc: &str) -> 
         .margin_right(5)
         .y_label_area_size(65)
         .build_cartesian_2d(0f64..1f64, 0f64..1f64)
-        .map_err(e2s)?;
+        .map_err(draw_error)?;
     cb.configure_mesh()
         .disable_x_axis()
         .disable_mesh()
@@ -259,13 +259,13 @@ fn linear_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, desc: &str) -> 
         .y_label_formatter(&|v| format!("{v:.1}"))
         .label_style((FONT, 13))
         .draw()
-        .map_err(e2s)?;
+        .map_err(draw_error)?;
     const STEPS: usize = 64;
     cb.draw_series((0..STEPS).map(|i| {
         let (lo, hi) = (i as f64 / STEPS as f64, (i + 1) as f64 / STEPS as f64);
         Rectangle::new([(0.0, lo), (1.0, hi)], viridis(lo).filled())
     }))
-    .map_err(e2s)?;
+    .map_err(draw_error)?;
     Ok(())
 }
 
@@ -316,7 +316,7 @@ impl Figure for HistFig<'_> {
         let mut ch = frame
             .on(area)
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), (0.5f64..max * 3.0).log_scale())
-            .map_err(e2s)?;
+            .map_err(draw_error)?;
         let axes = Axes {
             x_desc: &format!("outlier at the end in k of {} runs", n - 1),
             y_desc: "samples",
@@ -363,7 +363,7 @@ fn bar_group<DB: DrawingBackend>(
             )
         });
     ch.draw_series(bars)
-        .map_err(e2s)?
+        .map_err(draw_error)?
         .label(s.name.clone())
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled()));
     let labels = (s.counts.iter().enumerate())
@@ -376,11 +376,11 @@ fn bar_group<DB: DrawingBackend>(
                 style,
             )
         });
-    ch.draw_series(labels).map_err(e2s)?;
+    ch.draw_series(labels).map_err(draw_error)?;
     let marks = (s.independent.iter().enumerate())
         .filter(|(_, &e)| e >= 0.5)
         .map(|(k, &e)| Cross::new((k as f64 + x0 + w * 0.47, e), 6, BLACK.stroke_width(2)));
-    let drawn = ch.draw_series(marks).map_err(e2s)?;
+    let drawn = ch.draw_series(marks).map_err(draw_error)?;
     if si == 0 {
         drawn
             .label("expected if runs were independent")

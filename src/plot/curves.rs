@@ -11,8 +11,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{
-    draw_axes, e2s, legend_box, line_key, png_and_svg, Axes, Axis, DrawResult, Figure, Fmt, Frame,
-    EVAL, TRAIN, VAL,
+    draw_axes, draw_error, legend_box, line_key, png_and_svg, Axes, Axis, DrawResult, Figure, Fmt,
+    Frame, EVAL, TRAIN, VAL,
 };
 use crate::analysis::Curves;
 use crate::error::Result;
@@ -160,7 +160,7 @@ impl CurvesFig<'_> {
         let mut ch = frame
             .on(area)
             .build_cartesian_2d(0f64..xmax, p.y_range)
-            .map_err(e2s)?;
+            .map_err(draw_error)?;
         let axes = Axes {
             x_desc: "epoch",
             y_desc: p.y_desc,
@@ -172,7 +172,7 @@ impl CurvesFig<'_> {
         draw_axes(&mut ch, &axes)?;
         for Line { name, pts, col } in p.lines {
             ch.draw_series(LineSeries::new(pts, col.stroke_width(2)))
-                .map_err(e2s)?
+                .map_err(draw_error)?
                 .label(name)
                 .legend(line_key(col.stroke_width(2)));
         }
@@ -200,7 +200,7 @@ fn draw_marks<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
                 5,
                 col.stroke_width(2),
             ))
-            .map_err(e2s)?
+            .map_err(draw_error)?
             .label(label)
             .legend(line_key(col.stroke_width(2)));
         }

@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{
-    draw_axes, e2s, legend_box, png_and_svg, viridis, Axes, DrawResult, Figure, Frame, FONT,
+    draw_axes, draw_error, legend_box, png_and_svg, viridis, Axes, DrawResult, Figure, Frame, FONT,
 };
 use crate::error::Result;
 
@@ -96,7 +96,7 @@ fn panel<DB: DrawingBackend>(
     };
     let mut ch = (frame.on(area))
         .build_cartesian_2d(0f64..x_hi, 0f64..1.02f64)
-        .map_err(e2s)?;
+        .map_err(draw_error)?;
     let axes = Axes {
         x_desc: "variability: std of the true-class probability exp(-loss)",
         y_desc: "confidence: mean true-class probability",
@@ -115,12 +115,12 @@ fn panel<DB: DrawingBackend>(
     ch.draw_series(
         (order.iter()).map(|&i| Circle::new(at(i), r, colour(s.correctness[i]).mix(0.8).filled())),
     )
-    .map_err(e2s)?;
+    .map_err(draw_error)?;
     let rings = (0..n).filter(|&i| s.above_at_end[i]).filter(finite);
     // Many rings would hide the colours: fainter the more there are.
     let ring = RING.mix((400.0 / ringed.max(1) as f64).clamp(0.2, 1.0));
     ch.draw_series(rings.map(|i| Circle::new(at(i), r + 2, ring.stroke_width(1))))
-        .map_err(e2s)?
+        .map_err(draw_error)?
         .label(format!(
             "above the Tukey fence at the last epoch ({ringed})"
         ))
@@ -138,24 +138,24 @@ fn colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> DrawResult {
         .margin_right(10)
         .right_y_label_area_size(90)
         .build_cartesian_2d(0f64..1f64, 0f64..1f64)
-        .map_err(e2s)?
+        .map_err(draw_error)?
         .set_secondary_coord(0f64..1f64, 0f64..1f64);
     cb.configure_mesh()
         .disable_x_axis()
         .disable_y_axis()
         .disable_mesh()
         .draw()
-        .map_err(e2s)?;
+        .map_err(draw_error)?;
     cb.configure_secondary_axes()
         .y_desc("correctness: fraction of epochs correct")
         .y_label_formatter(&|v| format!("{v:.1}"))
         .label_style((FONT, 13))
         .draw()
-        .map_err(e2s)?;
+        .map_err(draw_error)?;
     cb.draw_series((0..STEPS).map(|i| {
         let (lo, hi) = (i as f64 / STEPS as f64, (i + 1) as f64 / STEPS as f64);
         Rectangle::new([(0.0, lo), (1.0, hi)], colour(lo).filled())
     }))
-    .map_err(e2s)?;
+    .map_err(draw_error)?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::style::{e2s, png_and_svg, DrawResult, Figure, FONT};
+use super::style::{draw_error, png_and_svg, DrawResult, Figure, FONT};
 use crate::error::{Error, Result};
 use crate::model::INPUTS;
 
@@ -127,7 +127,7 @@ impl Figure for GalleryFig<'_> {
             if !s.header.is_empty() {
                 let style = TextStyle::from((FONT, 18).into_font()).color(&BLACK);
                 area.draw(&Text::new(s.header.clone(), (MARGIN, y + 6), style))
-                    .map_err(e2s)?;
+                    .map_err(draw_error)?;
                 y += HEADER;
             }
             for (k, item) in s.items.iter().enumerate() {
@@ -152,7 +152,7 @@ fn cell<DB: DrawingBackend>(
         [(x0 - 1, y0 - 1), (x0 + side, y0 + side)],
         BLACK.mix(0.35).stroke_width(1),
     ))
-    .map_err(e2s)?;
+    .map_err(draw_error)?;
     // Ink only: background pixels stay white (smaller SVGs).
     for (p, &v) in item.image.iter().enumerate().filter(|(_, &v)| v > 0) {
         let (r, c) = ((p / SIDE) as i32, (p % SIDE) as i32);
@@ -162,7 +162,7 @@ fn cell<DB: DrawingBackend>(
             [(x, y), (x + SCALE, y + SCALE)],
             RGBColor(g, g, g).filled(),
         ))
-        .map_err(e2s)?;
+        .map_err(draw_error)?;
     }
     let centre = at.0 + CELL.0 / 2;
     let text = |s: String, line: i32, size: u32, colour: RGBColor| {
@@ -170,7 +170,7 @@ fn cell<DB: DrawingBackend>(
             .color(&colour)
             .pos(Pos::new(HPos::Center, VPos::Top));
         area.draw(&Text::new(s, (centre, y0 + side + 4 + 16 * line), style))
-            .map_err(e2s)
+            .map_err(draw_error)
     };
     let colour = if item.label == item.pred {
         RIGHT

@@ -5,7 +5,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{
-    colour_bar, draw_axes, e2s, viridis, Axes, Axis, ColourBar, DrawResult, Fmt, Frame, BAR_STEPS,
+    colour_bar, draw_axes, draw_error, viridis, Axes, Axis, ColourBar, DrawResult, Fmt, Frame,
+    BAR_STEPS,
 };
 use crate::record::read::Hist;
 
@@ -109,7 +110,7 @@ where
     let mut ch = frame
         .on(area)
         .build_cartesian_2d((xmin..xmax).log_scale(), h.y_range.clone())
-        .map_err(e2s)?;
+        .map_err(draw_error)?;
     let axes = Axes {
         x_desc: "iteration (updates; 0 drawn at 0.5)",
         y_desc: h.y_desc,
@@ -138,7 +139,7 @@ where
             cells.push(Rectangle::new([(x0, y0), (x1, y1)], col.filled()));
         }
     }
-    ch.draw_series(cells).map_err(e2s)?;
+    ch.draw_series(cells).map_err(draw_error)?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{
-    draw_axes, e2s, legend_box, line_key, png_and_svg, Axes, DrawResult, Figure, Frame, FONT,
+    draw_axes, draw_error, legend_box, line_key, png_and_svg, Axes, DrawResult, Figure, Frame, FONT,
 };
 use crate::analysis::Outliers;
 use crate::error::Result;
@@ -55,7 +55,7 @@ impl Figure for OutliersFig<'_> {
             .on(area)
             .right_y_label_area_size(80)
             .build_cartesian_2d(0f64..n, 0f64..(self.epochs.max(1) as f64 * 1.02))
-            .map_err(e2s)?
+            .map_err(draw_error)?
             .set_secondary_coord(0f64..n, (lo..hi).log_scale());
         let axes = Axes {
             x_desc: "validation samples, ordered by outlier epochs (ascending)",
@@ -72,17 +72,17 @@ impl Figure for OutliersFig<'_> {
             .y_label_formatter(&|v| format!("{v:.0e}"))
             .label_style((FONT, 14))
             .draw()
-            .map_err(e2s)?;
+            .map_err(draw_error)?;
         let losses = (order.iter().enumerate())
             .filter(|(_, &i)| o.final_loss[i] > 0.0)
             .map(|(r, &i)| (r as f64, o.final_loss[i] as f64));
         ch.draw_secondary_series(losses.map(|p| Circle::new(p, 1, FINAL_LOSS.mix(0.35).filled())))
-            .map_err(e2s)?
+            .map_err(draw_error)?
             .label("final loss (right axis)")
             .legend(|(x, y)| Circle::new((x + 10, y), 4, FINAL_LOSS.filled()));
         let counts = (order.iter().enumerate()).map(|(r, &i)| (r as f64, o.epochs_above[i] as f64));
         ch.draw_series(LineSeries::new(counts, EPOCHS_ABOVE.stroke_width(3)))
-            .map_err(e2s)?
+            .map_err(draw_error)?
             .label("epochs above the fence (left axis)")
             .legend(line_key(EPOCHS_ABOVE.stroke_width(3)));
         legend_box(&mut ch, SeriesLabelPosition::UpperLeft, 14)

@@ -8,8 +8,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{
-    colour_bar, draw_axes, e2s, legend_box, line_key, png_and_svg, viridis, Axes, Axis, ColourBar,
-    DrawResult, Figure, Fmt, Frame, BAR_STEPS, FONT, PALETTE,
+    colour_bar, draw_axes, draw_error, legend_box, line_key, png_and_svg, viridis, Axes, Axis,
+    ColourBar, DrawResult, Figure, Fmt, Frame, BAR_STEPS, FONT, PALETTE,
 };
 use crate::error::Result;
 
@@ -175,7 +175,7 @@ impl Scatter<'_> {
         };
         let mut ch = (frame.on(area))
             .build_cartesian_2d(range.clone(), range)
-            .map_err(e2s)?;
+            .map_err(draw_error)?;
         let axes = Axes {
             x_desc: &format!("{what} at the minimum ({})", s.unit),
             y_desc: &format!("final {what} ({})", s.unit),
@@ -188,19 +188,19 @@ impl Scatter<'_> {
         let diagonal = vec![(s.lo, s.lo), (s.hi, s.hi)];
         let grey = BLACK.mix(0.6).stroke_width(1);
         ch.draw_series(DashedLineSeries::new(diagonal, 6, 4, grey))
-            .map_err(e2s)?
+            .map_err(draw_error)?
             .label("y = x")
             .legend(line_key(grey));
         let (rose, other): (Vec<&ScatterPoint>, Vec<&ScatterPoint>) =
             self.pts.iter().partition(|p| p.triangle);
         let colour = |p: &ScatterPoint| self.key.colour(p).filled();
         ch.draw_series(other.iter().map(|p| Circle::new((q.of)(p), 5, colour(p))))
-            .map_err(e2s)?;
+            .map_err(draw_error)?;
         ch.draw_series(
             rose.iter()
                 .map(|p| TriangleMarker::new((q.of)(p), 7, colour(p))),
         )
-        .map_err(e2s)?
+        .map_err(draw_error)?
         .label("loss and accuracy both rose")
         .legend(|(x, y)| TriangleMarker::new((x + 10, y), 6, BLACK.filled()));
         legend_box(&mut ch, SeriesLabelPosition::LowerRight, 13)
@@ -274,14 +274,14 @@ impl Key {
             }
             ScatterColour::TrainSet => {
                 side.draw(&Text::new("training set", (10, 70), (FONT, 15)))
-                    .map_err(e2s)?;
+                    .map_err(draw_error)?;
                 for (k, s) in self.sets.iter().enumerate() {
                     let y = 100 + 26 * k as i32;
                     let col = PALETTE[k % PALETTE.len()];
                     side.draw(&Circle::new((20, y), 6, col.filled()))
-                        .map_err(e2s)?;
+                        .map_err(draw_error)?;
                     side.draw(&Text::new(s.clone(), (34, y - 8), (FONT, 14)))
-                        .map_err(e2s)?;
+                        .map_err(draw_error)?;
                 }
                 Ok(())
             }

@@ -28,8 +28,8 @@ fn register_font() {
 /// What drawing returns: plotters' errors as text.
 pub(super) type DrawResult = std::result::Result<(), String>;
 
-/// A plotters error as text.
-pub(super) fn e2s<E: std::fmt::Debug>(e: E) -> String {
+/// A plotters (drawing) error as text, for `map_err`.
+pub(super) fn draw_error<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
 }
 
@@ -65,10 +65,10 @@ pub(super) fn png_and_svg(
 
 /// A white page, the title, the figure, and the file written.
 fn render<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, fig: &impl Figure) -> DrawResult {
-    root.fill(&WHITE).map_err(e2s)?;
-    let area = root.titled(fig.title(), (FONT, 22)).map_err(e2s)?;
+    root.fill(&WHITE).map_err(draw_error)?;
+    let area = root.titled(fig.title(), (FONT, 22)).map_err(draw_error)?;
     fig.draw(&area)?;
-    root.present().map_err(e2s)
+    root.present().map_err(draw_error)
 }
 
 /// Training set.
@@ -200,7 +200,7 @@ where
     if !axes.grid {
         mesh.disable_mesh();
     }
-    mesh.draw().map_err(e2s)
+    mesh.draw().map_err(draw_error)
 }
 
 /// Draws the legend of the labelled series of `ch` at `pos`.
@@ -215,7 +215,7 @@ pub(super) fn legend_box<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
         .border_style(BLACK)
         .label_font((FONT, font_size))
         .draw()
-        .map_err(e2s)
+        .map_err(draw_error)
 }
 
 /// Bands a colour bar is drawn with.
@@ -250,25 +250,25 @@ pub(super) fn colour_bar<DB: DrawingBackend>(
         .margin_right(right)
         .right_y_label_area_size(bar.label_area)
         .build_cartesian_2d(0f64..1f64, bar.range.clone().log_scale())
-        .map_err(e2s)?
+        .map_err(draw_error)?
         .set_secondary_coord(0f64..1f64, bar.range.clone().log_scale());
     cb.configure_mesh()
         .disable_x_axis()
         .disable_y_axis()
         .disable_mesh()
         .draw()
-        .map_err(e2s)?;
+        .map_err(draw_error)?;
     cb.configure_secondary_axes()
         .y_desc(bar.desc)
         .y_label_formatter(&|v| format!("{v:.0}"))
         .label_style((FONT, bar.label_size))
         .draw()
-        .map_err(e2s)?;
+        .map_err(draw_error)?;
     cb.draw_series((0..BAR_STEPS).map(|i| {
         let ((lo, hi), col) = (bar.band)(i);
         Rectangle::new([(0.0, lo), (1.0, hi)], col.filled())
     }))
-    .map_err(e2s)?;
+    .map_err(draw_error)?;
     Ok(())
 }
 

@@ -9,7 +9,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{
-    draw_axes, e2s, legend_box, line_key, png_and_svg, Axes, DrawResult, Figure, Frame, PALETTE,
+    draw_axes, draw_error, legend_box, line_key, png_and_svg, Axes, DrawResult, Figure, Frame,
+    PALETTE,
 };
 use crate::error::Result;
 
@@ -98,7 +99,7 @@ impl Figure for TrajFig<'_> {
         };
         let mut ch = (frame.on(area))
             .build_cartesian_2d(0f64..last, (lo..hi).log_scale())
-            .map_err(e2s)?;
+            .map_err(draw_error)?;
         let axes = Axes {
             x_desc: "epoch",
             y_desc: &if clamped {
@@ -118,7 +119,7 @@ impl Figure for TrajFig<'_> {
             for (k, &i) in g.samples.iter().enumerate() {
                 let s = ch
                     .draw_series(LineSeries::new(self.column(i).map(clamp), style))
-                    .map_err(e2s)?;
+                    .map_err(draw_error)?;
                 if k == 0 {
                     let key = col.stroke_width(3);
                     s.label(format!("{} ({})", g.label, g.samples.len()))
@@ -134,13 +135,13 @@ impl Figure for TrajFig<'_> {
         };
         let mean = BLACK.stroke_width(3);
         ch.draw_series(LineSeries::new(rows(t.mean), mean))
-            .map_err(e2s)?
+            .map_err(draw_error)?
             .label("mean validation loss (all samples)")
             .legend(line_key(mean));
         if let Some(m) = t.median {
             let dashed = BLACK.mix(0.7).stroke_width(2);
             ch.draw_series(DashedLineSeries::new(rows(m), 8, 5, dashed))
-                .map_err(e2s)?
+                .map_err(draw_error)?
                 .label("median validation loss (all samples)")
                 .legend(line_key(dashed));
         }
