@@ -13,6 +13,10 @@ use crate::data::Samples;
 use crate::error::{Error, Result};
 use crate::model::{LayerSpan, Shape, CLASSES};
 use crate::net::{forward_eval, gather_input, loss_forward, InputMode, Workspace};
+use crate::threads::Threads;
+
+/// Logical cores (kept here for callers; see [`crate::threads`]).
+pub use crate::threads::num_cpus;
 
 /// Samples per evaluation block: two 96-row panels of faer's AVX-512
 /// micro-kernel, so no remainder kernel runs (measured about 4% faster
@@ -80,7 +84,7 @@ impl Evaluator {
     /// [`EVAL_BLOCK`] (the results are the same; tests check it).
     pub fn with_block(shape: &Shape, threads: usize, block: usize) -> Result<Self> {
         let block = block.max(1);
-        let threads = if threads == 0 { num_cpus() } else { threads };
+        let threads = Threads::from(threads).get();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("preinterp-eval-{i}"))
@@ -211,11 +215,4 @@ fn margins(z: &[f32], b: &[f32], labels: &[u8], out: &mut [f32]) {
         }
         *m = (row[y] + b[y]) - other;
     }
-}
-
-/// Logical cores available to this process.
-pub fn num_cpus() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
 }

@@ -8,13 +8,14 @@
 //! (forward and backward of a batch) -> [`optim`] (SGD, Adam) ->
 //! [`train`] (the step and the loop) -> [`eval`] (per-sample losses on
 //! all cores) -> [`record`] (the HDF5 file) -> [`analysis`] ->
-//! [`plot`] -> [`report`]; [`compare`] sets runs side by side. [`bench`] measures it; [`cli`] only parses and
-//! dispatches.
+//! [`plot`] -> [`report`]; [`compare`] sets runs side by side; [`paper`]
+//! reproduces the whole paper. [`bench`] measures it. The command line
+//! lives in the `preinterp` binary (`src/cli`, the `cli` feature), which
+//! only parses, dispatches and prints; the library has no clap.
 #![deny(missing_docs)]
 
 pub mod analysis;
 pub mod bench;
-pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod data;
@@ -33,6 +34,7 @@ pub mod rng;
 pub mod run;
 pub mod stats;
 pub mod sweep;
+pub mod threads;
 pub mod train;
 pub mod weights;
 

@@ -1,4 +1,7 @@
-//! The `preinterp` binary: parse, run, exit code.
+//! The `preinterp` binary: parse, run, exit code. Its command line
+//! ([`cli`]) is part of the binary only; the work lives in the library.
+
+mod cli;
 
 use std::process::ExitCode;
 
@@ -11,7 +14,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    match preinterp::cli::run(std::env::args_os()) {
+    match cli::run(std::env::args_os()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("preinterp: error: {e}");

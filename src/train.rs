@@ -22,7 +22,7 @@ use crate::config::{RunConfig, Stop};
 use crate::data::split::Split;
 use crate::data::{Dataset, Samples};
 use crate::error::{Error, Result};
-use crate::eval::{num_cpus, Evaluator, SetEval, SetSummary};
+use crate::eval::{Evaluator, SetEval, SetSummary};
 use crate::kernels::denormals::FlushDenormals;
 use crate::model::{LayerSpan, Shape};
 use crate::net::split::Splitting;
@@ -32,6 +32,7 @@ use crate::net::{
 };
 use crate::optim::{Optimizer, OptimizerKind, StepUpdate};
 use crate::rng::{self, Purpose};
+use crate::threads::Threads;
 
 /// One model's parameters, gradients, optimiser state and buffers.
 pub struct Trainer {
@@ -102,7 +103,7 @@ impl Trainer {
         threads: usize,
     ) -> Result<Self> {
         let mut t = Self::new(shape, params, opt, batch);
-        let threads = if threads == 0 { num_cpus() } else { threads };
+        let threads = Threads::from(threads).get();
         if threads > 1 {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)

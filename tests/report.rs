@@ -99,7 +99,13 @@ fn report_errors_are_one_line() {
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     let out = preinterp(&["reproduce", "x"], d.path());
     assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     assert!(stderr(&out).contains("unknown case"));
+    // A flag of `reproduce paper` given to a case: clap's usage error.
+    let out = preinterp(&["reproduce", "a", "--jobs", "2"], d.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("unexpected argument '--jobs'"));
 }
 
 /// `reproduce a` on the real MNIST (`../shared`, present in CI), short.

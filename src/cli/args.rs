@@ -2,12 +2,14 @@
 //! data-location flags come from `config`'s key tables ([`Flags`]);
 //! what is here are the flags of the commands themselves.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use preinterp::config::{DataLocation, Settings};
+
 use super::flags::Flags;
-use crate::config::{DataLocation, Settings};
 
 /// Reproduces "Pre-interpolation loss behaviour in neural networks"
 /// (Venter, Theunissen & Davel, 2021) on CPUs.
@@ -28,6 +30,7 @@ pub enum Command {
     Report(ReportArgs),
     /// Train one of the paper's cases (a, b, c, d) and report it, or
     /// reproduce the whole paper (`reproduce paper`) into one report.
+    #[command(subcommand_value_name = "CASE", subcommand_help_heading = "Cases")]
     Reproduce(ReproduceArgs),
     /// Sweeps of many runs (TOML specs in sweeps/).
     Sweep(SweepArgs),
@@ -103,13 +106,43 @@ pub struct ReportArgs {
     pub data: Flags<DataLocation>,
 }
 
-/// Flags of `preinterp reproduce`.
+/// `preinterp reproduce ...`.
 #[derive(Args, Debug)]
 pub struct ReproduceArgs {
-    /// The paper's case: a, b, c or d (see `train --help` for --preset),
-    /// or `paper`: cases A-D with their learning-rate grid, the fig2 and
-    /// fig3 sweeps, every figure and the claims table in DIR/REPORT.md.
-    pub case: String,
+    /// A case, or the whole paper.
+    #[command(subcommand)]
+    pub what: ReproduceCmd,
+}
+
+/// What `reproduce` reproduces: one case, or the paper.
+#[derive(Subcommand, Debug)]
+pub enum ReproduceCmd {
+    /// Case A: 3x100, 5k MNIST, Adam, batch 64 (see `train --help` for
+    /// --preset); trained, then reported.
+    #[command(name = "a", alias = "A")]
+    A(CaseArgs),
+    /// Case B: 3x100, 5k MNIST, SGD, batch 64; trained, then reported.
+    #[command(name = "b", alias = "B")]
+    B(CaseArgs),
+    /// Case C: 3x100, 5k Fashion-MNIST, SGD, batch 64; trained, then
+    /// reported.
+    #[command(name = "c", alias = "C")]
+    C(CaseArgs),
+    /// Case D: 3x100, 55k Fashion-MNIST, Adam, batch 16; trained, then
+    /// reported.
+    #[command(name = "d", alias = "D")]
+    D(CaseArgs),
+    /// Cases A-D with their learning-rate grid, the fig2 and fig3
+    /// sweeps, every figure and the claims table in DIR/REPORT.md.
+    Paper(PaperArgs),
+    /// Anything else: refused, naming the cases.
+    #[command(external_subcommand)]
+    Unknown(Vec<OsString>),
+}
+
+/// Flags of `preinterp reproduce a|b|c|d`.
+#[derive(Args, Debug)]
+pub struct CaseArgs {
     /// Epochs to train [default: 200].
     #[arg(long)]
     pub epochs: Option<usize>,
@@ -123,19 +156,31 @@ pub struct ReproduceArgs {
     /// Where datasets are found.
     #[command(flatten)]
     pub data: Flags<DataLocation>,
-    /// Training and evaluation threads, 0 = all cores (a single case).
+    /// Training and evaluation threads, 0 = all cores.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// `reproduce paper`: the fig3 sweep, quick (sweeps/fig3-quick.toml,
-    /// under an hour on 2 cores) or full (sweeps/fig3.toml).
+}
+
+/// Flags of `preinterp reproduce paper`; the parts fix their own
+/// settings.
+#[derive(Args, Debug)]
+pub struct PaperArgs {
+    /// Folder of the reproduction [default: reproduce-paper]; running
+    /// the same command on it again resumes or redraws the report.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The fig3 sweep, quick (sweeps/fig3-quick.toml, under an hour on 2
+    /// cores) or full (sweeps/fig3.toml).
     #[arg(long, value_name = "quick|full")]
     pub fig3: Option<String>,
-    /// `reproduce paper`: runs at once [default: all cores].
+    /// Runs at once [default: all cores].
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// `reproduce paper`, for tests: read paper-cases.toml, fig2.toml and
-    /// fig3-quick.toml (or fig3.toml) from this folder instead of the
-    /// built-in specs.
+    /// Where datasets are found.
+    #[command(flatten)]
+    pub data: Flags<DataLocation>,
+    /// For tests: read paper-cases.toml, fig2.toml and fig3-quick.toml
+    /// (or fig3.toml) from this folder instead of the built-in specs.
     #[arg(long, hide = true)]
     pub specs: Option<PathBuf>,
 }

@@ -3,11 +3,11 @@
 
 use clap::{Args, ValueEnum};
 
-use crate::bench::history::{self, Comparison, Verdict};
-use crate::bench::{BenchOpts, BenchReport, EvalRow, Part, TrainRow};
-use crate::data::registry::DatasetId;
-use crate::data::Locator;
-use crate::error::{Error, ErrorKind, Result};
+use preinterp::bench::history::{self, Comparison, Verdict};
+use preinterp::bench::{BenchOpts, BenchReport, EvalRow, Part, TrainRow};
+use preinterp::data::registry::DatasetId;
+use preinterp::data::Locator;
+use preinterp::error::{Error, ErrorKind, Result};
 
 /// Exit code of `bench --compare` when a workload got slower.
 pub const EXIT_REGRESSION: u8 = 3;
@@ -95,7 +95,7 @@ pub(super) fn run(a: &BenchArgs) -> Result<u8> {
     };
     let report = match &a.against {
         Some(name) => history::load(name)?,
-        None => crate::bench::run(&opts)?,
+        None => preinterp::bench::run(&opts)?,
     };
     let format = if a.json { Format::Json } else { a.format };
     let json = |v: &serde_json::Value| {
@@ -135,7 +135,7 @@ pub(super) fn run(a: &BenchArgs) -> Result<u8> {
                     .collect::<Vec<_>>()
                     .join(",")
             );
-            let rerun = crate::bench::run(&BenchOpts {
+            let rerun = preinterp::bench::run(&BenchOpts {
                 only,
                 datasets,
                 slowdown_pct: if a.transient { 0.0 } else { opts.slowdown_pct },
@@ -173,11 +173,11 @@ fn print_table(r: &BenchReport) {
     );
     for d in &r.data {
         let src = match d.source {
-            crate::bench::data::Source::Real => format!("real, {}", d.path),
-            crate::bench::data::Source::Fixture => {
+            preinterp::bench::data::Source::Real => format!("real, {}", d.path),
+            preinterp::bench::data::Source::Fixture => {
                 format!("NOT FOUND: committed fixture subset, {}", d.path)
             }
-            crate::bench::data::Source::Synthetic => "NOT FOUND: synthetic samples".to_string(),
+            preinterp::bench::data::Source::Synthetic => "NOT FOUND: synthetic samples".to_string(),
         };
         println!(
             "data {}: {}; {:.1}% non-zero pixels; a batch of 64 uses {:.1}% of the 784 input columns",

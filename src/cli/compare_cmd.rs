@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use preinterp::compare::{self, Comparison, Matrix, Options, SetComparison, TopK};
+use preinterp::config::DataLocation;
+use preinterp::error::Result;
+
 use super::flags::Flags;
-use crate::compare::{self, Comparison, Matrix, Options, SetComparison, TopK};
-use crate::config::DataLocation;
-use crate::error::Result;
 
 /// Flags of `preinterp compare`.
 #[derive(Args, Debug)]

@@ -5,15 +5,15 @@
 //! all come from the one table in `config`. Values are typed by the same
 //! deserialisation as a sweep spec, with errors that name the flag.
 //!
-//! [`Settings`]: crate::config::Settings
-//! [`DataLocation`]: crate::config::DataLocation
+//! [`Settings`]: preinterp::config::Settings
+//! [`DataLocation`]: preinterp::config::DataLocation
 
 use std::marker::PhantomData;
 
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 
-use crate::config::{Keyed, Kind};
-use crate::error::Result;
+use preinterp::config::{Keyed, Kind};
+use preinterp::error::Result;
 
 /// The flags of `T`'s keys that were given, as written.
 #[derive(Clone, Debug)]

@@ -1,5 +1,6 @@
-//! Command-line parsing and dispatch; the work lives in the library,
-//! which never imports this module.
+//! Command-line parsing and dispatch, part of the `preinterp` binary
+//! only; the work lives in the library (`preinterp::...`), which has no
+//! clap.
 
 mod args;
 mod bench_cmd;
@@ -14,10 +15,10 @@ mod train_cmd;
 use std::ffi::OsString;
 
 use clap::Parser;
+use preinterp::config::Preset;
+use preinterp::error::{Error, Result};
 
-use crate::error::{Error, Result};
-pub use args::{Cli, Command, TrainArgs};
-pub use flags::Flags;
+use args::{Cli, Command, ReproduceCmd};
 
 /// Parses `argv` and runs the command; returns the exit code.
 pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
@@ -39,11 +40,30 @@ pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
     match cli.command {
         Command::Train(a) => train_cmd::run(&a),
         Command::Report(a) => report_cmd::report(&a),
-        Command::Reproduce(a) if a.case == "paper" => paper_cmd::run(&a),
-        Command::Reproduce(a) => report_cmd::reproduce(&a),
+        Command::Reproduce(a) => reproduce(&a.what),
         Command::Sweep(a) => sweep_cmd::run(&a),
         Command::Bench(a) => bench_cmd::run(&a),
         Command::Compare(a) => compare_cmd::run(&a),
+    }
+}
+
+/// `reproduce CASE` or `reproduce paper`.
+fn reproduce(what: &ReproduceCmd) -> Result<u8> {
+    match what {
+        ReproduceCmd::A(a) => report_cmd::reproduce(Preset::A, a),
+        ReproduceCmd::B(a) => report_cmd::reproduce(Preset::B, a),
+        ReproduceCmd::C(a) => report_cmd::reproduce(Preset::C, a),
+        ReproduceCmd::D(a) => report_cmd::reproduce(Preset::D, a),
+        ReproduceCmd::Paper(a) => paper_cmd::run(a),
+        ReproduceCmd::Unknown(argv) => {
+            let case = argv
+                .first()
+                .map(|c| c.to_string_lossy())
+                .unwrap_or_default();
+            Err(Error::usage(format!(
+                "reproduce {case}: unknown case; choose one of a, b, c, d, or paper"
+            )))
+        }
     }
 }
 

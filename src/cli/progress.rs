@@ -9,9 +9,9 @@ use std::sync::Mutex;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::error::Result;
-use crate::sweep::run::{Event, Outcome};
-use crate::train::{EpochMetrics, Observer, PerSample, Trainer};
+use preinterp::error::Result;
+use preinterp::sweep::run::{Event, Outcome};
+use preinterp::train::{EpochMetrics, Observer, PerSample, Trainer};
 
 /// `83s` -> `1m23s`.
 pub fn fmt_secs(s: f64) -> String {

@@ -2,13 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{ReportArgs, ReproduceArgs};
+use preinterp::config::{Preset, Settings};
+use preinterp::error::{Error, Result};
+use preinterp::record::schema::RunStatus;
+use preinterp::record::{Overwrite, Recorder};
+use preinterp::report::{self, Summary};
+
+use super::args::{CaseArgs, ReportArgs};
 use super::train_cmd::{train_new, train_resume, Writes};
-use crate::config::{Preset, Settings};
-use crate::error::{Error, Result};
-use crate::record::schema::RunStatus;
-use crate::record::{Overwrite, Recorder};
-use crate::report::{self, Summary};
 
 fn default_report_dir(run: &Path) -> PathBuf {
     let stem = run
@@ -28,25 +29,7 @@ pub(super) fn report(a: &ReportArgs) -> Result<u8> {
 
 /// `reproduce CASE`: trains the case (continuing an unfinished run in
 /// the folder), then reports it.
-pub(super) fn reproduce(a: &ReproduceArgs) -> Result<u8> {
-    for (given, flag) in [
-        (a.fig3.is_some(), "--fig3"),
-        (a.jobs.is_some(), "--jobs"),
-        (a.specs.is_some(), "--specs"),
-    ] {
-        if given {
-            return Err(Error::usage(format!(
-                "reproduce {}: {flag} is for `reproduce paper` only",
-                a.case
-            )));
-        }
-    }
-    let preset = Preset::parse(&a.case).map_err(|_| {
-        Error::usage(format!(
-            "reproduce {}: unknown case; choose one of a, b, c, d, or paper",
-            a.case
-        ))
-    })?;
+pub(super) fn reproduce(preset: Preset, a: &CaseArgs) -> Result<u8> {
     let dir = a
         .out
         .clone()

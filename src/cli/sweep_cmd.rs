@@ -4,17 +4,18 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use preinterp::config::{DataLocation, Settings};
+use preinterp::error::{Error, ErrorKind, Result};
+use preinterp::record::schema::RunStatus;
+use preinterp::sweep::collect::RowStatus;
+use preinterp::sweep::run::{run_sweep, Outcome, RunOpts};
+use preinterp::sweep::select::{CriterionSummary, CRITERIA};
+use preinterp::sweep::{Shard, Sweep};
+use preinterp::threads::Threads;
+
 use super::args::{SweepArgs, SweepCmd};
 use super::flags::Flags;
 use super::progress::{fmt_secs, SweepBars};
-use crate::config::{DataLocation, Settings};
-use crate::error::{Error, ErrorKind, Result};
-use crate::eval::num_cpus;
-use crate::record::schema::RunStatus;
-use crate::sweep::collect::RowStatus;
-use crate::sweep::run::{run_sweep, Outcome, RunOpts};
-use crate::sweep::select::{CriterionSummary, CRITERIA};
-use crate::sweep::{Shard, Sweep};
 
 pub(super) fn run(a: &SweepArgs) -> Result<u8> {
     match &a.cmd {
@@ -63,7 +64,7 @@ fn list(spec: &Path, flag: &Option<String>) -> Result<u8> {
 
 /// `sweep collect`: the table, the plots, and what is missing.
 fn collect(dir: &Path) -> Result<u8> {
-    let c = crate::sweep::collect::collect(dir)?;
+    let c = preinterp::sweep::collect::collect(dir)?;
     let count = |st: RunStatus| {
         c.rows
             .iter()
@@ -113,7 +114,7 @@ fn run_runs(
     let mine = sweep.shard_runs(shard(flag)?);
     let o = RunOpts {
         out: out.to_path_buf(),
-        jobs: jobs.unwrap_or_else(num_cpus),
+        jobs: jobs.unwrap_or_else(|| Threads::ALL.get()),
         locator: data.parse()?.locator(),
     };
     let stop = super::train_cmd::stop_flag();

@@ -6,15 +6,16 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use preinterp::config::{DataLocation, RecordOpts, RunConfig, Settings};
+use preinterp::data;
+use preinterp::error::{Error, ErrorKind, Result};
+use preinterp::record::{check_output, Overwrite, Recorder};
+use preinterp::run::{initial_params, memory, Run};
+use preinterp::train::{EpochMetrics, Sets, Status, TrainReport};
+use preinterp::weights;
+
 use super::args::TrainArgs;
 use super::progress::{fmt_secs, RunBar};
-use crate::config::{DataLocation, RecordOpts, RunConfig, Settings};
-use crate::data;
-use crate::error::{Error, ErrorKind, Result};
-use crate::record::{check_output, Overwrite, Recorder};
-use crate::run::{initial_params, memory, Run};
-use crate::train::{EpochMetrics, Sets, Status, TrainReport};
-use crate::weights;
 
 /// Set by SIGINT/SIGTERM; the loop finishes its step and stops.
 pub(crate) fn stop_flag() -> Arc<AtomicBool> {
@@ -145,7 +146,7 @@ fn report_and_exit(w: &Writes, run: &Run<'_>, report: &TrainReport) -> Result<u8
             "dataset": { "name": cfg.dataset.label(), "files": data.files, "sha256": data.sha256 },
             "sizes": { "train": sets.split.train.len(), "val": sets.split.val.len(), "eval": sets.eval.len() },
             "threads": run.evaluator.threads(),
-            "simd": crate::kernels::simd_level(),
+            "simd": preinterp::kernels::simd_level(),
             "params": cfg.shape.n_params(),
             "report": report,
         });

@@ -65,7 +65,8 @@ pub struct RunConfig {
     pub seed: u64,
     /// When to stop.
     pub stop: Stop,
-    /// Threads for evaluation (0 = all cores). Never changes results.
+    /// Threads for training and evaluation (0 = all cores, as
+    /// [`crate::threads::Threads`] resolves it). Never changes results.
     pub threads: usize,
     /// Start from these weights instead of the seeded initialisation.
     pub init_from: Option<PathBuf>,

@@ -3,7 +3,8 @@
 //! resumed): cases A-D with fig3's learning-rate grid, the fig2 sweep,
 //! and a fig3 sweep (quick or full). Then every figure of the paper and
 //! a claims table, judged by criteria fixed in [`claims`], in
-//! `DIR/REPORT.md`.
+//! `DIR/REPORT.md`. [`reproduce::reproduce`] runs it all, reporting
+//! progress to its caller.
 //!
 //! ```text
 //! DIR/reproduction.json      marks the folder as a reproduction
@@ -17,6 +18,7 @@
 pub mod claims;
 mod evidence;
 mod markdown;
+pub mod reproduce;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

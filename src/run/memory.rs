@@ -4,9 +4,10 @@
 
 use crate::config::RunConfig;
 use crate::error::{Error, Result};
-use crate::eval::{num_cpus, EVAL_BLOCK};
+use crate::eval::EVAL_BLOCK;
 use crate::model::{CLASSES, INPUTS};
 use crate::optim::OptimizerKind;
+use crate::threads::Threads;
 
 /// Bytes of one float32.
 const F32: f64 = 4.0;
@@ -33,11 +34,7 @@ pub fn estimate(cfg: &RunConfig) -> f64 {
         OptimizerKind::Sgd { momentum, .. } if momentum > 0.0 => 1.0,
         OptimizerKind::Sgd { .. } => 0.0,
     };
-    let threads = if cfg.threads == 0 {
-        num_cpus()
-    } else {
-        cfg.threads
-    };
+    let threads = Threads::from(cfg.threads).get();
     F32 * n_params(cfg) * (2.0 + moments)
         + workspace(cfg, cfg.batch_size as f64)
         + threads as f64 * workspace(cfg, EVAL_BLOCK as f64)
