@@ -11,6 +11,7 @@
 //! [`plot`] -> [`report`]; [`compare`] sets runs side by side. [`bench`] measures it; [`cli`] only parses and
 //! dispatches.
 #![deny(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod analysis;
 pub mod bench;

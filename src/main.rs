@@ -1,4 +1,5 @@
 //! The `preinterp` binary: parse, run, exit code.
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 use std::process::ExitCode;
 
