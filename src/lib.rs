@@ -13,6 +13,7 @@
 //! lives in the `preinterp` binary (`src/cli`, the `cli` feature), which
 //! only parses, dispatches and prints; the library has no clap.
 #![deny(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod analysis;
 pub mod bench;

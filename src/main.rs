@@ -1,5 +1,6 @@
 //! The `preinterp` binary: parse, run, exit code. Its command line
 //! ([`cli`]) is part of the binary only; the work lives in the library.
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 mod cli;
 

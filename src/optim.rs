@@ -6,6 +6,8 @@
 use pulp::{Simd, WithSimd};
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, ErrorKind, Result};
+
 /// Which optimiser, with its hyperparameters.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -46,6 +48,17 @@ impl OptimizerKind {
     }
 }
 
+/// An optimiser's state, borrowed ([`Optimizer::state`]).
+#[derive(Clone, Copy, Debug)]
+pub struct OptState<'a> {
+    /// SGD momentum buffer, or Adam's first moment (empty for plain SGD).
+    pub m: &'a [f32],
+    /// Adam's second moment (empty for SGD).
+    pub v: &'a [f32],
+    /// Updates taken so far.
+    pub step: u64,
+}
+
 /// An optimiser with its state, allocated once for `n` parameters.
 pub struct Optimizer {
     kind: OptimizerKind,
@@ -76,6 +89,43 @@ impl Optimizer {
     /// The hyperparameters.
     pub fn kind(&self) -> OptimizerKind {
         self.kind
+    }
+
+    /// The state to save for resuming: what [`Optimizer::restore`] takes
+    /// back.
+    pub fn state(&self) -> OptState<'_> {
+        OptState {
+            m: &self.m,
+            v: &self.v,
+            step: self.step,
+        }
+    }
+
+    /// Takes up a saved state: the moment buffers `m` and `v` and the
+    /// step count. A buffer this optimiser does not keep (plain SGD's
+    /// `m`, SGD's `v`) is ignored; one it keeps must have its length, or
+    /// nothing changes and a data error says which.
+    pub fn restore(&mut self, m: &[f32], v: &[f32], step: u64) -> Result<()> {
+        for (name, mine, saved) in [("first moment", &self.m, m), ("second moment", &self.v, v)] {
+            if !mine.is_empty() && mine.len() != saved.len() {
+                return Err(Error::new(
+                    ErrorKind::Data,
+                    format!(
+                        "its saved optimiser {name} holds {} values where {} are needed",
+                        saved.len(),
+                        mine.len()
+                    ),
+                ));
+            }
+        }
+        if !self.m.is_empty() {
+            self.m.copy_from_slice(m);
+        }
+        if !self.v.is_empty() {
+            self.v.copy_from_slice(v);
+        }
+        self.step = step;
+        Ok(())
     }
 
     /// One update of `params` from `grads` ([`Optimizer::begin_step`]
@@ -455,6 +505,41 @@ pub fn adam_update_ref(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn restore_takes_back_what_state_gives() {
+        let n = 5;
+        let adam = OptimizerKind::Adam {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        };
+        let mut a = Optimizer::new(adam, n);
+        let mut p = vec![0.5f32; n];
+        a.update(&mut p, &[0.1, -0.2, 0.3, -0.4, 0.5]);
+        a.update(&mut p, &[0.2, 0.1, -0.3, 0.0, 0.5]);
+        let mut b = Optimizer::new(adam, n);
+        let s = a.state();
+        b.restore(s.m, s.v, s.step).unwrap();
+        assert_eq!((b.m.as_slice(), b.v.as_slice(), b.step), (s.m, s.v, 2));
+        // A saved buffer of the wrong length is an error, and nothing changes.
+        let mut c = Optimizer::new(adam, n);
+        let e = c.restore(&a.m[..n - 1], &a.v, 7).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Data);
+        assert!(e
+            .to_string()
+            .contains("first moment holds 4 values where 5"));
+        assert_eq!((c.step, c.m.iter().all(|&x| x == 0.0)), (0, true));
+        // Plain SGD keeps no moments: whatever the file holds is ignored.
+        let sgd = OptimizerKind::Sgd {
+            lr: 0.1,
+            momentum: 0.0,
+        };
+        let mut d = Optimizer::new(sgd, n);
+        d.restore(&[0.0; 5], &[0.0; 5], 3).unwrap();
+        assert_eq!((d.m.len(), d.v.len(), d.step), (0, 0, 3));
+    }
 
     #[test]
     fn adam_matches_the_textbook_formula() {

@@ -22,6 +22,11 @@ extern "C" {
 /// Makes `ds` the dimension scale of the dimension `name`.
 pub fn set_scale(ds: &hdf5::Dataset, name: &str) -> hdf5::Result<()> {
     let c = CString::new(name).map_err(|e| hdf5::Error::from(e.to_string()))?;
+    // SAFETY: `ds.id()` is the id of an open dataset that `ds`, borrowed
+    // for the whole call, keeps open; `c` is a NUL-terminated string that
+    // outlives the call, which only reads it. The call runs under
+    // hdf5-metno's global lock, as every HDF5 call must (the library is
+    // not thread-safe), and a failure is a negative return, checked below.
     let rc = hdf5::sync::sync(|| unsafe { H5DSset_scale(ds.id(), c.as_ptr()) });
     if rc < 0 {
         return Err(format!("H5DSset_scale({name}) failed").into());
@@ -31,6 +36,11 @@ pub fn set_scale(ds: &hdf5::Dataset, name: &str) -> hdf5::Result<()> {
 
 /// Attaches the scale `scale` to axis `axis` of `ds`.
 pub fn attach_scale(ds: &hdf5::Dataset, scale: &hdf5::Dataset, axis: usize) -> hdf5::Result<()> {
+    // SAFETY: both ids are of open datasets kept open by the borrows
+    // `ds` and `scale` for the whole call; H5DS checks `axis` against
+    // `ds`'s rank itself and fails with a negative return (checked
+    // below), so an out-of-range axis is an error, not undefined
+    // behaviour. The call runs under hdf5-metno's global lock.
     let rc = hdf5::sync::sync(|| unsafe { H5DSattach_scale(ds.id(), scale.id(), axis as c_uint) });
     if rc < 0 {
         return Err(format!("H5DSattach_scale(axis {axis}) failed").into());
@@ -48,6 +58,12 @@ pub fn clear_status_flags(path: &std::path::Path) -> hdf5::Result<()> {
     let c =
         CString::new(path.as_os_str().as_bytes()).map_err(|e| hdf5::Error::from(e.to_string()))?;
     let name = CString::new("clear_status_flags").map_err(|e| hdf5::Error::from(e.to_string()))?;
+    // SAFETY: under hdf5-metno's global lock: every id used is checked
+    // (negative = failure) before use and closed exactly once (`fapl`
+    // always, `fid` only when the open succeeded); `name` and `c` are
+    // NUL-terminated strings alive for the whole block; `H5Pset` copies
+    // the value behind `&mut yes`, a live `hbool_t`, which is the type
+    // the library registers `clear_status_flags` with.
     let ok = hdf5::sync::sync(|| unsafe {
         let fapl = H5Pcreate(*H5P_CLS_FILE_ACCESS);
         if fapl < 0 {

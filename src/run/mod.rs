@@ -105,14 +105,10 @@ impl<'d> Run<'d> {
             ..p.cfg.clone()
         };
         let mut run = Self::new(cfg, data, p.params.clone())?;
-        let opt = &mut run.trainer.opt;
-        if !opt.m.is_empty() {
-            opt.m.copy_from_slice(&p.opt_m);
-        }
-        if !opt.v.is_empty() {
-            opt.v.copy_from_slice(&p.opt_v);
-        }
-        opt.step = p.opt_step;
+        run.trainer
+            .opt
+            .restore(&p.opt_m, &p.opt_v, p.opt_step)
+            .map_err(|e| Error::data(path, e))?;
         run.trainer.iteration = p.iteration;
         run.from = Some(Resume {
             epoch: p.epoch,
