@@ -16,6 +16,9 @@
 //! (NaN last) and interpolates them as they are; [`nan_quantile`] drops
 //! NaN first. [`average_ranks`] ranks NaN after `+inf` (scipy would
 //! propagate it); a NaN reaching [`pearson`] gives `None`.
+//!
+//! Callers decide what `None` becomes: claim 3 also refuses fewer than
+//! three pairs (`paper::claims::spearman`), and `compare` stores NaN.
 
 pub mod loss;
 pub mod quantile;
