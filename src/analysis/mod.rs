@@ -2,18 +2,21 @@
 //! when the training set is interpolated, how the metrics move between
 //! the two, and which validation samples are Tukey outliers.
 //!
-//! Quantiles are linear-interpolated (numpy's default, "type 7"): the
-//! `p`-quantile of sorted `x[0..n]` is `x[h] + (h - floor h)(x[h+1] - x[h])`
-//! at `h = (n - 1) p`. A sample is an outlier at an epoch when its loss
+//! Quantiles are linear-interpolated (numpy's default, "type 7", see
+//! [`crate::stats::quantile`]). A sample is an outlier at an epoch when its loss
 //! lies strictly above the upper Tukey fence `Q3 + 1.5 (Q3 - Q1)` of that
 //! epoch's validation losses.
 //!
 //! [`samples`] computes every sample's statistics over the epochs
 //! (forgetting events, data-map coordinates, area under the margin, ...),
-//! [`select`] the epoch each model-selection criterion picks.
+//! [`select`] the epoch each model-selection criterion picks, [`groups`]
+//! the runs of a sweep that differ only in one setting.
 
 use serde::Serialize;
 
+use crate::stats::quantile_sorted;
+
+pub mod groups;
 pub mod samples;
 pub mod select;
 
@@ -112,15 +115,6 @@ pub fn final_row(c: &Curves) -> Option<usize> {
         }
         best
     })
-}
-
-/// Linear-interpolated quantile of sorted, non-empty `x`.
-pub fn quantile_sorted(x: &[f64], p: f64) -> f64 {
-    assert!(!x.is_empty());
-    let h = (x.len() - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(x.len() - 1);
-    x[lo] + (h - lo as f64) * (x[hi] - x[lo])
 }
 
 /// The upper Tukey fence `Q3 + 1.5 IQR` of `losses` (`None` if empty).
@@ -331,12 +325,7 @@ mod tests {
     }
 
     #[test]
-    fn quantiles_are_linear_interpolated() {
-        // numpy.quantile([1, 2, 3, 4], [0.25, 0.75]) = [1.75, 3.25]
-        let x = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(quantile_sorted(&x, 0.25), 1.75);
-        assert_eq!(quantile_sorted(&x, 0.75), 3.25);
-        assert_eq!(quantile_sorted(&[5.0], 0.25), 5.0);
+    fn upper_fence_by_hand() {
         let mut s = vec![];
         // Q1 1.75, Q3 3.25, IQR 1.5 -> fence 3.25 + 2.25 = 5.5
         assert_eq!(upper_fence(&[4.0, 1.0, 3.0, 2.0], &mut s), Some(5.5));

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use super::Curves;
+pub use crate::stats::RobustCurves;
 
 /// What one criterion selects.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -25,45 +26,123 @@ pub struct Pick {
     pub eval_loss: f64,
 }
 
-/// The robust per-epoch validation statistics, one value per row of
-/// the curves.
-#[derive(Clone, Debug, Default)]
-pub struct RobustCurves {
-    /// Median validation loss.
-    pub median: Vec<f64>,
-    /// 10% trimmed mean of the validation loss.
-    pub trimmed_mean: Vec<f64>,
+/// A model-selection criterion: which epoch of a run it picks. Adding
+/// one is adding a variant here (and its arms below): its key, what it
+/// picks, how a grid search ranks runs by it; everything else (the
+/// `sweep.h5` columns, summaries, reports) iterates [`Criterion::ALL`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Criterion {
+    /// Minimum mean validation loss.
+    MinValLoss,
+    /// Minimum median validation loss.
+    MinValLossMedian,
+    /// Minimum 10% trimmed mean of the validation loss.
+    MinValLossTrimmedMean,
+    /// Maximum validation accuracy.
+    MaxValAccuracy,
+    /// The last epoch recorded.
+    LastEpoch,
+}
+
+impl Criterion {
+    /// Every criterion, in report order.
+    pub const ALL: [Criterion; 5] = [
+        Criterion::MinValLoss,
+        Criterion::MinValLossMedian,
+        Criterion::MinValLossTrimmedMean,
+        Criterion::MaxValAccuracy,
+        Criterion::LastEpoch,
+    ];
+
+    /// Its key: the field of `summary.json`'s `selection`, the column
+    /// infix of `sweep.h5` (`select_<key>_epoch`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Criterion::MinValLoss => "min_val_loss",
+            Criterion::MinValLossMedian => "min_val_loss_median",
+            Criterion::MinValLossTrimmedMean => "min_val_loss_trimmed_mean",
+            Criterion::MaxValAccuracy => "max_val_accuracy",
+            Criterion::LastEpoch => "last_epoch",
+        }
+    }
+
+    /// A short description, for printing and `long_name`s.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Criterion::MinValLoss => "minimum mean validation loss",
+            Criterion::MinValLossMedian => "minimum median validation loss",
+            Criterion::MinValLossTrimmedMean => "minimum 10% trimmed mean validation loss",
+            Criterion::MaxValAccuracy => "maximum validation accuracy",
+            Criterion::LastEpoch => "last epoch",
+        }
+    }
+
+    /// How good a run looks to this criterion when a grid search
+    /// compares runs (larger is better): the negated loss it minimises,
+    /// the accuracy it maximises, or, for the last epoch, the validation
+    /// accuracy there.
+    pub fn merit(self, p: &Pick) -> f64 {
+        match self {
+            Criterion::MaxValAccuracy | Criterion::LastEpoch => p.val_accuracy,
+            Criterion::MinValLoss
+            | Criterion::MinValLossMedian
+            | Criterion::MinValLossTrimmedMean => -p.value,
+        }
+    }
+
+    /// The epoch it picks over the rows of `c` (`None`: not available,
+    /// e.g. a robust criterion without `robust`).
+    fn pick(self, c: &Curves, robust: Option<&RobustCurves>) -> Option<Pick> {
+        match self {
+            Criterion::MinValLoss => by(c, &c.val_loss, true),
+            Criterion::MinValLossMedian => robust.and_then(|r| by(c, &r.median, true)),
+            Criterion::MinValLossTrimmedMean => robust.and_then(|r| by(c, &r.trimmed_mean, true)),
+            Criterion::MaxValAccuracy => by(c, &c.val_acc, false),
+            Criterion::LastEpoch => {
+                let last = c.len().checked_sub(1)?;
+                Some(pick(c, last, c.val_loss[last]))
+            }
+        }
+    }
 }
 
 /// The epoch each criterion selects (`None`: not available for this
 /// run). Ties go to the earliest epoch; NaN values are skipped.
-#[derive(Clone, Debug, Default, Serialize)]
+/// Serialised as an object keyed by [`Criterion::name`], in
+/// [`Criterion::ALL`] order.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Selection {
-    /// Minimum mean validation loss.
-    pub min_val_loss: Option<Pick>,
-    /// Minimum median validation loss.
-    pub min_val_loss_median: Option<Pick>,
-    /// Minimum 10% trimmed mean of the validation loss.
-    pub min_val_loss_trimmed_mean: Option<Pick>,
-    /// Maximum validation accuracy.
-    pub max_val_accuracy: Option<Pick>,
-    /// The last epoch recorded.
-    pub last_epoch: Option<Pick>,
+    picks: [Option<Pick>; Criterion::ALL.len()],
 }
 
 impl Selection {
-    /// The criteria in order, with a short description, for printing.
-    pub fn picks(&self) -> [(&'static str, Option<Pick>); 5] {
-        [
-            ("minimum mean validation loss", self.min_val_loss),
-            ("minimum median validation loss", self.min_val_loss_median),
-            (
-                "minimum 10% trimmed mean validation loss",
-                self.min_val_loss_trimmed_mean,
-            ),
-            ("maximum validation accuracy", self.max_val_accuracy),
-            ("last epoch", self.last_epoch),
-        ]
+    /// What criterion `c` picks.
+    pub fn get(&self, c: Criterion) -> Option<Pick> {
+        Criterion::ALL
+            .iter()
+            .position(|&x| x == c)
+            .and_then(|i| self.picks[i])
+    }
+
+    /// Every criterion with its description and pick, in order, for
+    /// printing.
+    pub fn picks(&self) -> Vec<(&'static str, Option<Pick>)> {
+        Criterion::ALL
+            .iter()
+            .zip(self.picks)
+            .map(|(c, p)| (c.description(), p))
+            .collect()
+    }
+}
+
+impl Serialize for Selection {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.picks.len()))?;
+        for (c, p) in Criterion::ALL.iter().zip(&self.picks) {
+            m.serialize_entry(c.name(), p)?;
+        }
+        m.end()
     }
 }
 
@@ -103,13 +182,8 @@ pub fn select(c: &Curves, robust: Option<&RobustCurves>) -> Selection {
     if c.is_empty() {
         return Selection::default();
     }
-    let last = c.len() - 1;
     Selection {
-        min_val_loss: by(c, &c.val_loss, true),
-        min_val_loss_median: robust.and_then(|r| by(c, &r.median, true)),
-        min_val_loss_trimmed_mean: robust.and_then(|r| by(c, &r.trimmed_mean, true)),
-        max_val_accuracy: by(c, &c.val_acc, false),
-        last_epoch: Some(pick(c, last, c.val_loss[last])),
+        picks: Criterion::ALL.map(|k| k.pick(c, robust)),
     }
 }
 
@@ -136,20 +210,49 @@ mod tests {
         let r = RobustCurves {
             median: vec![2.3, 0.2, 0.1, 0.05, f64::NAN],
             trimmed_mean: vec![2.3, 0.3, 0.2, 0.2, 0.25],
+            ..RobustCurves::default()
         };
         let s = select(&c, Some(&r));
-        let epoch = |p: Option<Pick>| p.unwrap().epoch;
-        assert_eq!(epoch(s.min_val_loss), 2);
-        assert_eq!(epoch(s.min_val_loss_median), 3);
+        let epoch = |k: Criterion| s.get(k).unwrap().epoch;
+        assert_eq!(epoch(Criterion::MinValLoss), 2);
+        assert_eq!(epoch(Criterion::MinValLossMedian), 3);
         // Ties take the earliest epoch.
-        assert_eq!(epoch(s.min_val_loss_trimmed_mean), 2);
-        assert_eq!(epoch(s.max_val_accuracy), 3);
-        assert_eq!(epoch(s.last_epoch), 4);
-        let m = s.min_val_loss_median.unwrap();
+        assert_eq!(epoch(Criterion::MinValLossTrimmedMean), 2);
+        assert_eq!(epoch(Criterion::MaxValAccuracy), 3);
+        assert_eq!(epoch(Criterion::LastEpoch), 4);
+        let m = s.get(Criterion::MinValLossMedian).unwrap();
         assert_eq!((m.value, m.eval_accuracy, m.eval_loss), (0.05, 0.92, 0.36));
-        assert_eq!(s.last_epoch.unwrap().eval_accuracy, 0.925);
+        assert_eq!(s.get(Criterion::LastEpoch).unwrap().eval_accuracy, 0.925);
         let without = select(&c, None);
-        assert!(without.min_val_loss_median.is_none() && without.min_val_loss.is_some());
-        assert!(select(&Curves::default(), None).last_epoch.is_none());
+        assert!(without.get(Criterion::MinValLossMedian).is_none());
+        assert!(without.get(Criterion::MinValLoss).is_some());
+        let empty = select(&Curves::default(), None);
+        assert!(empty.get(Criterion::LastEpoch).is_none());
+    }
+
+    #[test]
+    fn merit_prefers_low_losses_and_high_accuracies() {
+        let s = select(&curves(), None);
+        let merit = |k: Criterion| k.merit(&s.get(k).unwrap());
+        assert_eq!(merit(Criterion::MinValLoss), -0.3);
+        assert_eq!(merit(Criterion::MaxValAccuracy), 0.93);
+        // The last epoch is judged by its validation accuracy.
+        assert_eq!(merit(Criterion::LastEpoch), 0.93);
+    }
+
+    #[test]
+    fn serialises_keyed_by_name_in_order() {
+        let s = select(&curves(), None);
+        let text = serde_json::to_string(&s).unwrap();
+        let at: Vec<usize> = Criterion::ALL
+            .iter()
+            .map(|c| text.find(&format!("\"{}\":", c.name())).unwrap())
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+        assert!(
+            text.starts_with("{\"min_val_loss\":{\"epoch\":2,"),
+            "{text}"
+        );
+        assert!(text.contains("\"min_val_loss_median\":null"), "{text}");
     }
 }

@@ -12,7 +12,7 @@ use super::schema::{self as cs, run};
 use super::set::{gather, SetComparison};
 use super::{is_compare_output, Comparison, RunInfo, RunInput};
 use crate::error::{Error, ErrorKind, Result};
-use crate::record::h5::{self, attr_num, attr_str, coord_values, describe, var_values};
+use crate::record::h5::{self, attr_num, attr_str, coord_values, describe, unicode, var_values};
 use crate::record::h5ds;
 use crate::record::schema::{attr, Var};
 
@@ -66,23 +66,13 @@ fn remove_previous(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn unicode(v: &[&str]) -> hdf5::Result<Vec<VarLenUnicode>> {
-    v.iter()
-        .map(|s| {
-            s.replace('\0', " ")
-                .parse()
-                .map_err(|e| hdf5::Error::from(format!("{e:?}")))
-        })
-        .collect()
-}
-
 /// A string coordinate `v` (a dimension scale of its own name).
 fn string_coord(g: &Group, v: &Var<'_>, values: &[&str]) -> hdf5::Result<Dataset> {
     let ds = g
         .new_dataset::<VarLenUnicode>()
         .shape(values.len())
         .create(v.name)?;
-    ds.write_raw(&unicode(values)?)?;
+    ds.write_raw(&unicode(values.iter().copied())?)?;
     describe(&ds, v)?;
     h5ds::set_scale(&ds, v.name)?;
     Ok(ds)
@@ -94,7 +84,7 @@ fn string_var(g: &Group, v: &Var<'_>, dim: &Dataset, values: &[&str]) -> hdf5::R
         .new_dataset::<VarLenUnicode>()
         .shape(values.len())
         .create(v.name)?;
-    ds.write_raw(&unicode(values)?)?;
+    ds.write_raw(&unicode(values.iter().copied())?)?;
     describe(&ds, v)?;
     h5ds::attach_scale(&ds, dim, 0)
 }

@@ -8,9 +8,10 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::input::SetFinal;
-use super::stats::{self, above, jaccard, poisson_binomial, top_k, Chance};
+use super::stats::{above, jaccard, poisson_binomial, top_k, Chance};
 use crate::analysis::upper_fence;
 use crate::error::{Error, Result};
+use crate::stats::{average_ranks, pearson};
 
 /// How many top-loss samples each run's top-k set holds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -221,7 +222,7 @@ pub fn compare_set(runs: &[&SetFinal], top: TopK) -> Option<SetComparison> {
 fn pairs(loss: &[Vec<f32>], outlier: &[Vec<bool>], k: usize) -> Pairs {
     let n_runs = loss.len();
     let n = loss.first().map_or(0, Vec::len);
-    let ranks: Vec<Vec<f64>> = loss.iter().map(|l| stats::average_ranks(l)).collect();
+    let ranks: Vec<Vec<f64>> = loss.iter().map(|l| average_ranks(l)).collect();
     let tops: Vec<Vec<bool>> = loss.iter().map(|l| top_k(l, k)).collect();
     let sizes: Vec<usize> = outlier
         .iter()
@@ -244,7 +245,8 @@ fn pairs(loss: &[Vec<f32>], outlier: &[Vec<bool>], k: usize) -> Pairs {
                 .set(a, b, chance.expected_jaccard(sizes[a], sizes[b]));
             p.jaccard_top_k.set(a, b, jaccard(&tops[a], &tops[b]));
             p.jaccard_top_k_chance.set(a, b, top_chance);
-            p.spearman.set(a, b, stats::pearson(&ranks[a], &ranks[b]));
+            p.spearman
+                .set(a, b, pearson(&ranks[a], &ranks[b]).unwrap_or(f64::NAN));
         }
     }
     p

@@ -1,7 +1,8 @@
 //! The statistics of a comparison, on plain slices: Jaccard indices and
-//! their chance level, Spearman's rank correlation, above-fence and
+//! their chance level, above-fence and
 //! top-k sets, and the distribution of "outlier in k of N runs" if runs
-//! picked their outliers independently.
+//! picked their outliers independently. (Ranks and Spearman's
+//! correlation are [`crate::stats::rank`]'s.)
 
 /// `|A ∩ B| / |A ∪ B|` of two sets given as membership flags over the
 /// same samples; NaN when both are empty (undefined).
@@ -72,56 +73,6 @@ impl Chance {
             })
             .fold(0.0, |acc, x| acc + x)
     }
-}
-
-/// Ranks `1..=n` of `x` (ascending, by `f32::total_cmp`), ties given
-/// their average rank.
-pub fn average_ranks(x: &[f32]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..x.len()).collect();
-    order.sort_by(|&i, &j| x[i].total_cmp(&x[j]));
-    let mut ranks = vec![0.0; x.len()];
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && x[order[end]].total_cmp(&x[order[start]]).is_eq() {
-            end += 1;
-        }
-        // Positions start..end hold ranks start+1..=end; their mean:
-        let r = (start + 1 + end) as f64 / 2.0;
-        for &i in &order[start..end] {
-            ranks[i] = r;
-        }
-        start = end;
-    }
-    ranks
-}
-
-/// Pearson's correlation of `x` and `y`; NaN when either is constant or
-/// there are fewer than two values.
-pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
-    let n = x.len().min(y.len());
-    if n < 2 {
-        return f64::NAN;
-    }
-    let mx = x[..n].iter().sum::<f64>() / n as f64;
-    let my = y[..n].iter().sum::<f64>() / n as f64;
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in x[..n].iter().zip(&y[..n]) {
-        let (dx, dy) = (a - mx, b - my);
-        sxy += dx * dy;
-        sxx += dx * dx;
-        syy += dy * dy;
-    }
-    if sxx == 0.0 || syy == 0.0 {
-        return f64::NAN;
-    }
-    sxy / (sxx * syy).sqrt()
-}
-
-/// Spearman's rank correlation of `x` and `y`: Pearson's correlation of
-/// their average ranks (ties share the mean of their ranks).
-pub fn spearman(x: &[f32], y: &[f32]) -> f64 {
-    pearson(&average_ranks(x), &average_ranks(y))
 }
 
 /// Which of `loss` lie strictly above `fence`.
@@ -224,27 +175,6 @@ mod tests {
         let mf = (a * b) as f64 / (n as f64 * (a + b) as f64 - (a * b) as f64);
         assert!((e - mf).abs() < 1e-3, "{e} vs {mf}");
         assert!(e > 0.0 && e < 1.0);
-    }
-
-    #[test]
-    fn average_ranks_and_spearman_with_ties() {
-        assert_eq!(
-            average_ranks(&[10.0, 20.0, 20.0, 5.0, 20.0]),
-            vec![2.0, 4.0, 4.0, 1.0, 4.0]
-        );
-        // scipy.stats.spearmanr([1, 2, 2, 3], [1, 3, 2, 4]): ranks
-        // [1, 2.5, 2.5, 4] and [1, 3, 2, 4] -> 0.9486832980505138.
-        let r = spearman(&[1.0, 2.0, 2.0, 3.0], &[1.0, 3.0, 2.0, 4.0]);
-        assert!(close(r, 0.9486832980505138), "{r}");
-        let x = [0.3, 0.1, 0.7, 0.7, 2.0];
-        assert!(close(spearman(&x, &x), 1.0));
-        let rev: Vec<f32> = x.iter().map(|v| -v).collect();
-        assert!(close(spearman(&x, &rev), -1.0));
-        // Monotone transforms leave it unchanged.
-        let sq: Vec<f32> = x.iter().map(|v| v * v).collect();
-        assert!(close(spearman(&x, &sq), 1.0));
-        assert!(spearman(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).is_nan());
-        assert!(spearman(&[1.0], &[1.0]).is_nan());
     }
 
     #[test]

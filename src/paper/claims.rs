@@ -5,6 +5,9 @@
 
 use serde::Serialize;
 
+use crate::analysis::groups::groups_differing_only_in;
+use crate::stats;
+
 /// How a claim came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -220,45 +223,14 @@ pub fn wider_models(fig2: &[SweepPoint]) -> Judged {
     }
 }
 
-/// Spearman's rank correlation (average ranks for ties); `None` for
-/// fewer than 3 pairs or a constant variable.
+/// Spearman's rank correlation ([`stats::spearman`]: average ranks for
+/// ties); `None` for fewer than 3 pairs (claim 3 asks for more than a
+/// line through two points) or a constant variable.
 pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
     if x.len() != y.len() || x.len() < 3 {
         return None;
     }
-    let (rx, ry) = (ranks(x), ranks(y));
-    pearson(&rx, &ry)
-}
-
-fn ranks(x: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..x.len()).collect();
-    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
-    let mut r = vec![0.0; x.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
-            j += 1;
-        }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            r[k] = avg;
-        }
-        i = j + 1;
-    }
-    r
-}
-
-fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
-    let n = x.len() as f64;
-    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in x.iter().zip(y) {
-        sxy += (a - mx) * (b - my);
-        sxx += (a - mx) * (a - mx);
-        syy += (b - my) * (b - my);
-    }
-    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+    stats::spearman(x, y)
 }
 
 /// Claim 3, over all fig2 runs.
@@ -381,38 +353,35 @@ impl FactorEffect {
     }
 }
 
+/// The median of `x`, NaN sorted last and kept (NaN when empty).
 fn median(mut x: Vec<f64>) -> f64 {
-    if x.is_empty() {
-        return f64::NAN;
-    }
     x.sort_by(f64::total_cmp);
-    crate::analysis::quantile_sorted(&x, 0.5)
+    stats::quantile_sorted(&x, 0.5)
 }
 
 /// Pairs of runs equal in every setting but `key`, the first at the
 /// level `expect` names.
 pub fn factor_effect(fig3: &[SweepPoint], key: &str, expect: Expect) -> FactorEffect {
-    let others = |p: &SweepPoint| -> Vec<(String, String)> {
-        p.settings
-            .iter()
-            .filter(|(k, _)| k != key)
-            .cloned()
-            .collect()
-    };
+    let settings = fig3.iter().map(|p| p.settings.as_slice());
     let (mut t, mut rise) = ((0, 0), (vec![], vec![]));
     let mut pairs = 0;
-    for a in fig3 {
-        let Some(la) = a.setting(key) else { continue };
-        for b in fig3 {
-            let Some(lb) = b.setting(key) else { continue };
-            if expect.more(la, lb) != Some(true) || others(a) != others(b) {
-                continue;
+    for g in groups_differing_only_in(settings, key) {
+        // The group's runs that have the setting, with its level.
+        let levels: Vec<(&SweepPoint, &str)> = g
+            .iter()
+            .filter_map(|&i| Some((&fig3[i], fig3[i].setting(key)?)))
+            .collect();
+        for &(a, la) in &levels {
+            for &(b, lb) in &levels {
+                if expect.more(la, lb) != Some(true) {
+                    continue;
+                }
+                pairs += 1;
+                t.0 += a.triangle as usize;
+                t.1 += b.triangle as usize;
+                rise.0.push(a.loss_change);
+                rise.1.push(b.loss_change);
             }
-            pairs += 1;
-            t.0 += a.triangle as usize;
-            t.1 += b.triangle as usize;
-            rise.0.push(a.loss_change);
-            rise.1.push(b.loss_change);
         }
     }
     FactorEffect {
@@ -466,17 +435,9 @@ pub fn larger_smaller_harder(fig3: &[SweepPoint], quick: bool) -> Judged {
     }
 }
 
+/// The `p`-quantile of the losses that are not NaN.
 fn quantile(x: &[f32], p: f64) -> f64 {
-    let mut v: Vec<f64> = x
-        .iter()
-        .filter(|v| !v.is_nan())
-        .map(|&v| v as f64)
-        .collect();
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    crate::analysis::quantile_sorted(&v, p)
+    stats::nan_quantile(x.iter().map(|&v| v as f64), p)
 }
 
 /// Claim 6's numbers for one case: the share of samples whose loss fell
@@ -797,6 +758,8 @@ mod tests {
         let r = spearman(&[5.0, 5.0, 9.0], &[1.0, 2.0, 3.0]).unwrap();
         assert!((r - 0.866_025_403_784_438_6).abs() < 1e-12, "{r}");
         assert_eq!(spearman(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), None);
+        // Two pairs are not enough for claim 3 (stats::spearman gives -1).
+        assert_eq!(spearman(&[1.0, 2.0], &[2.0, 1.0]), None);
         let up: Vec<_> = (0..5).map(|i| point(10, i as f64, i as f64, 0.0)).collect();
         assert_eq!(higher_minimum_larger_rise(&up).verdict, Verdict::Holds);
         let down: Vec<_> = (0..5)

@@ -5,11 +5,12 @@
 use std::path::Path;
 
 use super::claims::{CaseEvidence, SweepPoint, TOP_QUANTILE};
-use crate::analysis::{self, quantile_sorted};
+use crate::analysis;
 use crate::error::Result;
 use crate::record::h5;
 use crate::record::read::{Hist, PerEpoch, RunFile};
 use crate::record::schema::{self, ckpt};
+use crate::stats;
 use crate::sweep::collect::Collected;
 
 /// Every run of `c` with a curve summary (only the runs its grid search
@@ -120,7 +121,7 @@ pub fn case_evidence(letter: char, path: &Path) -> Result<CaseEvidence> {
             );
             row.sort_by(f64::total_cmp);
             if !row.is_empty() {
-                e.train_top.push(quantile_sorted(&row, TOP_QUANTILE));
+                e.train_top.push(stats::quantile_sorted(&row, TOP_QUANTILE));
             }
         }
     }

@@ -1,7 +1,8 @@
 //! The HDF5 helpers every file preinterp writes or reads goes through
 //! (run files and `sweep.h5`): string and number attributes, CF
-//! `units`/`long_name`, netCDF-4 coordinates and variables, and opening a
-//! file that may still be written.
+//! `units`/`long_name`, netCDF-4 coordinates and variables, string
+//! values, errors about a file, and opening a file that may still be
+//! written.
 
 use std::path::Path;
 
@@ -15,6 +16,23 @@ use crate::error::{Error, ErrorKind};
 /// An I/O error about `path`: `PATH: WHAT: E`.
 pub fn err(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Io, format!("{}: {what}: {e}", path.display()))
+}
+
+/// An I/O error about `path`: `PATH: E`.
+pub fn path_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Io, format!("{}: {e}", path.display()))
+}
+
+/// Strings as HDF5 variable-length UTF-8 values, each NUL replaced by a
+/// space (HDF5 strings end at a NUL).
+pub fn unicode<'a>(v: impl IntoIterator<Item = &'a str>) -> hdf5::Result<Vec<VarLenUnicode>> {
+    v.into_iter()
+        .map(|s| {
+            s.replace('\0', " ")
+                .parse()
+                .map_err(|e| hdf5::Error::from(format!("{e:?}")))
+        })
+        .collect()
 }
 
 /// Opens `path` for reading; a file still open for writing is read
@@ -142,4 +160,19 @@ pub fn var_values<T: H5Type>(
     let ds = var::<T>(g, v, dims)?;
     ds.write_raw(values)?;
     Ok(ds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unicode_replaces_nul_and_errors_name_the_file() {
+        let v = unicode(["run-1", "a\0b"]).unwrap();
+        let v: Vec<&str> = v.iter().map(|s| s.as_str()).collect();
+        assert_eq!(v, ["run-1", "a b"]);
+        let e = path_err(Path::new("/x/sweep.h5"), "boom");
+        assert_eq!(e.to_string(), "/x/sweep.h5: boom");
+        assert_eq!(e.kind(), ErrorKind::Io);
+    }
 }

@@ -10,6 +10,7 @@ use super::h5::{self, read_attr_str};
 use super::schema::{self, attr, ckpt, RunStatus, SETS};
 use crate::analysis::Curves;
 use crate::error::{Error, Result};
+use crate::stats::RobustCurves;
 
 /// Histograms over checkpoints: `counts[c * bins + b]`.
 #[derive(Clone, Debug, Default)]
@@ -53,10 +54,9 @@ pub struct RunFile {
     pub loss_hist: [Hist; 3],
     /// Weight histograms, one per layer.
     pub weight_hist: Vec<Hist>,
-    /// The per-epoch robust statistics of the validation losses, in the
-    /// order of [`schema::CURVE_ROBUST`] (absent in files written before
-    /// they were recorded).
-    pub robust: Option<[Vec<f64>; 7]>,
+    /// The per-epoch robust statistics of the validation losses (absent
+    /// in files written before they were recorded).
+    pub robust: Option<RobustCurves>,
 }
 
 /// A per-epoch group (`/val_per_epoch`, `/train_per_epoch`): every
@@ -183,7 +183,7 @@ fn read_curves(c: &Group) -> hdf5::Result<Curves> {
 
 /// The robust validation-loss statistics over the first `n` epochs, if
 /// the file has them.
-fn read_robust(c: &Group, n: usize) -> hdf5::Result<Option<[Vec<f64>; 7]>> {
+fn read_robust(c: &Group, n: usize) -> hdf5::Result<Option<RobustCurves>> {
     if !c.link_exists(schema::CURVE_ROBUST[0].name) {
         return Ok(None);
     }
@@ -192,7 +192,8 @@ fn read_robust(c: &Group, n: usize) -> hdf5::Result<Option<[Vec<f64>; 7]>> {
         v.resize(n, f64::NAN);
         Ok(v)
     };
-    Ok(Some([
+    // CURVE_ROBUST lists them in the order of LossStats's fields.
+    Ok(Some(RobustCurves::from_series([
         one(0)?,
         one(1)?,
         one(2)?,
@@ -200,7 +201,7 @@ fn read_robust(c: &Group, n: usize) -> hdf5::Result<Option<[Vec<f64>; 7]>> {
         one(4)?,
         one(5)?,
         one(6)?,
-    ]))
+    ])))
 }
 
 /// `/val_per_epoch`'s first `epochs` rows: (losses, rows, samples,

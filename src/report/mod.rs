@@ -174,12 +174,8 @@ fn paper_figures(
 /// `/curves` when recorded, else from `/val_per_epoch`; says where from.
 fn robust_curves(rf: &RunFile, val: Option<&PerEpoch>) -> Option<(RobustCurves, String)> {
     if let Some(r) = &rf.robust {
-        let curves = RobustCurves {
-            median: r[1].clone(),
-            trimmed_mean: r[6].clone(),
-        };
         return Some((
-            curves,
+            r.clone(),
             "/curves (val_loss_median, val_loss_trimmed_mean)".into(),
         ));
     }
@@ -187,9 +183,7 @@ fn robust_curves(rf: &RunFile, val: Option<&PerEpoch>) -> Option<(RobustCurves, 
     let mut scratch = Vec::with_capacity(v.n);
     let mut curves = RobustCurves::default();
     for r in 0..v.epochs.min(rf.curves.len()) {
-        let s = loss_stats(&v.loss[r * v.n..(r + 1) * v.n], &mut scratch);
-        curves.median.push(s.median);
-        curves.trimmed_mean.push(s.trimmed_mean);
+        curves.push(&loss_stats(&v.loss[r * v.n..(r + 1) * v.n], &mut scratch));
     }
     Some((
         curves,

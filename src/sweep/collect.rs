@@ -7,70 +7,24 @@ use std::path::{Path, PathBuf};
 
 use hdf5::types::VarLenUnicode;
 
+pub use super::row::{Row, RowStatus};
+use super::schema;
 use super::select::{self as sweep_select, CriterionSummary};
 use super::Sweep;
-use crate::analysis::select::{self, RobustCurves, Selection};
+use crate::analysis::select::{self, Criterion, Selection};
 use crate::analysis::{self, CurveSummary, Point};
 use crate::config::{RunConfig, Settings};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::plot::{self, ScatterPoint};
-use crate::record::h5::{self, attr_str};
+use crate::record::h5::{self, attr_str, path_err, unicode};
 use crate::record::h5ds;
 use crate::record::read::RunFile;
-use crate::record::schema::{attr, var, RunStatus};
-
-/// One run's row.
-#[derive(Clone, Debug)]
-pub struct Row {
-    /// Run id.
-    pub id: String,
-    /// Where the run stands.
-    pub status: RowStatus,
-    /// Its dataset label and training-set size, e.g. `mnist 5000`.
-    pub train_set: String,
-    /// Width of the hidden layers.
-    pub width: usize,
-    /// Epochs recorded.
-    pub epochs: usize,
-    /// The analysis, when the run has curves.
-    pub summary: Option<CurveSummary>,
-    /// Chosen by the spec's grid search (`select_best`); every run with
-    /// data is selected when there is none.
-    pub selected: bool,
-    /// The epoch each selection criterion picks, and the test accuracy
-    /// there.
-    pub selection: Selection,
-}
-
-/// Where a run of the sweep stands.
-#[derive(Clone, Debug, PartialEq)]
-pub enum RowStatus {
-    /// Its file says so.
-    Run(RunStatus),
-    /// No run file yet.
-    Missing,
-    /// The file cannot be read (why).
-    Unreadable(String),
-}
-
-impl std::fmt::Display for RowStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RowStatus::Run(s) => s.fmt(f),
-            RowStatus::Missing => f.write_str("missing"),
-            RowStatus::Unreadable(e) => write!(f, "unreadable: {e}"),
-        }
-    }
-}
+use crate::record::schema::{attr, var, Var};
 
 /// What each selection criterion picks in run file `f` (the median and
 /// trimmed-mean criteria need its robust curves).
 fn selection_of(f: &RunFile) -> Selection {
-    let robust = f.robust.as_ref().map(|r| RobustCurves {
-        median: r[1].clone(),
-        trimmed_mean: r[6].clone(),
-    });
-    select::select(&f.curves, robust.as_ref())
+    select::select(&f.curves, f.robust.as_ref())
 }
 
 /// What collecting found.
@@ -83,10 +37,6 @@ pub struct Collected {
     pub criteria: Vec<CriterionSummary>,
     /// Files written.
     pub files: Vec<PathBuf>,
-}
-
-fn h5(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::new(ErrorKind::Io, format!("{}: {e}", path.display()))
 }
 
 /// Reads every run of the sweep in `dir` and writes the table and plots.
@@ -136,8 +86,8 @@ pub fn collect(dir: &Path) -> Result<Collected> {
     if let Some(key) = &sweep.select_best {
         select_best(&sweep, key, &mut rows);
     }
-    let table = dir.join("sweep.h5");
-    write_table(&table, &sweep, &rows).map_err(|e| h5(&table, e))?;
+    let table = dir.join(schema::FILE);
+    write_table(&table, &sweep, &rows).map_err(|e| path_err(&table, e))?;
     let mut files = vec![table];
     files.extend(scatter_plots(dir, &sweep, &rows)?);
     let criteria = super::select::summarise(&sweep, &rows);
@@ -194,33 +144,12 @@ type Metric = fn(&Point) -> f64;
 /// Among runs whose settings differ only in `key`, keeps the one with the
 /// best final validation error (the first on ties).
 fn select_best(sweep: &Sweep, key: &str, rows: &mut [Row]) {
-    let groups: Vec<Vec<(String, String)>> = sweep
-        .runs
-        .iter()
-        .map(|r| {
-            r.settings
-                .iter()
-                .filter(|(k, _)| k != key)
-                .cloned()
-                .collect()
-        })
-        .collect();
-    let accs: Vec<Option<f64>> = rows
-        .iter()
-        // The validation accuracy at the end of training (the last epoch).
-        .map(|r| r.summary.as_ref().map(|s| s.last.val_acc))
-        .collect();
-    for i in 0..rows.len() {
-        let Some(acc) = accs[i] else {
-            rows[i].selected = false;
-            continue;
-        };
-        let beaten = (0..rows.len()).any(|j| {
-            j != i
-                && groups[j] == groups[i]
-                && accs[j].is_some_and(|a| a > acc || (a == acc && j < i))
-        });
-        rows[i].selected = !beaten;
+    // The validation accuracy at the end of training (the last epoch).
+    let picked = sweep_select::grid_best(sweep, key, rows.len(), |i| {
+        rows[i].summary.as_ref().map(|s| s.last.val_acc)
+    });
+    for (r, p) in rows.iter_mut().zip(picked) {
+        r.selected = p;
     }
 }
 
@@ -234,7 +163,7 @@ impl Columns {
     /// Creates `path` with its provenance and the `run` coordinate.
     fn create(path: &Path, sweep: &Sweep, ids: &[&str]) -> hdf5::Result<Columns> {
         let file = hdf5::File::create(path)?;
-        attr_str(&file, attr::CONVENTIONS, "CF-1.8")?;
+        attr_str(&file, attr::CONVENTIONS, schema::CONVENTIONS)?;
         attr_str(
             &file,
             attr::TITLE,
@@ -242,85 +171,68 @@ impl Columns {
         )?;
         attr_str(&file, attr::TOOL_VERSION, env!("CARGO_PKG_VERSION"))?;
         let spec = std::fs::read_to_string(&sweep.path).unwrap_or_default();
-        attr_str(&file, "spec", &spec)?;
-        attr_str(&file, "final_definition", "final = first epoch with 100% training accuracy, or the epoch of maximum training accuracy for a run that never interpolates")?;
+        attr_str(&file, schema::attr::SPEC, &spec)?;
+        attr_str(
+            &file,
+            schema::attr::FINAL_DEFINITION,
+            schema::attr::FINAL_DEFINITION_TEXT,
+        )?;
         let run = file
             .new_dataset::<VarLenUnicode>()
             .shape(ids.len())
-            .create("run")?;
+            .create(schema::RUN)?;
         run.write_raw(&unicode(ids.iter().copied())?)?;
-        h5ds::set_scale(&run, "run")?;
+        h5ds::set_scale(&run, schema::RUN)?;
         Ok(Columns { file, run })
     }
 
-    fn column<T: hdf5::H5Type>(&self, name: &str, long: &str, v: &[T]) -> hdf5::Result<()> {
-        let ds = self.file.new_dataset::<T>().shape(v.len()).create(name)?;
+    fn column<T: hdf5::H5Type>(&self, c: &Var<'_>, v: &[T]) -> hdf5::Result<()> {
+        let ds = self.file.new_dataset::<T>().shape(v.len()).create(c.name)?;
         ds.write_raw(v)?;
-        h5::describe(&ds, &var(name, "1", long))?;
+        h5::describe(&ds, c)?;
         h5ds::attach_scale(&ds, &self.run, 0)
     }
 
-    fn strings(&self, name: &str, long: &str, v: &[String]) -> hdf5::Result<()> {
-        self.column(name, long, &unicode(v.iter().map(String::as_str))?)
+    fn strings(&self, c: &Var<'_>, v: &[String]) -> hdf5::Result<()> {
+        self.column(c, &unicode(v.iter().map(String::as_str))?)
     }
 
-    fn ints(&self, name: &str, long: &str, v: impl Iterator<Item = i64>) -> hdf5::Result<()> {
-        self.column(name, long, &v.collect::<Vec<_>>())
+    fn ints(&self, c: &Var<'_>, v: impl Iterator<Item = i64>) -> hdf5::Result<()> {
+        self.column(c, &v.collect::<Vec<_>>())
     }
 
-    fn floats(&self, name: &str, long: &str, v: impl Iterator<Item = f64>) -> hdf5::Result<()> {
-        self.column(name, long, &v.collect::<Vec<_>>())
+    fn floats(&self, c: &Var<'_>, v: impl Iterator<Item = f64>) -> hdf5::Result<()> {
+        self.column(c, &v.collect::<Vec<_>>())
     }
 }
 
-fn unicode<'a>(v: impl Iterator<Item = &'a str>) -> hdf5::Result<Vec<VarLenUnicode>> {
-    v.map(|s| s.parse().map_err(|e| hdf5::Error::from(format!("{e:?}"))))
-        .collect()
-}
-
-/// The metrics of a [`Point`], by column suffix.
-const METRICS: [(&str, Metric); 6] = [
-    ("train_loss", |p| p.train_loss),
-    ("train_accuracy", |p| p.train_acc),
-    ("val_loss", |p| p.val_loss),
-    ("val_accuracy", |p| p.val_acc),
-    ("eval_loss", |p| p.eval_loss),
-    ("eval_accuracy", |p| p.eval_acc),
+/// The metrics of a [`Point`], in the order of [`schema::METRICS`].
+const METRICS: [Metric; 6] = [
+    |p| p.train_loss,
+    |p| p.train_acc,
+    |p| p.val_loss,
+    |p| p.val_acc,
+    |p| p.eval_loss,
+    |p| p.eval_acc,
 ];
 
 /// The settings columns, from each run's configuration.
 fn write_settings(t: &Columns, rows: &[Row], cfgs: &[&RunConfig]) -> hdf5::Result<()> {
     let status: Vec<String> = rows.iter().map(|r| r.status.to_string()).collect();
-    t.strings("status", "run status (missing = no run file)", &status)?;
+    t.strings(&schema::STATUS, &status)?;
     let labels: Vec<String> = cfgs.iter().map(|c| c.dataset.label()).collect();
-    t.strings("dataset", "dataset", &labels)?;
+    t.strings(&schema::DATASET, &labels)?;
     let opts: Vec<String> = cfgs.iter().map(|c| c.optimizer.name().into()).collect();
-    t.strings("optimizer", "optimiser", &opts)?;
+    t.strings(&schema::OPTIMIZER, &opts)?;
+    let int = |f: fn(&RunConfig) -> usize| cfgs.iter().map(move |c| f(c) as i64);
+    t.ints(&schema::TRAIN_SIZE, int(|c| c.train_size))?;
+    t.ints(&schema::DEPTH, int(|c| c.shape.depth))?;
+    t.ints(&schema::WIDTH, int(|c| c.shape.width))?;
+    t.ints(&schema::BATCH_SIZE, int(|c| c.batch_size))?;
+    t.ints(&schema::SEED, cfgs.iter().map(|c| c.seed as i64))?;
+    t.floats(&schema::LR, cfgs.iter().map(|c| c.optimizer.lr()))?;
     t.ints(
-        "train_size",
-        "training samples",
-        cfgs.iter().map(|c| c.train_size as i64),
-    )?;
-    t.ints(
-        "depth",
-        "hidden layers",
-        cfgs.iter().map(|c| c.shape.depth as i64),
-    )?;
-    t.ints(
-        "width",
-        "units per hidden layer",
-        cfgs.iter().map(|c| c.shape.width as i64),
-    )?;
-    t.ints(
-        "batch_size",
-        "minibatch size",
-        cfgs.iter().map(|c| c.batch_size as i64),
-    )?;
-    t.ints("seed", "seed", cfgs.iter().map(|c| c.seed as i64))?;
-    t.floats("lr", "learning rate", cfgs.iter().map(|c| c.optimizer.lr()))?;
-    t.ints(
-        "epochs_recorded",
-        "epochs recorded (incl. epoch 0)",
+        &schema::EPOCHS_RECORDED,
         rows.iter().map(|r| r.epochs as i64),
     )
 }
@@ -328,26 +240,23 @@ fn write_settings(t: &Columns, rows: &[Row], cfgs: &[&RunConfig]) -> hdf5::Resul
 /// The metric columns at the minimum validation loss and at the final
 /// epoch, and the flags.
 fn write_metrics(t: &Columns, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
-    let final_long = "at the final epoch (first interpolation, else max train accuracy)";
     type At = fn(&CurveSummary) -> Point;
-    let points: [(&str, &str, At); 2] = [
-        ("min", "at the minimum validation loss", |s| s.min_val_loss),
-        ("final", final_long, |s| s.final_point),
-    ];
-    for (at, long, point) in points {
+    let points: [At; 2] = [|s| s.min_val_loss, |s| s.final_point];
+    for ((at, long), point) in schema::POINTS.into_iter().zip(points) {
         let epoch = rows
             .iter()
             .map(|r| r.summary.as_ref().map_or(-1, |s| point(s).epoch));
-        t.ints(
-            &format!("{at}_epoch"),
-            &format!("epoch {long} (-1 = no data)"),
-            epoch,
-        )?;
-        for (name, get) in METRICS {
+        let (name, desc) = (
+            schema::point_epoch(at),
+            format!("epoch {long} (-1 = no data)"),
+        );
+        t.ints(&var(&name, "1", &desc), epoch)?;
+        for (metric, get) in schema::METRICS.into_iter().zip(METRICS) {
             let v = rows
                 .iter()
                 .map(|r| r.summary.as_ref().map_or(f64::NAN, |s| get(&point(s))));
-            t.floats(&format!("{at}_{name}"), &format!("{name} {long}"), v)?;
+            let name = schema::point_metric(at, metric);
+            t.floats(&var(&name, "1", &format!("{metric} {long}")), v)?;
         }
     }
     let interp = rows.iter().map(|r| {
@@ -356,11 +265,7 @@ fn write_metrics(t: &Columns, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
             .filter(|s| s.interpolated)
             .map_or(-1, |s| s.final_point.epoch)
     });
-    t.ints(
-        "interpolation_epoch",
-        "first epoch with 100% training accuracy (-1 = never)",
-        interp,
-    )?;
+    t.ints(&schema::INTERPOLATION_EPOCH, interp)?;
     let selected = match &sweep.select_best {
         Some(k) => format!(
             "1 if plotted: the best final validation error among runs differing only in {k}"
@@ -368,13 +273,11 @@ fn write_metrics(t: &Columns, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
         None => "1 if plotted: every run with data".into(),
     };
     t.ints(
-        "selected",
-        &selected,
+        &var(schema::SELECTED, "1", &selected),
         rows.iter().map(|r| r.selected as i64),
     )?;
     t.ints(
-        "triangle",
-        "1 if validation loss and accuracy both rose from the minimum to the final epoch",
+        &schema::TRIANGLE,
         rows.iter()
             .map(|r| r.summary.as_ref().map_or(0, |s| s.triangle as i64)),
     )
@@ -383,35 +286,28 @@ fn write_metrics(t: &Columns, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
 /// Per criterion: the epoch it selects in each run, the test accuracy
 /// and loss there, and with a grid search whether it picks the run.
 fn write_selection(t: &Columns, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
-    for (k, (key, long)) in sweep_select::CRITERIA.iter().enumerate() {
-        let pick = |r: &Row| sweep_select::criterion(&r.selection, k);
+    for c in Criterion::ALL {
+        let long = c.description();
+        let pick = |r: &Row| r.selection.get(c);
         let epochs = rows.iter().map(|r| pick(r).map_or(-1, |p| p.epoch));
-        t.ints(
-            &format!("select_{key}_epoch"),
-            &format!("epoch selected by the {long} (-1 = not available)"),
-            epochs,
-        )?;
+        let desc = format!("epoch selected by the {long} (-1 = not available)");
+        t.ints(&var(&schema::select_epoch(c), "1", &desc), epochs)?;
         let acc = rows
             .iter()
             .map(|r| pick(r).map_or(f64::NAN, |p| p.eval_accuracy));
-        t.floats(
-            &format!("select_{key}_eval_accuracy"),
-            &format!("evaluation (test) accuracy at the epoch selected by the {long}"),
-            acc,
-        )?;
+        let desc = format!("evaluation (test) accuracy at the epoch selected by the {long}");
+        t.floats(&var(&schema::select_eval_accuracy(c), "1", &desc), acc)?;
         let loss = rows
             .iter()
             .map(|r| pick(r).map_or(f64::NAN, |p| p.eval_loss));
-        t.floats(
-            &format!("select_{key}_eval_loss"),
-            &format!("evaluation (test) mean loss at the epoch selected by the {long}"),
-            loss,
-        )?;
+        let desc = format!("evaluation (test) mean loss at the epoch selected by the {long}");
+        t.floats(&var(&schema::select_eval_loss(c), "1", &desc), loss)?;
         if let Some(setting) = &sweep.select_best {
-            let picks = sweep_select::grid_picks(sweep, setting, rows, k);
+            let picks = sweep_select::grid_picks(sweep, setting, rows, c);
+            let desc =
+                format!("1 if a grid search over {setting} judged by the {long} picks this run");
             t.ints(
-                &format!("grid_{key}_picked"),
-                &format!("1 if a grid search over {setting} judged by the {long} picks this run"),
+                &var(&schema::grid_picked(c), "1", &desc),
                 picks.into_iter().map(|p| p as i64),
             )?;
         }

@@ -37,7 +37,9 @@
 use std::path::{Path, PathBuf};
 
 pub mod collect;
+pub mod row;
 pub mod run;
+pub mod schema;
 pub mod select;
 
 use toml::{Table, Value};

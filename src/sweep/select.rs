@@ -6,36 +6,22 @@
 
 use serde::Serialize;
 
-use super::collect::Row;
+use super::row::Row;
 use super::Sweep;
-use crate::analysis::select::{Pick, Selection};
+use crate::analysis::groups::{best_of_groups, groups_differing_only_in};
+use crate::analysis::select::Criterion;
 
-/// The criteria, by key (`sweep.h5` column prefix) and description.
-pub const CRITERIA: [(&str, &str); 5] = [
-    ("min_val_loss", "minimum mean validation loss"),
-    ("min_val_loss_median", "minimum median validation loss"),
-    (
-        "min_val_loss_trimmed_mean",
-        "minimum 10% trimmed mean validation loss",
-    ),
-    ("max_val_accuracy", "maximum validation accuracy"),
-    ("last_epoch", "last epoch"),
-];
-
-/// Criterion `k` (index into [`CRITERIA`]) of a selection.
-pub fn criterion(s: &Selection, k: usize) -> Option<Pick> {
-    s.picks()[k].1
-}
-
-/// How good a run looks to criterion `k` when a grid search compares
-/// runs (larger is better): the negated loss it minimises, the accuracy
-/// it maximises, or, for the last epoch, its validation accuracy there.
-fn merit(k: usize, p: &Pick) -> f64 {
-    match CRITERIA[k].0 {
-        "max_val_accuracy" | "last_epoch" => p.val_accuracy,
-        _ => -p.value,
+/// The criteria as `(key, description)`, in [`Criterion::ALL`] order
+/// (for the command line's table).
+pub const CRITERIA: [(&str, &str); Criterion::ALL.len()] = {
+    let mut out = [("", ""); Criterion::ALL.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = (Criterion::ALL[i].name(), Criterion::ALL[i].description());
+        i += 1;
     }
-}
+    out
+};
 
 /// What one criterion leads to over the sweep.
 #[derive(Clone, Debug, Serialize)]
@@ -74,37 +60,36 @@ fn value_of(sweep: &Sweep, i: usize, key: &str) -> String {
         .unwrap_or_default()
 }
 
-/// For criterion `k`: which run each grid group picks (`picked[i]`).
-pub fn grid_picks(sweep: &Sweep, key: &str, rows: &[Row], k: usize) -> Vec<bool> {
-    let group = |i: usize| -> Vec<&(String, String)> {
-        sweep.runs[i]
-            .settings
-            .iter()
-            .filter(|(x, _)| x != key)
-            .collect()
-    };
-    let score = |i: usize| criterion(&rows[i].selection, k).map(|p| merit(k, &p));
-    (0..rows.len())
-        .map(|i| {
-            let Some(mine) = score(i) else { return false };
-            !(0..rows.len()).any(|j| {
-                j != i
-                    && group(j) == group(i)
-                    && score(j).is_some_and(|s| s > mine || (s == mine && j < i))
-            })
-        })
-        .collect()
+/// Which of the first `n` runs of `sweep` a grid search over setting
+/// `key` picks by `score` (larger is better, `None`: not judged): the
+/// best of each group of runs differing only in `key`, the first on ties.
+pub fn grid_best(
+    sweep: &Sweep,
+    key: &str,
+    n: usize,
+    score: impl Fn(usize) -> Option<f64>,
+) -> Vec<bool> {
+    let settings = sweep.runs.iter().take(n).map(|r| r.settings.as_slice());
+    best_of_groups(&groups_differing_only_in(settings, key), n, score)
+}
+
+/// Which run each grid group picks (`picked[i]`) judged by `c`.
+pub fn grid_picks(sweep: &Sweep, key: &str, rows: &[Row], c: Criterion) -> Vec<bool> {
+    grid_best(sweep, key, rows.len(), |i| {
+        rows[i].selection.get(c).map(|p| c.merit(&p))
+    })
 }
 
 /// Every criterion's summary over `rows` (the runs `rows[i].selected`
 /// marks, when there is no grid search; with one, every run with data).
 pub fn summarise(sweep: &Sweep, rows: &[Row]) -> Vec<CriterionSummary> {
-    (0..CRITERIA.len())
-        .map(|k| {
+    Criterion::ALL
+        .iter()
+        .map(|&k| {
             let accs: Vec<f64> = rows
                 .iter()
                 .filter(|r| sweep.select_best.is_some() || r.selected)
-                .filter_map(|r| criterion(&r.selection, k))
+                .filter_map(|r| r.selection.get(k))
                 .map(|p| p.eval_accuracy)
                 .collect();
             let grid = sweep.select_best.as_deref().map(|key| {
@@ -120,7 +105,7 @@ pub fn summarise(sweep: &Sweep, rows: &[Row]) -> Vec<CriterionSummary> {
                 }
                 let acc: Vec<f64> = chosen
                     .iter()
-                    .filter_map(|&i| criterion(&rows[i].selection, k))
+                    .filter_map(|&i| rows[i].selection.get(k))
                     .map(|p| p.eval_accuracy)
                     .collect();
                 GridSummary {
@@ -130,7 +115,7 @@ pub fn summarise(sweep: &Sweep, rows: &[Row]) -> Vec<CriterionSummary> {
                 }
             });
             CriterionSummary {
-                criterion: CRITERIA[k].0,
+                criterion: k.name(),
                 runs: accs.len(),
                 mean_eval_accuracy: mean(&accs),
                 worst_eval_accuracy: accs.iter().copied().fold(f64::NAN, f64::min),

@@ -1,10 +1,14 @@
 //! Robust statistics of a set's per-sample losses at one epoch, by
 //! selection (`select_nth_unstable`, O(n)) instead of a full sort: the
 //! quartiles (linear interpolation between order statistics, numpy's
-//! default), the upper Tukey fence, the fraction of samples strictly
+//! default, see [`super::quantile`]; an exact order statistic is taken
+//! as is even next to an infinite loss, where numpy gives NaN, as run
+//! files have always recorded it), the upper Tukey fence, the fraction of samples strictly
 //! above it and the share of the summed loss they carry, and a trimmed
 //! mean. Every run records them at every epoch (`/curves`), whatever it
 //! records per sample.
+
+use super::quantile::position;
 
 /// Fraction cut from each end for the trimmed mean (as
 /// `scipy.stats.trim_mean(x, 0.1)`).
@@ -42,6 +46,54 @@ impl LossStats {
     };
 }
 
+/// The robust statistics of every epoch, one series per field of
+/// [`LossStats`] (the run file's `/curves/val_loss_*`, in the order of
+/// [`crate::record::schema::CURVE_ROBUST`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RobustCurves {
+    /// First quartile.
+    pub q1: Vec<f64>,
+    /// Median.
+    pub median: Vec<f64>,
+    /// Third quartile.
+    pub q3: Vec<f64>,
+    /// Upper Tukey fence.
+    pub fence: Vec<f64>,
+    /// Fraction of samples strictly above the fence.
+    pub frac_above: Vec<f64>,
+    /// Their share of the summed loss.
+    pub share_above: Vec<f64>,
+    /// Trimmed mean ([`TRIM`] cut from each end).
+    pub trimmed_mean: Vec<f64>,
+}
+
+impl RobustCurves {
+    /// From the seven series in [`LossStats`]'s field order.
+    pub fn from_series(s: [Vec<f64>; 7]) -> RobustCurves {
+        let [q1, median, q3, fence, frac_above, share_above, trimmed_mean] = s;
+        RobustCurves {
+            q1,
+            median,
+            q3,
+            fence,
+            frac_above,
+            share_above,
+            trimmed_mean,
+        }
+    }
+
+    /// Appends one epoch's statistics.
+    pub fn push(&mut self, s: &LossStats) {
+        self.q1.push(s.q1);
+        self.median.push(s.median);
+        self.q3.push(s.q3);
+        self.fence.push(s.fence);
+        self.frac_above.push(s.frac_above);
+        self.share_above.push(s.share_above);
+        self.trimmed_mean.push(s.trimmed_mean);
+    }
+}
+
 /// The values of `x` at the given sorted `ranks`, selected in
 /// increasing rank order, each selection working right of the previous
 /// one (a few linear passes in all). Afterwards every selected rank's
@@ -66,13 +118,6 @@ fn select_ranks(x: &mut [f32], ranks: &[usize], values: &mut [f64]) {
             }
         };
     }
-}
-
-/// `p`-quantile position: the lower rank and the weight of the next.
-fn position(n: usize, p: f64) -> (usize, f64) {
-    let pos = p * (n - 1) as f64;
-    let lo = pos.floor() as usize;
-    (lo, pos - lo as f64)
 }
 
 /// The statistics of `losses`, using `scratch` (resized once to
@@ -133,15 +178,8 @@ pub fn loss_stats(losses: &[f32], scratch: &mut Vec<f32>) -> LossStats {
 
 #[cfg(test)]
 mod tests {
+    use super::super::quantile::quantile_sorted as quantile;
     use super::*;
-
-    /// numpy's default (linear) quantile of sorted `x`.
-    fn quantile(x: &[f64], p: f64) -> f64 {
-        let pos = p * (x.len() - 1) as f64;
-        let lo = pos.floor() as usize;
-        let hi = (lo + 1).min(x.len() - 1);
-        x[lo] + (pos - lo as f64) * (x[hi] - x[lo])
-    }
 
     /// The same statistics by a full sort.
     fn by_sort(losses: &[f32]) -> LossStats {
@@ -206,6 +244,27 @@ mod tests {
             }
         }
         assert!(loss_stats(&[], &mut scratch).median.is_nan());
+    }
+
+    #[test]
+    fn robust_curves_name_the_fields_in_order() {
+        let s = loss_stats(&[1.0, 2.0, 3.0, 4.0, 100.0], &mut vec![]);
+        let mut pushed = RobustCurves::default();
+        pushed.push(&s);
+        let f = |v: f64| vec![v];
+        let built = RobustCurves::from_series([
+            f(s.q1),
+            f(s.median),
+            f(s.q3),
+            f(s.fence),
+            f(s.frac_above),
+            f(s.share_above),
+            f(s.trimmed_mean),
+        ]);
+        assert_eq!(pushed, built);
+        assert_eq!((built.q1[0], built.median[0], built.q3[0]), (2.0, 3.0, 4.0));
+        assert_eq!(built.fence[0], 7.0);
+        assert_eq!(built.frac_above[0], 0.2);
     }
 
     #[test]

@@ -1,0 +1,150 @@
+//! The names in `sweep.h5`, the table `sweep collect` writes: one
+//! netCDF-4 variable per column over the `run` coordinate (the run ids,
+//! in sweep order), readable with `xarray.open_dataset(path,
+//! engine="h5netcdf")`. Every column has CF `units` and `long_name`.
+//!
+//! Columns: the settings ([`STATUS`] to [`EPOCHS_RECORDED`]); per point of the curves ([`POINTS`]: `min` at the minimum validation
+//! loss, `final` at the final epoch) `<point>_epoch` and
+//! `<point>_<metric>` for each of [`METRICS`]; the flags
+//! [`INTERPOLATION_EPOCH`], [`SELECTED`], [`TRIANGLE`]; and per
+//! selection criterion ([`crate::analysis::select::Criterion`], by its
+//! name) [`select_epoch`], [`select_eval_accuracy`],
+//! [`select_eval_loss`], and with a grid search [`grid_picked`].
+//! Missing values: `-1` in integer columns, NaN in float ones.
+
+use crate::analysis::select::Criterion;
+use crate::record::schema::{var, Var};
+
+/// The file's name in the sweep folder.
+pub const FILE: &str = "sweep.h5";
+
+/// The coordinate: every run's id, in sweep order.
+pub const RUN: &str = "run";
+
+/// File attributes (besides the run file's `Conventions`, `title` and
+/// `tool_version`).
+pub mod attr {
+    /// The sweep spec (`sweep.toml`) as read.
+    pub const SPEC: &str = "spec";
+    /// What "final" means in the `final_*` columns.
+    pub const FINAL_DEFINITION: &str = "final_definition";
+    /// Its value.
+    pub const FINAL_DEFINITION_TEXT: &str = "final = first epoch with 100% training accuracy, or the epoch of maximum training accuracy for a run that never interpolates";
+}
+
+/// CF `Conventions` of the file.
+pub const CONVENTIONS: &str = "CF-1.8";
+
+/// Run status (string; `missing` = no run file).
+pub const STATUS: Var<'static> = var("status", "1", "run status (missing = no run file)");
+/// Dataset label (string).
+pub const DATASET: Var<'static> = var("dataset", "1", "dataset");
+/// Optimiser name (string).
+pub const OPTIMIZER: Var<'static> = var("optimizer", "1", "optimiser");
+/// Training samples (int64).
+pub const TRAIN_SIZE: Var<'static> = var("train_size", "1", "training samples");
+/// Hidden layers (int64).
+pub const DEPTH: Var<'static> = var("depth", "1", "hidden layers");
+/// Units per hidden layer (int64).
+pub const WIDTH: Var<'static> = var("width", "1", "units per hidden layer");
+/// Minibatch size (int64).
+pub const BATCH_SIZE: Var<'static> = var("batch_size", "1", "minibatch size");
+/// Seed (int64).
+pub const SEED: Var<'static> = var("seed", "1", "seed");
+/// Learning rate (float64).
+pub const LR: Var<'static> = var("lr", "1", "learning rate");
+/// Epochs recorded, including epoch 0 (int64).
+pub const EPOCHS_RECORDED: Var<'static> =
+    var("epochs_recorded", "1", "epochs recorded (incl. epoch 0)");
+
+/// The points of each run's curves with columns of their own: (column
+/// prefix, where, as the `long_name`s say it).
+pub const POINTS: [(&str, &str); 2] = [
+    ("min", "at the minimum validation loss"),
+    (
+        "final",
+        "at the final epoch (first interpolation, else max train accuracy)",
+    ),
+];
+
+/// The metrics recorded at each of [`POINTS`] (float64), by column
+/// suffix.
+pub const METRICS: [&str; 6] = [
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "eval_loss",
+    "eval_accuracy",
+];
+
+/// `<point>_epoch` (int64, -1 = no data).
+pub fn point_epoch(point: &str) -> String {
+    format!("{point}_epoch")
+}
+
+/// `<point>_<metric>` (float64, NaN = no data).
+pub fn point_metric(point: &str, metric: &str) -> String {
+    format!("{point}_{metric}")
+}
+
+/// First epoch with 100% training accuracy (int64, -1 = never).
+pub const INTERPOLATION_EPOCH: Var<'static> = var(
+    "interpolation_epoch",
+    "1",
+    "first epoch with 100% training accuracy (-1 = never)",
+);
+/// 1 if the run is plotted (int64): chosen by the grid search, or any
+/// run with data without one.
+pub const SELECTED: &str = "selected";
+/// 1 if validation loss and accuracy both rose from the minimum to the
+/// final epoch (int64).
+pub const TRIANGLE: Var<'static> = var(
+    "triangle",
+    "1",
+    "1 if validation loss and accuracy both rose from the minimum to the final epoch",
+);
+
+/// `select_<criterion>_epoch`: the epoch the criterion selects (int64,
+/// -1 = not available).
+pub fn select_epoch(c: Criterion) -> String {
+    format!("select_{}_epoch", c.name())
+}
+
+/// `select_<criterion>_eval_accuracy`: test accuracy there (float64).
+pub fn select_eval_accuracy(c: Criterion) -> String {
+    format!("select_{}_eval_accuracy", c.name())
+}
+
+/// `select_<criterion>_eval_loss`: test mean loss there (float64).
+pub fn select_eval_loss(c: Criterion) -> String {
+    format!("select_{}_eval_loss", c.name())
+}
+
+/// `grid_<criterion>_picked`: 1 if a grid search judged by the
+/// criterion picks the run (int64; only with `select_best`).
+pub fn grid_picked(c: Criterion) -> String {
+    format!("grid_{}_picked", c.name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names_as_readers_know_them() {
+        assert_eq!(point_epoch("min"), "min_epoch");
+        assert_eq!(point_metric("final", "val_accuracy"), "final_val_accuracy");
+        let c = Criterion::MinValLossMedian;
+        assert_eq!(select_epoch(c), "select_min_val_loss_median_epoch");
+        assert_eq!(
+            select_eval_accuracy(Criterion::LastEpoch),
+            "select_last_epoch_eval_accuracy"
+        );
+        assert_eq!(select_eval_loss(c), "select_min_val_loss_median_eval_loss");
+        assert_eq!(
+            grid_picked(Criterion::MaxValAccuracy),
+            "grid_max_val_accuracy_picked"
+        );
+    }
+}
