@@ -9,9 +9,10 @@
 //! [`train`] (the step and the loop) -> [`eval`] (per-sample losses on
 //! all cores) -> [`record`] (the HDF5 file) -> [`analysis`] ->
 //! [`plot`] -> [`report`]; [`compare`] sets runs side by side; [`paper`]
-//! reproduces the whole paper. [`bench`] measures it. The command line
-//! lives in the `preinterp` binary (`src/cli`, the `cli` feature), which
-//! only parses, dispatches and prints; the library has no clap.
+//! reproduces the whole paper. [`bench`](mod@bench) measures it. The
+//! command line lives in the `preinterp` binary (`src/cli`, the `cli`
+//! feature), which only parses, dispatches and prints; the library has
+//! no clap.
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
