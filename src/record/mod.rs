@@ -50,10 +50,6 @@ pub use schedule::Schedule;
 pub use time::utc_now;
 use vars::Vars;
 
-fn h5(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
-    h5::err(path, what, e)
-}
-
 /// Records one run into an HDF5 file; an [`Observer`] of the loop.
 /// [`Recorder::finish`] ends the run and consumes the recorder.
 pub struct Recorder {
@@ -126,12 +122,12 @@ impl Recorder {
         let file = hdf5::File::with_options()
             .with_fapl(|p| p.libver_latest())
             .create(path)
-            .map_err(|e| h5(path, "cannot create the output file", e))?;
+            .map_err(|e| h5::err(path, "cannot create the output file", e))?;
         layout
             .create(&file)
-            .map_err(|e| h5(path, "cannot write the output file", e))?;
-        let vars =
-            Vars::bind(&file, layout.opts).map_err(|e| h5(path, "cannot open the datasets", e))?;
+            .map_err(|e| h5::err(path, "cannot write the output file", e))?;
+        let vars = Vars::bind(&file, layout.opts)
+            .map_err(|e| h5::err(path, "cannot open the datasets", e))?;
         let n_train = layout.sets.split.train.len();
         Self::start(path, file, vars, layout.cfg, *layout.opts, n_train)
     }
@@ -146,11 +142,11 @@ impl Recorder {
         n_train: usize,
     ) -> Result<Self> {
         let lock = WriterLock::acquire(path)
-            .map_err(|e| h5(path, "cannot lock the run file", e))?
+            .map_err(|e| h5::err(path, "cannot lock the run file", e))?
             .ok_or_else(|| busy(path))?;
         file.flush()
             .and_then(|_| file.start_swmr())
-            .map_err(|e| h5(path, "cannot start SWMR writing", e))?;
+            .map_err(|e| h5::err(path, "cannot start SWMR writing", e))?;
         let layers = cfg.shape.layers();
         let loss_bins = Bins::log(opts.loss_lo, opts.loss_hi, opts.loss_bins_per_decade);
         let weight_bins: Vec<Bins> = layers.iter().map(|l| weight_bins(l, &opts)).collect();
@@ -201,11 +197,11 @@ impl Observer for Recorder {
 
     fn checkpoint(&mut self, iteration: u64, per: &PerSample, t: &Trainer) -> Result<()> {
         self.write_checkpoint(iteration, per, t)
-            .map_err(|e| h5(&self.path, "cannot write a checkpoint", e))
+            .map_err(|e| h5::err(&self.path, "cannot write a checkpoint", e))
     }
 
     fn epoch_end(&mut self, m: &EpochMetrics, per: &PerSample, t: &Trainer) -> Result<()> {
         self.write_epoch(m, per, t)
-            .map_err(|e| h5(&self.path, "cannot write an epoch", e))
+            .map_err(|e| h5::err(&self.path, "cannot write an epoch", e))
     }
 }

@@ -49,10 +49,11 @@ fn open_to_resume(path: &Path) -> Result<hdf5::File> {
     match hdf5::File::open(path) {
         Ok(f) => Ok(f),
         Err(_) if path.is_file() => {
-            h5ds::clear_status_flags(path).map_err(|e| h5(path, "cannot open the run file", e))?;
-            hdf5::File::open(path).map_err(|e| h5(path, "cannot open the run file", e))
+            h5ds::clear_status_flags(path)
+                .map_err(|e| h5::err(path, "cannot open the run file", e))?;
+            hdf5::File::open(path).map_err(|e| h5::err(path, "cannot open the run file", e))
         }
-        Err(e) => Err(h5(path, "cannot open the run file", e)),
+        Err(e) => Err(h5::err(path, "cannot open the run file", e)),
     }
 }
 
@@ -106,8 +107,8 @@ fn read_state(
 impl Recorder {
     /// The status a run file's root says it has.
     pub fn status(path: &Path) -> Result<RunStatus> {
-        let f = h5::open_read(path).map_err(|e| h5(path, "cannot open the run file", e))?;
-        let s = read_attr_str(&f, attr::STATUS).map_err(|e| h5(path, "no status", e))?;
+        let f = h5::open_read(path).map_err(|e| h5::err(path, "cannot open the run file", e))?;
+        let s = read_attr_str(&f, attr::STATUS).map_err(|e| h5::err(path, "no status", e))?;
         s.parse()
             .map_err(|e| Error::data(path, format!("unreadable status: {e}")))
     }
@@ -115,7 +116,7 @@ impl Recorder {
     /// Reads the resume point of an unfinished run file.
     pub fn resume_point(path: &Path) -> Result<ResumePoint> {
         let file = open_to_resume(path)?;
-        let err = |e: hdf5::Error| h5(path, "not a preinterp run file that can be resumed", e);
+        let err = |e: hdf5::Error| h5::err(path, "not a preinterp run file that can be resumed", e);
         let text = |name: &str| read_attr_str(&file, name).map_err(err);
         let status: RunStatus = text(attr::STATUS)?
             .parse()
@@ -165,7 +166,7 @@ impl Recorder {
             return Err(busy(path));
         }
         let file = hdf5::File::open_rw(path)
-            .map_err(|e| h5(path, "cannot open the run file for writing", e))?;
+            .map_err(|e| h5::err(path, "cannot open the run file for writing", e))?;
         // The checkpoints up to the resume point, counted from the
         // schedule rather than read: rows a kill left past the file's
         // last flush may point beyond its end.
@@ -180,7 +181,7 @@ impl Recorder {
             Ok(vars)
         })()
         .map_err(|e| {
-            h5(
+            h5::err(
                 path,
                 "cannot roll the run file back to its last complete epoch",
                 e,

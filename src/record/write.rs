@@ -150,11 +150,11 @@ impl Recorder {
         // leftover would be a bug, but costs nothing to write.
         vars.sync()
             .and_then(|_| file.flush())
-            .map_err(|e| h5(&path, "cannot write the run file", e))?;
+            .map_err(|e| h5::err(&path, "cannot write the run file", e))?;
         // Attributes cannot change under SWMR: close, reopen, write.
         drop(vars);
         file.close()
-            .map_err(|e| h5(&path, "cannot close the run file", e))?;
+            .map_err(|e| h5::err(&path, "cannot close the run file", e))?;
         let res = (|| {
             let f = hdf5::File::open_rw(&path)?;
             attr_str(&f, attr::STATUS, s.as_str())?;
@@ -162,6 +162,6 @@ impl Recorder {
             f.flush()
         })();
         drop(lock);
-        res.map_err(|e| h5(&path, "cannot finish the run file", e))
+        res.map_err(|e| h5::err(&path, "cannot finish the run file", e))
     }
 }
