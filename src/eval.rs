@@ -134,7 +134,7 @@ impl Evaluator {
             correct,
             margin,
         } = out;
-        let run = |(((((loss, pred), correct), margin), idx), ws): Part<'_>| {
+        let run = |(((((loss, pred), correct), margin), idx), ws): WorkerShare<'_>| {
             for (k, ix) in idx.chunks(block).enumerate() {
                 let (at, rows) = (k * block, ix.len());
                 let margin = &mut margin[at..at + rows];
@@ -170,7 +170,7 @@ impl Evaluator {
 
 /// One worker's share: its per-sample outputs, sample indices and
 /// workspace.
-type Part<'a> = (
+type WorkerShare<'a> = (
     (
         (((&'a mut [f32], &'a mut [u8]), &'a mut [u8]), &'a mut [f32]),
         &'a [u32],

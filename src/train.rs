@@ -312,10 +312,10 @@ pub trait Observer {
     }
 }
 
-/// Two observers as one.
-pub struct Both<'a>(pub &'a mut dyn Observer, pub &'a mut dyn Observer);
+/// Two observers as one (a tee): both see every event.
+pub struct TeeObserver<'a>(pub &'a mut dyn Observer, pub &'a mut dyn Observer);
 
-impl Observer for Both<'_> {
+impl Observer for TeeObserver<'_> {
     fn wants_checkpoint(&mut self, it: u64) -> bool {
         // Both are asked (each tracks its own schedule).
         let a = self.0.wants_checkpoint(it);

@@ -123,16 +123,6 @@ impl Selection {
             .position(|&x| x == c)
             .and_then(|i| self.picks[i])
     }
-
-    /// Every criterion with its description and pick, in order, for
-    /// printing.
-    pub fn picks(&self) -> Vec<(&'static str, Option<Pick>)> {
-        Criterion::ALL
-            .iter()
-            .zip(self.picks)
-            .map(|(c, p)| (c.description(), p))
-            .collect()
-    }
 }
 
 impl Serialize for Selection {

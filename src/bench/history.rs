@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::workloads::Stat;
-use super::{BenchReport, Part};
+use super::{BenchReport, Section};
 use crate::data::registry::DatasetId;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -204,7 +204,7 @@ pub fn compare(old: &BenchReport, new: &BenchReport, threshold_pct: f64) -> Comp
 impl Comparison {
     /// The parts and datasets to time again to confirm the workloads
     /// that look slower (see [`Comparison::confirm`]).
-    pub fn to_confirm(&self) -> (Vec<Part>, Vec<DatasetId>) {
+    pub fn to_confirm(&self) -> (Vec<Section>, Vec<DatasetId>) {
         let (mut parts, mut sets) = (vec![], vec![]);
         for ch in self.changes.iter().filter(|c| c.verdict == Verdict::Slower) {
             let Some((part, set)) = part_of(&ch.key) else {
@@ -244,15 +244,15 @@ impl Comparison {
 
 /// The part and dataset a workload key (`train/3x100-b64/mnist`, ...)
 /// comes from.
-fn part_of(key: &str) -> Option<(Part, DatasetId)> {
+fn part_of(key: &str) -> Option<(Section, DatasetId)> {
     let fields: Vec<&str> = key.split('/').collect();
     let set = DatasetId::parse(fields.last()?)?;
     let part = match fields[0] {
         "train" => fields.get(1)?.parse().ok()?,
-        "eval" => Part::Eval,
-        "monitored" => Part::Monitored,
-        "fig3" => Part::Fig3,
-        "dense" => Part::Sparse,
+        "eval" => Section::Eval,
+        "monitored" => Section::Monitored,
+        "fig3" => Section::Fig3,
+        "dense" => Section::Sparse,
         _ => return None,
     };
     Some((part, set))
@@ -308,24 +308,24 @@ mod tests {
         let want = [
             (
                 "train/3x100-b64/mnist",
-                Part::Train(3, 100, 64),
+                Section::Train(3, 100, 64),
                 DatasetId::Mnist,
             ),
             (
                 "train/10x100-b64/fashion-mnist",
-                Part::Train(10, 100, 64),
+                Section::Train(10, 100, 64),
                 DatasetId::FashionMnist,
             ),
-            ("eval/3x1000/t2/mnist", Part::Eval, DatasetId::Mnist),
+            ("eval/3x1000/t2/mnist", Section::Eval, DatasetId::Mnist),
             (
                 "monitored/fashion-mnist",
-                Part::Monitored,
+                Section::Monitored,
                 DatasetId::FashionMnist,
             ),
-            ("fig3/3x1000-b16/mnist", Part::Fig3, DatasetId::Mnist),
+            ("fig3/3x1000-b16/mnist", Section::Fig3, DatasetId::Mnist),
             (
                 "dense/train/3x100-b16/mnist",
-                Part::Sparse,
+                Section::Sparse,
                 DatasetId::Mnist,
             ),
         ];

@@ -32,9 +32,9 @@ use crate::machine::{adam_divider_gelems, bandwidth_curve, peak_gflops, triad_gb
 use crate::model::Shape;
 use crate::net::{compact_max_cols, COMPACT_MAX_COLS};
 
-/// A part of the benchmark (`--only`).
+/// A section of the benchmark (what `--only` names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Part {
+pub enum Section {
     /// A training config: depth, width, batch.
     Train(usize, usize, usize),
     /// Evaluation throughput, 3x100 and 3x1000, 1 and all threads.
@@ -53,7 +53,7 @@ pub enum Part {
     Breakdown,
 }
 
-/// The training configs [`Part::Sparse`] times dense and compacted.
+/// The training configs [`Section::Sparse`] times dense and compacted.
 pub const SPARSE_CONFIGS: [(usize, usize, usize); 4] =
     [(3, 100, 16), (3, 100, 64), (3, 100, 256), (3, 1000, 64)];
 
@@ -66,55 +66,55 @@ pub const TRAIN_CONFIGS: [(usize, usize, usize); 5] = [
     (10, 100, 64),
 ];
 
-impl Part {
+impl Section {
     /// Every part, in report order.
-    pub fn all() -> Vec<Part> {
-        let mut v: Vec<Part> = TRAIN_CONFIGS
+    pub fn all() -> Vec<Section> {
+        let mut v: Vec<Section> = TRAIN_CONFIGS
             .iter()
-            .map(|&(d, w, b)| Part::Train(d, w, b))
+            .map(|&(d, w, b)| Section::Train(d, w, b))
             .collect();
         v.extend([
-            Part::Eval,
-            Part::Scaling,
-            Part::Monitored,
-            Part::Sparse,
-            Part::Fig3,
-            Part::Breakdown,
+            Section::Eval,
+            Section::Scaling,
+            Section::Monitored,
+            Section::Sparse,
+            Section::Fig3,
+            Section::Breakdown,
         ]);
         v
     }
-    /// What runs when `--only` is not given (all but [`Part::Fig3`] and
-    /// [`Part::Breakdown`]).
-    pub fn default_set() -> Vec<Part> {
+    /// What runs when `--only` is not given (all but [`Section::Fig3`] and
+    /// [`Section::Breakdown`]).
+    pub fn default_set() -> Vec<Section> {
         Self::all()
             .into_iter()
-            .filter(|p| !matches!(p, Part::Fig3 | Part::Breakdown))
+            .filter(|p| !matches!(p, Section::Fig3 | Section::Breakdown))
             .collect()
     }
 }
 
-impl fmt::Display for Part {
+impl fmt::Display for Section {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Part::Train(d, w, b) => write!(f, "{d}x{w}-b{b}"),
-            Part::Eval => f.write_str("eval"),
-            Part::Scaling => f.write_str("scaling"),
-            Part::Monitored => f.write_str("monitored"),
-            Part::Fig3 => f.write_str("fig3"),
-            Part::Sparse => f.write_str("sparse"),
-            Part::Breakdown => f.write_str("breakdown"),
+            Section::Train(d, w, b) => write!(f, "{d}x{w}-b{b}"),
+            Section::Eval => f.write_str("eval"),
+            Section::Scaling => f.write_str("scaling"),
+            Section::Monitored => f.write_str("monitored"),
+            Section::Fig3 => f.write_str("fig3"),
+            Section::Sparse => f.write_str("sparse"),
+            Section::Breakdown => f.write_str("breakdown"),
         }
     }
 }
 
-impl FromStr for Part {
+impl FromStr for Section {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Part::all()
+        Section::all()
             .into_iter()
             .find(|p| p.to_string() == s)
             .ok_or_else(|| {
-                let names: Vec<String> = Part::all().iter().map(|p| p.to_string()).collect();
+                let names: Vec<String> = Section::all().iter().map(|p| p.to_string()).collect();
                 format!("no such part; choose from {}", names.join(", "))
             })
     }
@@ -125,8 +125,8 @@ impl FromStr for Part {
 pub struct BenchOpts {
     /// Timed repeats per workload.
     pub repeats: usize,
-    /// Only these parts; [`Part::default_set`] when empty.
-    pub only: Vec<Part>,
+    /// Only these parts; [`Section::default_set`] when empty.
+    pub only: Vec<Section>,
     /// Datasets (default: MNIST and Fashion-MNIST).
     pub datasets: Vec<DatasetId>,
     /// Where datasets are looked for (`--data-dir`, then the
@@ -351,7 +351,7 @@ pub fn run(o: &BenchOpts) -> Result<BenchReport> {
     };
     let sets: Vec<BenchData> = ids.iter().map(|&id| data::load(id, &o.locator)).collect();
     let parts = if o.only.is_empty() {
-        Part::default_set()
+        Section::default_set()
     } else {
         o.only.clone()
     };
@@ -383,15 +383,15 @@ pub fn run(o: &BenchOpts) -> Result<BenchReport> {
     Ok(r)
 }
 
-fn run_part(r: &mut BenchReport, part: Part, sets: &[BenchData], t: &Timing) -> Result<()> {
+fn run_part(r: &mut BenchReport, part: Section, sets: &[BenchData], t: &Timing) -> Result<()> {
     match part {
-        Part::Train(depth, width, batch) => {
+        Section::Train(depth, width, batch) => {
             for d in sets {
                 let row = train_row(r, d, Shape { depth, width }, batch, 5000, t);
                 r.train.push(row);
             }
         }
-        Part::Fig3 => {
+        Section::Fig3 => {
             let shape = Shape {
                 depth: 3,
                 width: 1000,
@@ -401,7 +401,7 @@ fn run_part(r: &mut BenchReport, part: Part, sets: &[BenchData], t: &Timing) -> 
                 r.fig3.push(row);
             }
         }
-        Part::Eval => {
+        Section::Eval => {
             for d in sets {
                 for width in [100, 1000] {
                     let shape = Shape { depth: 3, width };
@@ -415,7 +415,7 @@ fn run_part(r: &mut BenchReport, part: Part, sets: &[BenchData], t: &Timing) -> 
                 }
             }
         }
-        Part::Scaling => {
+        Section::Scaling => {
             let shape = Shape {
                 depth: 3,
                 width: 100,
@@ -429,7 +429,7 @@ fn run_part(r: &mut BenchReport, part: Part, sets: &[BenchData], t: &Timing) -> 
                 r.scaling.push(row);
             }
         }
-        Part::Sparse => {
+        Section::Sparse => {
             for d in sets {
                 for &(depth, width, batch) in &SPARSE_CONFIGS {
                     let shape = Shape { depth, width };
@@ -452,7 +452,7 @@ fn run_part(r: &mut BenchReport, part: Part, sets: &[BenchData], t: &Timing) -> 
                 }
             }
         }
-        Part::Breakdown => {
+        Section::Breakdown => {
             for d in sets {
                 for &(depth, width, batch) in &TRAIN_CONFIGS {
                     let row = breakdown_row(r, d, Shape { depth, width }, batch, t);
@@ -460,7 +460,7 @@ fn run_part(r: &mut BenchReport, part: Part, sets: &[BenchData], t: &Timing) -> 
                 }
             }
         }
-        Part::Monitored => {
+        Section::Monitored => {
             for d in sets {
                 let [train_ms, eval_ms, total_ms] = workloads::monitored(d, t)?;
                 r.monitored.push(MonitoredRow {

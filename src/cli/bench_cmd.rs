@@ -4,7 +4,7 @@
 use clap::{Args, ValueEnum};
 
 use preinterp::bench::history::{self, Comparison, Verdict};
-use preinterp::bench::{BenchOpts, BenchReport, EvalRow, Part, TrainRow};
+use preinterp::bench::{BenchOpts, BenchReport, EvalRow, Section, TrainRow};
 use preinterp::data::registry::DatasetId;
 use preinterp::data::Locator;
 use preinterp::error::{Error, ErrorKind, Result};
@@ -42,7 +42,7 @@ pub struct BenchArgs {
     /// monitored, fig3 (one epoch of 3x1000 b16 on 55k samples; not run
     /// by default).
     #[arg(long, value_delimiter = ',', value_parser = parse_part)]
-    pub only: Vec<Part>,
+    pub only: Vec<Section>,
     /// Datasets, comma-separated (default: mnist,fashion-mnist). Each is
     /// found as `train` finds it (--data-dir, PREINTERP_DATA_DIR, the
     /// cache; never downloaded), else its committed fixture subset.
@@ -75,7 +75,7 @@ pub struct BenchArgs {
     pub transient: bool,
 }
 
-fn parse_part(s: &str) -> std::result::Result<Part, String> {
+fn parse_part(s: &str) -> std::result::Result<Section, String> {
     s.parse()
 }
 

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use preinterp::analysis::select::Criterion;
 use preinterp::config::{Preset, Settings};
 use preinterp::error::{Error, Result};
 use preinterp::record::schema::RunStatus;
@@ -162,13 +163,13 @@ fn print_summary(s: &Summary, out: &Path) {
 /// The epoch each model-selection criterion picks, and the test set's
 /// accuracy and loss there.
 fn print_selection(s: &Summary) {
-    let picks = s.selection.picks();
-    if picks.iter().all(|p| p.1.is_none()) {
+    if Criterion::ALL.iter().all(|&c| s.selection.get(c).is_none()) {
         return;
     }
     println!("model selection: criterion -> epoch, test accuracy, test loss");
-    for (what, p) in picks {
-        match p {
+    for c in Criterion::ALL {
+        let what = c.description();
+        match s.selection.get(c) {
             Some(p) => println!(
                 "  {what:<42} epoch {:>5}  {:6.2}%  {:.4}",
                 p.epoch,

@@ -4,12 +4,13 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use preinterp::analysis::select::Criterion;
 use preinterp::config::{DataLocation, Settings};
 use preinterp::error::{Error, ErrorKind, Result};
 use preinterp::record::schema::RunStatus;
 use preinterp::sweep::collect::RowStatus;
 use preinterp::sweep::run::{run_sweep, Outcome, RunOpts};
-use preinterp::sweep::select::{CriterionSummary, CRITERIA};
+use preinterp::sweep::select::CriterionSummary;
 use preinterp::sweep::{Shard, Sweep};
 use preinterp::threads::Threads;
 
@@ -152,7 +153,10 @@ fn run_runs(
 fn print_selection(criteria: &[CriterionSummary], setting: Option<&str>) {
     let runs = criteria.first().map_or(0, |c| c.runs);
     println!("model selection: test accuracy at the epoch each criterion picks ({runs} runs)");
-    for (c, (_, long)) in criteria.iter().zip(CRITERIA) {
+    for (c, long) in criteria
+        .iter()
+        .zip(Criterion::ALL.map(Criterion::description))
+    {
         if c.runs == 0 {
             println!("  {long:<42} not available (no such curves in the run files)");
             continue;

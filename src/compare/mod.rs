@@ -89,7 +89,10 @@ pub fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
         let mut found: Vec<PathBuf> = rd
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|f| f.is_file() && f.extension().is_some_and(|x| x == "h5"))
-            .filter(|f| f.file_name().is_some_and(|n| n != "sweep.h5"))
+            .filter(|f| {
+                f.file_name()
+                    .is_some_and(|n| n != crate::sweep::schema::FILE)
+            })
             .collect();
         if found.is_empty() {
             return Err(Error::usage(format!(

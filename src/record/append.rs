@@ -126,7 +126,7 @@ impl<T: H5Type + Copy> Appender<T> {
     }
 
     /// Appends one single-value row.
-    pub(super) fn push1(&mut self, v: T) -> hdf5::Result<()> {
+    pub(super) fn push_value(&mut self, v: T) -> hdf5::Result<()> {
         self.push(&[v])
     }
 
@@ -209,7 +209,7 @@ mod tests {
         let mut two = Appender::<i64>::open(growing(&f, "two", &[3], 1)).unwrap();
         let mut three = Appender::<i64>::open(growing(&f, "three", &[2, 2], 2)).unwrap();
         for i in 0..11i64 {
-            one.push1(i).unwrap();
+            one.push_value(i).unwrap();
             two.push(&[i, -i, 2 * i]).unwrap();
             three.push(&[i, i + 1, i + 2, i + 3]).unwrap();
             // Sync at irregular points, as flushes fall.
@@ -237,7 +237,7 @@ mod tests {
         let mut one = Appender::<i64>::open(f.dataset("one").unwrap()).unwrap();
         assert_eq!(one.len(), 6);
         for i in 100..103 {
-            one.push1(i).unwrap();
+            one.push_value(i).unwrap();
         }
         one.sync().unwrap();
         let got: Vec<i64> = f.dataset("one").unwrap().read_raw().unwrap();

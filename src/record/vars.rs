@@ -62,7 +62,7 @@ impl PerEpochVars {
 
     /// Appends the row of `epoch`.
     pub(super) fn push(&mut self, epoch: usize, e: &crate::eval::SetEval) -> hdf5::Result<()> {
-        self.epoch.push1(epoch as i64)?;
+        self.epoch.push_value(epoch as i64)?;
         self.loss.push(&e.loss)?;
         self.correct.push(&e.correct)?;
         if let Some(p) = &mut self.pred {

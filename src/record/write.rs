@@ -30,8 +30,8 @@ impl Recorder {
     fn write_curves(&mut self, m: &EpochMetrics, per: &PerSample) -> hdf5::Result<()> {
         let st = stats::loss_stats(&per.val.loss, &mut self.scratch);
         let v = &mut self.vars;
-        v.c_epoch.push1(m.epoch as i64)?;
-        v.c_iter.push1(m.iteration as i64)?;
+        v.c_epoch.push_value(m.epoch as i64)?;
+        v.c_iter.push_value(m.iteration as i64)?;
         // In the order of `schema::CURVE_F64`.
         let row = [
             m.wall_s,
@@ -43,7 +43,7 @@ impl Recorder {
             m.eval.acc,
         ];
         for (a, x) in v.c_f64.iter_mut().zip(row) {
-            a.push1(x)?;
+            a.push_value(x)?;
         }
         // In the order of `schema::CURVE_ROBUST`.
         let robust = [
@@ -56,7 +56,7 @@ impl Recorder {
             st.trimmed_mean,
         ];
         for (a, x) in v.c_robust.iter_mut().flatten().zip(robust) {
-            a.push1(x)?;
+            a.push_value(x)?;
         }
         if let Some(g) = &mut v.val {
             g.push(m.epoch, &per.val)?;
@@ -115,8 +115,9 @@ impl Recorder {
             norms[3 * nl + li] = b.iter().fold(0.0f64, |m, &x| m.max((x as f64).abs()));
         }
         let v = &mut self.vars;
-        v.k_iter.push1(iteration as i64)?;
-        v.k_epoch.push1(iteration as f64 / self.steps_per_epoch)?;
+        v.k_iter.push_value(iteration as i64)?;
+        v.k_epoch
+            .push_value(iteration as f64 / self.steps_per_epoch)?;
         for (sv, ev) in v.k_sets.iter_mut().zip([&per.train, &per.val, &per.eval]) {
             if let (Some(l), Some(c)) = (&mut sv.loss, &mut sv.correct) {
                 l.push(&ev.loss)?;
@@ -124,7 +125,7 @@ impl Recorder {
             }
             let nan = self.loss_bins.count(&ev.loss, &mut self.counts);
             sv.hist.push(&self.counts)?;
-            sv.nan.push1(nan)?;
+            sv.nan.push_value(nan)?;
         }
         v.k_whist.push(&self.wcounts)?;
         v.k_bhist.push(&self.bcounts)?;

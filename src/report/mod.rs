@@ -47,7 +47,7 @@ pub struct OutlierSummary {
 
 /// Whether the run shows the paper's shape.
 #[derive(Clone, Debug, Serialize)]
-pub struct Shape {
+pub struct PaperShape {
     /// The minimum validation loss comes in the first quarter of the run.
     pub min_val_loss_early: bool,
     /// Validation loss at the last epoch is above its minimum.
@@ -81,7 +81,7 @@ pub struct Summary {
     /// Outlier analysis (needs `--record-samples all`).
     pub outliers: Option<OutlierSummary>,
     /// The paper's shape.
-    pub shape: Option<Shape>,
+    pub shape: Option<PaperShape>,
     /// The epoch each model-selection criterion picks, and the
     /// evaluation (test) set's accuracy and loss there.
     pub selection: Selection,
@@ -104,8 +104,8 @@ fn status_note(s: RunStatus) -> &'static str {
     }
 }
 
-fn shape(c: &CurveSummary, o: Option<&OutlierSummary>, last_epoch: i64) -> Shape {
-    Shape {
+fn shape(c: &CurveSummary, o: Option<&OutlierSummary>, last_epoch: i64) -> PaperShape {
+    PaperShape {
         min_val_loss_early: (c.min_val_loss.epoch as f64) <= 0.25 * last_epoch as f64,
         val_loss_rises: c.last.val_loss > c.min_val_loss.val_loss,
         val_acc_holds: c.last.val_acc >= c.min_val_loss.val_acc,

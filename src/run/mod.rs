@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::eval::Evaluator;
 use crate::model::init_params;
 use crate::record::{Layout, Overwrite, Recorder, ResumePoint};
-use crate::train::{Both, Loop, Observer, Resume, Sets, Status, TrainReport, Trainer};
+use crate::train::{Loop, Observer, Resume, Sets, Status, TeeObserver, TrainReport, Trainer};
 use crate::weights;
 
 /// One model on one dataset, ready to train.
@@ -169,7 +169,7 @@ impl<'d> Run<'d> {
         obs: &mut dyn Observer,
         stop: &AtomicBool,
     ) -> Result<TrainReport> {
-        let result = self.train(&mut Both(obs, &mut rec), stop);
+        let result = self.train(&mut TeeObserver(obs, &mut rec), stop);
         let status = result
             .as_ref()
             .map(|r| r.status)

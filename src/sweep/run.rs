@@ -93,7 +93,7 @@ impl Observer for Epochs<'_> {
 }
 
 /// Runs (or resumes, or skips) one run of the sweep.
-fn one(
+fn run_one(
     run: &SweepRun,
     data: &Dataset,
     o: &RunOpts,
@@ -196,7 +196,7 @@ pub fn run_sweep(
         let mut obs = Epochs { run, on_event };
         let data = &datasets[&run.cfg.dataset.label()];
         let error_file = o.out.join(format!("{}.error", run.id));
-        let outcome = match one(run, data, o, threads, &mut obs, stop) {
+        let outcome = match run_one(run, data, o, threads, &mut obs, stop) {
             Ok(x) => {
                 let _ = std::fs::remove_file(&error_file);
                 x

@@ -11,18 +11,6 @@ use super::Sweep;
 use crate::analysis::groups::{best_of_groups, groups_differing_only_in};
 use crate::analysis::select::Criterion;
 
-/// The criteria as `(key, description)`, in [`Criterion::ALL`] order
-/// (for the command line's table).
-pub const CRITERIA: [(&str, &str); Criterion::ALL.len()] = {
-    let mut out = [("", ""); Criterion::ALL.len()];
-    let mut i = 0;
-    while i < out.len() {
-        out[i] = (Criterion::ALL[i].name(), Criterion::ALL[i].description());
-        i += 1;
-    }
-    out
-};
-
 /// What one criterion leads to over the sweep.
 #[derive(Clone, Debug, Serialize)]
 pub struct CriterionSummary {
