@@ -106,7 +106,7 @@ impl Evaluator {
 
     /// This evaluator with the first layer's input laid out as `mode`
     /// (instead of [`InputMode::Auto`]): the same results, other speed.
-    pub fn with_input(mut self, mode: InputMode) -> Self {
+    pub(crate) fn with_input(mut self, mode: InputMode) -> Self {
         self.input = mode;
         self
     }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 /// The CPU's model name (from /proc/cpuinfo on Linux).
-pub fn cpu_model() -> String {
+pub(crate) fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -21,7 +21,7 @@ pub fn cpu_model() -> String {
 }
 
 /// SIMD features this CPU reports.
-pub fn cpu_features() -> Vec<&'static str> {
+pub(crate) fn cpu_features() -> Vec<&'static str> {
     let mut v = vec![];
     #[cfg(target_arch = "x86_64")]
     {
@@ -139,7 +139,7 @@ impl pulp::WithSimd for LanesOp {
 /// (12 bytes moved per element: two reads, one write; the write's
 /// line fill is not counted, as in STREAM). Best of a few passes taking
 /// about `budget_s` together.
-pub fn triad_gbs(bytes: usize, threads: usize, budget_s: f64) -> f64 {
+pub(crate) fn triad_gbs(bytes: usize, threads: usize, budget_s: f64) -> f64 {
     let n = (bytes / 12).max(1024);
     let threads = threads.max(1);
     let (mut a, b, c) = (vec![0.0f32; n], vec![1.0f32; n], vec![2.0f32; n]);
@@ -193,7 +193,7 @@ fn triad(a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
 /// Working-set sizes (bytes, three arrays together) at which
 /// [`bandwidth_curve`] measures the one-core triad: from L2-sized to
 /// well past any last-level cache.
-pub const TRIAD_SIZES: [usize; 8] = [
+pub(crate) const TRIAD_SIZES: [usize; 8] = [
     1 << 20,
     2 << 20,
     4 << 20,
@@ -215,7 +215,7 @@ pub fn bandwidth_curve(budget_s: f64) -> Vec<(usize, f64)> {
 /// The bandwidth a working set of `bytes` sees on one core: the
 /// measurement at the smallest size that holds it (the largest size
 /// beyond that).
-pub fn bandwidth_for(curve: &[(usize, f64)], bytes: usize) -> f64 {
+pub(crate) fn bandwidth_for(curve: &[(usize, f64)], bytes: usize) -> f64 {
     curve
         .iter()
         .find(|(size, _)| *size >= bytes)

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::rng::{self, Purpose};
 
 /// Pixels per image (28 x 28).
-pub const INPUTS: usize = 784;
+pub(crate) const INPUTS: usize = 784;
 /// Classes.
 pub const CLASSES: usize = 10;
 
@@ -83,7 +83,7 @@ impl Shape {
     }
 
     /// Multiply-adds of one forward pass of one sample.
-    pub fn forward_macs(&self) -> usize {
+    pub(crate) fn forward_macs(&self) -> usize {
         self.layers().iter().map(|l| l.fan_in * l.fan_out).sum()
     }
 

@@ -28,7 +28,7 @@ use split::Splitting;
 
 /// Rows per forward block: a block of the input and output of a layer
 /// fits in half of a 2 MiB L2, so bias + ReLU run on it while it is hot.
-pub fn block_rows(fan_in: usize, fan_out: usize) -> usize {
+pub(crate) fn block_rows(fan_in: usize, fan_out: usize) -> usize {
     const BUDGET: usize = 1 << 20;
     (BUDGET / (4 * (fan_in + fan_out))).clamp(16, 1024) / 16 * 16
 }
@@ -36,7 +36,7 @@ pub fn block_rows(fan_in: usize, fan_out: usize) -> usize {
 /// Weight rows per gradient block: the block's gradient (`R x I`) stays
 /// in L2 between the product that writes it and the optimiser that
 /// reads it.
-pub fn grad_block_rows(fan_in: usize, fan_out: usize) -> usize {
+pub(crate) fn grad_block_rows(fan_in: usize, fan_out: usize) -> usize {
     const BUDGET: usize = 256 << 10;
     (BUDGET / (4 * fan_in)).max(16).min(fan_out)
 }
@@ -44,7 +44,7 @@ pub fn grad_block_rows(fan_in: usize, fan_out: usize) -> usize {
 /// The compacted first layer is never used when more than this many of
 /// the 784 columns are used (about 90%: nearer to all of them, the
 /// gathers cost about what the smaller product saves).
-pub const COMPACT_MAX_COLS: usize = 700;
+pub(crate) const COMPACT_MAX_COLS: usize = 700;
 
 /// The most used columns at which a block of `rows` rows is compacted
 /// for a first layer of `h` units: compacting saves `rows (784 - W) h`
@@ -54,7 +54,7 @@ pub const COMPACT_MAX_COLS: usize = 700;
 /// by side measurements at batch 16 (3x100: compacting MNIST's 53% of
 /// columns costs 1-3%; 3x1000 and 1x1000: it saves 4-7%) and capped at
 /// [`COMPACT_MAX_COLS`]. Either way the results are bit-identical.
-pub fn compact_max_cols(rows: usize, h: usize) -> usize {
+pub(crate) fn compact_max_cols(rows: usize, h: usize) -> usize {
     let (k, fixed) = (4, 150_000);
     let saved = (INPUTS * h * rows.saturating_sub(k)).saturating_sub(fixed);
     (saved / (h * (rows + k)).max(1)).min(COMPACT_MAX_COLS)
@@ -62,7 +62,7 @@ pub fn compact_max_cols(rows: usize, h: usize) -> usize {
 
 /// How [`gather_input`] lays out the first layer's input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InputMode {
+pub(crate) enum InputMode {
     /// Compacted when at most [`compact_max_cols`] columns are used.
     Auto,
     /// Always all 784 columns.
@@ -130,7 +130,7 @@ impl Workspace {
     }
 
     /// Columns of `x` per row.
-    pub fn x_cols(&self) -> usize {
+    pub(crate) fn x_cols(&self) -> usize {
         if self.compact {
             self.cols.width()
         } else {
@@ -141,7 +141,7 @@ impl Workspace {
 
 /// Gathers samples `idx` of `src` into `ws` (inputs and labels), on the
 /// used columns only when `mode` says so (see [`InputMode`]).
-pub fn gather_input(src: &Samples, idx: &[u32], ws: &mut Workspace, mode: InputMode) {
+pub(crate) fn gather_input(src: &Samples, idx: &[u32], ws: &mut Workspace, mode: InputMode) {
     ws.compact = match mode {
         InputMode::Dense => false,
         InputMode::Compact => true,
@@ -259,7 +259,7 @@ pub fn forward(layers: &[LayerSpan], params: &[f32], ws: &mut Workspace, rows: u
 /// [`forward`] with each wide hidden layer cut across its output units
 /// as `splitting` allows, the parts run on the current rayon pool (see
 /// [`split`]): bit-identical to [`forward`].
-pub fn forward_parallel(
+pub(crate) fn forward_parallel(
     layers: &[LayerSpan],
     params: &[f32],
     ws: &mut Workspace,
@@ -318,7 +318,7 @@ pub fn forward_parallel(
 /// layer width (e.g. 100 = 96 + 4) with a mostly idle remainder kernel.
 /// Fills `ws.logits` (row-major, without the output bias) like
 /// [`forward`]; the rounding differs from it only by summation order.
-pub fn forward_eval(layers: &[LayerSpan], params: &[f32], ws: &mut Workspace, rows: usize) {
+pub(crate) fn forward_eval(layers: &[LayerSpan], params: &[f32], ws: &mut Workspace, rows: usize) {
     let depth = layers.len() - 1;
     let Workspace {
         x,
@@ -397,7 +397,7 @@ pub trait GradSink: Send + Sized {
 
 /// A [`GradSink`] that copies the gradient into a whole-model buffer
 /// (no update).
-pub struct IntoBuffer<'a> {
+pub(crate) struct IntoBuffer<'a> {
     /// The buffer's part this sink fills.
     buf: &'a mut [f32],
     /// The parameter offset of `buf[0]`.
@@ -426,7 +426,7 @@ impl GradSink for IntoBuffer<'_> {
 
 /// One thread's buffers for a backward pass split across threads (see
 /// [`backward_parallel`]), allocated once.
-pub struct PartBuffers {
+pub(crate) struct PartBuffers {
     /// One block of a weight gradient (see [`grad_block_rows`]).
     gblock: Vec<f32>,
     /// One full first-layer gradient row (784).
@@ -479,7 +479,7 @@ pub fn backward<S: GradSink>(
 /// gradient of the layer below on the same columns), then `dW = dz^T a`
 /// and the sink cut across whole blocks of weight rows. Bit-identical to
 /// [`backward`].
-pub fn backward_parallel<S: GradSink>(
+pub(crate) fn backward_parallel<S: GradSink>(
     layers: &[LayerSpan],
     params: &mut [f32],
     ws: &mut Workspace,

@@ -50,7 +50,7 @@ impl OptimizerKind {
 
 /// An optimiser's state, borrowed ([`Optimizer::state`]).
 #[derive(Clone, Copy, Debug)]
-pub struct OptState<'a> {
+pub(crate) struct OptState<'a> {
     /// SGD momentum buffer, or Adam's first moment (empty for plain SGD).
     pub m: &'a [f32],
     /// Adam's second moment (empty for SGD).
@@ -93,7 +93,7 @@ impl Optimizer {
 
     /// The state to save for resuming: what [`Optimizer::restore`] takes
     /// back.
-    pub fn state(&self) -> OptState<'_> {
+    pub(crate) fn state(&self) -> OptState<'_> {
         OptState {
             m: &self.m,
             v: &self.v,
@@ -105,7 +105,7 @@ impl Optimizer {
     /// step count. A buffer this optimiser does not keep (plain SGD's
     /// `m`, SGD's `v`) is ignored; one it keeps must have its length, or
     /// nothing changes and a data error says which.
-    pub fn restore(&mut self, m: &[f32], v: &[f32], step: u64) -> Result<()> {
+    pub(crate) fn restore(&mut self, m: &[f32], v: &[f32], step: u64) -> Result<()> {
         for (name, mine, saved) in [("first moment", &self.m, m), ("second moment", &self.v, v)] {
             if !mine.is_empty() && mine.len() != saved.len() {
                 return Err(Error::new(
@@ -138,7 +138,7 @@ impl Optimizer {
     /// Starts an update: counts the step and returns its scalars, to be
     /// applied block by block (in any order, each element once) while
     /// each block's gradient is still in cache.
-    pub fn begin_step(&mut self) -> StepRule {
+    pub(crate) fn begin_step(&mut self) -> StepRule {
         self.step += 1;
         match self.kind {
             OptimizerKind::Sgd { lr, momentum: 0.0 } => StepRule::Sgd { lr: lr as f32 },
@@ -192,7 +192,7 @@ fn split_state(s: &mut [f32], k: usize) -> (&mut [f32], &mut [f32]) {
 /// [`Optimizer::begin_update`]). Cut into parts
 /// ([`StepUpdate::split_off`]), it is applied on several threads at
 /// once, each part to its own parameters.
-pub struct StepUpdate<'a> {
+pub(crate) struct StepUpdate<'a> {
     rule: StepRule,
     /// The parameter offset of `m[0]` and `v[0]`.
     at: usize,
@@ -204,7 +204,7 @@ impl Optimizer {
     /// Starts an update ([`Optimizer::begin_step`]) of the whole
     /// parameter buffer, to be applied block by block (in any order,
     /// each element once).
-    pub fn begin_update(&mut self) -> StepUpdate<'_> {
+    pub(crate) fn begin_update(&mut self) -> StepUpdate<'_> {
         let rule = self.begin_step();
         StepUpdate {
             rule,
@@ -228,7 +228,7 @@ impl StepUpdate<'_> {
 
     /// Cuts the update at parameter `at`: this one keeps the parameters
     /// before `at`, the one returned takes those from `at` on.
-    pub fn split_off(&mut self, at: usize) -> Self {
+    pub(crate) fn split_off(&mut self, at: usize) -> Self {
         let k = at - self.at;
         let (m, m_tail) = split_state(std::mem::take(&mut self.m), k);
         let (v, v_tail) = split_state(std::mem::take(&mut self.v), k);

@@ -9,7 +9,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// What a stream is used for.
 #[derive(Clone, Copy, Debug)]
 #[repr(u64)]
-pub enum Purpose {
+pub(crate) enum Purpose {
     /// Initial weights.
     Init = 1,
     /// Which pool samples go to train and validation.
@@ -21,7 +21,7 @@ pub enum Purpose {
 }
 
 /// A generator for (`seed`, `purpose`, `index`).
-pub fn stream(seed: u64, purpose: Purpose, index: u64) -> Rng {
+pub(crate) fn stream(seed: u64, purpose: Purpose, index: u64) -> Rng {
     Rng(Xoshiro256PlusPlus::seed_from_u64(stream_seed(
         seed, purpose, index,
     )))
@@ -30,7 +30,7 @@ pub fn stream(seed: u64, purpose: Purpose, index: u64) -> Rng {
 /// The 64-bit value a [`stream`] is seeded from: with it, a stream is
 /// `Xoshiro256PlusPlus::seed_from_u64(value)` (rand_xoshiro). Run files
 /// record the next epoch's as the shuffle state.
-pub fn stream_seed(seed: u64, purpose: Purpose, index: u64) -> u64 {
+pub(crate) fn stream_seed(seed: u64, purpose: Purpose, index: u64) -> u64 {
     let mut s = splitmix(seed);
     s = splitmix(s ^ (purpose as u64).wrapping_mul(0xA24B_AED4_963E_E407));
     splitmix(s ^ index.wrapping_mul(0x9FB2_1C65_1E98_DF25))
@@ -44,16 +44,16 @@ fn splitmix(mut z: u64) -> u64 {
 }
 
 /// A seeded generator with the few draws preinterp needs.
-pub struct Rng(Xoshiro256PlusPlus);
+pub(crate) struct Rng(Xoshiro256PlusPlus);
 
 impl Rng {
     /// Uniform in `[0, 1)` with 24 random bits.
-    pub fn unit_f32(&mut self) -> f32 {
+    pub(crate) fn unit_f32(&mut self) -> f32 {
         (self.0.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0)
     }
 
     /// Uniform in `[lo, hi)`.
-    pub fn uniform_f32(&mut self, lo: f32, hi: f32) -> f32 {
+    pub(crate) fn uniform_f32(&mut self, lo: f32, hi: f32) -> f32 {
         lo + (hi - lo) * self.unit_f32()
     }
 
@@ -70,7 +70,7 @@ impl Rng {
     }
 
     /// Fisher-Yates shuffle in place.
-    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+    pub(crate) fn shuffle<T>(&mut self, v: &mut [T]) {
         for i in (1..v.len()).rev() {
             let j = self.below(i as u64 + 1) as usize;
             v.swap(i, j);

@@ -86,7 +86,7 @@ impl Trainer {
     /// This trainer with the first layer's input laid out as `mode`
     /// (instead of [`InputMode::Auto`]): bit-identical results, other
     /// speed.
-    pub fn with_input(mut self, mode: InputMode) -> Self {
+    pub(crate) fn with_input(mut self, mode: InputMode) -> Self {
         self.input = mode;
         self
     }
@@ -125,7 +125,8 @@ impl Trainer {
     /// into parts of at least `part` (instead of
     /// [`crate::net::split::default_min_macs`]; to test the cuts on small
     /// models).
-    pub fn with_min_macs(mut self, cut: usize, part: usize) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_min_macs(mut self, cut: usize, part: usize) -> Self {
         self.splitting.min_cut_macs = cut;
         self.splitting.min_part_macs = part.max(1);
         self
@@ -313,7 +314,7 @@ pub trait Observer {
 }
 
 /// Two observers as one (a tee): both see every event.
-pub struct TeeObserver<'a>(pub &'a mut dyn Observer, pub &'a mut dyn Observer);
+pub(crate) struct TeeObserver<'a>(pub &'a mut dyn Observer, pub &'a mut dyn Observer);
 
 impl Observer for TeeObserver<'_> {
     fn wants_checkpoint(&mut self, it: u64) -> bool {
@@ -362,7 +363,7 @@ fn evaluate_all(
 /// Where a resumed run starts: after epoch `epoch`, whose state the
 /// trainer already holds, `wall_s` seconds into the run.
 #[derive(Clone, Copy, Debug)]
-pub struct Resume {
+pub(crate) struct Resume {
     /// The last complete epoch.
     pub epoch: usize,
     /// Wall time recorded at its end.
@@ -371,7 +372,7 @@ pub struct Resume {
 
 /// What a training loop works on: the run's settings and sets, and the
 /// model's trainer and evaluator.
-pub struct Loop<'a> {
+pub(crate) struct Loop<'a> {
     /// The run's settings (batch size, stop rule, seed).
     pub cfg: &'a RunConfig,
     /// The three sets.

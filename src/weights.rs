@@ -38,7 +38,7 @@ pub fn save(path: &Path, shape: &Shape, params: &[f32]) -> Result<()> {
 }
 
 /// Writes `layer{i}/weight|bias` datasets under `g`.
-pub fn write_group(g: &hdf5::Group, shape: &Shape, params: &[f32]) -> hdf5::Result<()> {
+pub(crate) fn write_group(g: &hdf5::Group, shape: &Shape, params: &[f32]) -> hdf5::Result<()> {
     for (i, l) in shape.layers().iter().enumerate() {
         let lg = g.create_group(&format!("layer{i}"))?;
         lg.new_dataset::<f32>()

@@ -6,7 +6,7 @@
 /// spec order) grouped by every setting other than `key`: two runs
 /// share a group when their other settings are equal, in the same
 /// order. Groups come in order of their first run, each ascending.
-pub fn groups_differing_only_in<'a>(
+pub(crate) fn groups_differing_only_in<'a>(
     runs: impl IntoIterator<Item = &'a [(String, String)]>,
     key: &str,
 ) -> Vec<Vec<usize>> {
@@ -29,7 +29,7 @@ pub fn groups_differing_only_in<'a>(
 /// better; `None`: not judged, never best): a run is best when no other
 /// run of its group scores more, or as much and comes earlier. A NaN
 /// score beats nothing and nothing beats it.
-pub fn best_of_groups(
+pub(crate) fn best_of_groups(
     groups: &[Vec<usize>],
     n: usize,
     score: impl Fn(usize) -> Option<f64>,

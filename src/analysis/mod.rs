@@ -105,7 +105,7 @@ pub fn interpolation(c: &Curves) -> Option<usize> {
 /// The row the paper calls final: the first interpolation, or, for a
 /// run that never interpolates, the (first) row of maximum training
 /// accuracy.
-pub fn final_row(c: &Curves) -> Option<usize> {
+pub(crate) fn final_row(c: &Curves) -> Option<usize> {
     interpolation(c).or_else(|| {
         let mut best: Option<usize> = None;
         for (i, &a) in c.train_acc.iter().enumerate() {
@@ -118,7 +118,7 @@ pub fn final_row(c: &Curves) -> Option<usize> {
 }
 
 /// The upper Tukey fence `Q3 + 1.5 IQR` of `losses` (`None` if empty).
-pub fn upper_fence(losses: &[f32], scratch: &mut Vec<f64>) -> Option<f64> {
+pub(crate) fn upper_fence(losses: &[f32], scratch: &mut Vec<f64>) -> Option<f64> {
     scratch.clear();
     scratch.extend(losses.iter().filter(|x| !x.is_nan()).map(|&x| x as f64));
     if scratch.is_empty() {
@@ -134,7 +134,7 @@ pub fn upper_fence(losses: &[f32], scratch: &mut Vec<f64>) -> Option<f64> {
 
 /// What the outlier analysis finds over `epochs x samples` losses.
 #[derive(Clone, Debug, Serialize)]
-pub struct Outliers {
+pub(crate) struct Outliers {
     /// Per sample: epochs spent strictly above the upper fence.
     pub epochs_above: Vec<u32>,
     /// Per sample: its loss at the last epoch.
@@ -151,7 +151,7 @@ pub struct Outliers {
 
 /// Tukey outliers of each row of `losses` (`rows` epochs of `n`
 /// samples, row-major); `None` when there are no rows or no samples.
-pub fn tukey_outliers(losses: &[f32], rows: usize, n: usize) -> Option<Outliers> {
+pub(crate) fn tukey_outliers(losses: &[f32], rows: usize, n: usize) -> Option<Outliers> {
     if rows == 0 || n == 0 {
         return None;
     }
@@ -192,7 +192,7 @@ pub fn tukey_outliers(losses: &[f32], rows: usize, n: usize) -> Option<Outliers>
 
 /// The fraction of samples misclassified and their share of the total
 /// loss (`None` without samples).
-pub fn misclassified_share(loss: &[f32], correct: &[u8]) -> Option<(f64, f64)> {
+pub(crate) fn misclassified_share(loss: &[f32], correct: &[u8]) -> Option<(f64, f64)> {
     if loss.is_empty() || loss.len() != correct.len() {
         return None;
     }

@@ -25,12 +25,12 @@
 use super::upper_fence;
 
 /// The first epoch the training-dynamics statistics count.
-pub const FIRST_COUNTED_EPOCH: i64 = 1;
+pub(crate) const FIRST_COUNTED_EPOCH: i64 = 1;
 
 /// One set's per-epoch records: `epochs.len()` rows of `n` samples,
 /// row-major.
 #[derive(Clone, Copy, Debug)]
-pub struct PerEpochView<'a> {
+pub(crate) struct PerEpochView<'a> {
     /// The epoch of each row (0 = before training).
     pub epochs: &'a [i64],
     /// Samples per row.
@@ -68,7 +68,7 @@ impl PerEpochView<'_> {
 
 /// Every sample's statistics, one value per sample in each vector.
 #[derive(Clone, Debug)]
-pub struct SampleStats {
+pub(crate) struct SampleStats {
     /// Epochs the training-dynamics statistics count (`1..=last`).
     pub epochs_counted: usize,
     /// Epochs `epochs_above_fence` counts (all recorded, 0 included).
@@ -161,7 +161,7 @@ impl Acc {
 /// Per row: the upper Tukey fence `Q3 + 1.5 IQR` of that row's losses
 /// (linear-interpolated quantiles, NaN losses left out; NaN for a row
 /// without any).
-pub fn row_fences(loss: &[f32], rows: usize, n: usize) -> Vec<f64> {
+pub(crate) fn row_fences(loss: &[f32], rows: usize, n: usize) -> Vec<f64> {
     let mut scratch = Vec::with_capacity(n);
     (0..rows)
         .map(|r| upper_fence(&loss[r * n..(r + 1) * n], &mut scratch).unwrap_or(f64::NAN))
@@ -171,7 +171,7 @@ pub fn row_fences(loss: &[f32], rows: usize, n: usize) -> Vec<f64> {
 /// The statistics of every sample of `p`. `None` when there are no
 /// samples, no epoch after training began (`epoch >= 1`), or the arrays
 /// do not hold `rows x n` values.
-pub fn sample_stats(p: &PerEpochView<'_>) -> Option<SampleStats> {
+pub(crate) fn sample_stats(p: &PerEpochView<'_>) -> Option<SampleStats> {
     let (rows, n) = (p.rows(), p.n);
     if n == 0 || !p.consistent() || !p.epochs.iter().any(|&e| e >= FIRST_COUNTED_EPOCH) {
         return None;

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use super::Curves;
-pub use crate::stats::RobustCurves;
+pub(crate) use crate::stats::RobustCurves;
 
 /// What one criterion selects.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -81,7 +81,7 @@ impl Criterion {
     /// compares runs (larger is better): the negated loss it minimises,
     /// the accuracy it maximises, or, for the last epoch, the validation
     /// accuracy there.
-    pub fn merit(self, p: &Pick) -> f64 {
+    pub(crate) fn merit(self, p: &Pick) -> f64 {
         match self {
             Criterion::MaxValAccuracy | Criterion::LastEpoch => p.val_accuracy,
             Criterion::MinValLoss

@@ -123,7 +123,7 @@ pub fn synthetic(n: usize, seed: u64) -> Samples {
 }
 
 /// Non-zero pixels of samples `idx`.
-pub fn nonzeros(src: &Samples, idx: &[u32]) -> usize {
+pub(crate) fn nonzeros(src: &Samples, idx: &[u32]) -> usize {
     idx.iter()
         .map(|&i| src.image(i as usize).iter().filter(|&&p| p != 0).count())
         .sum()

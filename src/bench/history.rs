@@ -13,16 +13,16 @@ use crate::data::registry::DatasetId;
 use crate::error::{Error, ErrorKind, Result};
 
 /// The `format` field of a saved report.
-pub const FORMAT: &str = "preinterp-bench";
+pub(crate) const FORMAT: &str = "preinterp-bench";
 /// The `schema` version of a saved report.
-pub const SCHEMA: u32 = 1;
+pub(crate) const SCHEMA: u32 = 1;
 /// Folder of named results unless `$PREINTERP_BENCH_DIR` says otherwise.
-pub const DEFAULT_DIR: &str = "bench-results";
+pub(crate) const DEFAULT_DIR: &str = "bench-results";
 
 /// Where a saved result called `name` lives: `name` itself when it
 /// looks like a path (has a `/` or ends in `.json`), else
 /// `$PREINTERP_BENCH_DIR/NAME.json` (default `bench-results/`).
-pub fn path_for(name: &str) -> PathBuf {
+pub(crate) fn path_for(name: &str) -> PathBuf {
     if name.contains('/') || name.ends_with(".json") {
         return PathBuf::from(name);
     }

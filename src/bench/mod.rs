@@ -54,11 +54,11 @@ pub enum Section {
 }
 
 /// The training configs [`Section::Sparse`] times dense and compacted.
-pub const SPARSE_CONFIGS: [(usize, usize, usize); 4] =
+pub(crate) const SPARSE_CONFIGS: [(usize, usize, usize); 4] =
     [(3, 100, 16), (3, 100, 64), (3, 100, 256), (3, 1000, 64)];
 
 /// The training configs.
-pub const TRAIN_CONFIGS: [(usize, usize, usize); 5] = [
+pub(crate) const TRAIN_CONFIGS: [(usize, usize, usize); 5] = [
     (3, 100, 64),
     (3, 100, 16),
     (3, 100, 256),
@@ -85,7 +85,7 @@ impl Section {
     }
     /// What runs when `--only` is not given (all but [`Section::Fig3`] and
     /// [`Section::Breakdown`]).
-    pub fn default_set() -> Vec<Section> {
+    pub(crate) fn default_set() -> Vec<Section> {
         Self::all()
             .into_iter()
             .filter(|p| !matches!(p, Section::Fig3 | Section::Breakdown))
@@ -595,7 +595,7 @@ fn eval_row(
 }
 
 /// Measures the FMA peak and the bandwidths (about a second).
-pub fn measure_machine() -> Fingerprint {
+pub(crate) fn measure_machine() -> Fingerprint {
     let curve = bandwidth_curve(0.03);
     let big = *crate::machine::TRIAD_SIZES.last().expect("sizes");
     Fingerprint {

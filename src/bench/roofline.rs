@@ -31,10 +31,10 @@ use crate::model::{Shape, INPUTS};
 
 /// Bytes a triad element moves (with its write's line fill) per byte
 /// STREAM counts.
-pub const TRIAD_LINE_FILL: f64 = 16.0 / 12.0;
+pub(crate) const TRIAD_LINE_FILL: f64 = 16.0 / 12.0;
 
 /// Adam's traffic per parameter per step: p, m, v read and written.
-pub const ADAM_BYTES_PER_PARAM: usize = 24;
+pub(crate) const ADAM_BYTES_PER_PARAM: usize = 24;
 
 /// One workload against its bound.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
@@ -76,7 +76,7 @@ fn rest_flops(shape: &Shape) -> f64 {
 }
 
 /// The work of a training epoch with Adam, and its lower bound.
-pub struct EpochWork {
+pub(crate) struct EpochWork {
     fwd_flop: f64,
     bwd_flop: f64,
     adam_bytes: f64,
@@ -134,7 +134,7 @@ impl EpochWork {
     /// The phases, ms: forward and backward at `peak`; the optimiser,
     /// the larger of its traffic and its divider work (the data's
     /// traffic, a few per cent, left out).
-    pub fn phases_ms(&self, peak: f64) -> [f64; 3] {
+    pub(crate) fn phases_ms(&self, peak: f64) -> [f64; 3] {
         let traffic_ms = 1e3 * self.adam_bytes / (self.gbs * 1e9);
         [
             1e3 * self.fwd_flop / (peak * 1e9),
@@ -145,7 +145,7 @@ impl EpochWork {
 }
 
 /// Per-sample evaluation of `samples` samples on `threads` threads.
-pub fn eval_bound(
+pub(crate) fn eval_bound(
     shape: &Shape,
     samples: usize,
     nonzeros: usize,

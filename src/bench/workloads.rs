@@ -90,7 +90,7 @@ impl Timing {
     /// warm-up each, then `repeats` rounds timing each once (every other
     /// round in reverse order), so that the machine's drifts and the
     /// order's cache effects fall on all alike (side by side).
-    pub fn measure_side_by_side<const K: usize>(
+    pub(crate) fn measure_side_by_side<const K: usize>(
         &self,
         fs: &mut [&mut dyn FnMut(); K],
     ) -> [Stat; K] {
@@ -111,7 +111,7 @@ impl Timing {
 }
 
 /// One training epoch's timing and what it ran on.
-pub struct TrainRun {
+pub(crate) struct TrainRun {
     /// ms per epoch.
     pub ms: Stat,
     /// Samples per epoch.
@@ -128,7 +128,13 @@ pub struct TrainRun {
 
 /// Times epochs of `n` training samples (cycled if the pool is smaller)
 /// of `shape` at batch `batch`, Adam, one thread.
-pub fn train_epochs(d: &BenchData, shape: Shape, batch: usize, n: usize, t: &Timing) -> TrainRun {
+pub(crate) fn train_epochs(
+    d: &BenchData,
+    shape: Shape,
+    batch: usize,
+    n: usize,
+    t: &Timing,
+) -> TrainRun {
     let order = cycle(d.train.len(), n);
     let mut tr = Trainer::new(shape, init_params(&shape, 0), adam_default(1e-3), batch);
     let ms = t.measure(|| {
@@ -157,7 +163,7 @@ pub fn train_epochs(d: &BenchData, shape: Shape, batch: usize, n: usize, t: &Tim
 /// Training epochs as in [`train_epochs`], with the first layer's input
 /// always dense and as chosen per batch ([`InputMode::Auto`]), timed
 /// side by side: `[dense, auto]`.
-pub fn train_sparse_pair(
+pub(crate) fn train_sparse_pair(
     d: &BenchData,
     shape: Shape,
     batch: usize,
@@ -184,7 +190,12 @@ pub fn train_sparse_pair(
 
 /// Evaluation as in [`eval_pass`] (one thread), dense and as chosen per
 /// block, side by side: `[dense, auto]`.
-pub fn eval_sparse_pair(d: &BenchData, shape: Shape, n: usize, t: &Timing) -> Result<[Stat; 2]> {
+pub(crate) fn eval_sparse_pair(
+    d: &BenchData,
+    shape: Shape,
+    n: usize,
+    t: &Timing,
+) -> Result<[Stat; 2]> {
     let idx = cycle(d.test.len(), n);
     let params = init_params(&shape, 0);
     let mut dense = Evaluator::new(&shape, 1)?.with_input(InputMode::Dense);
@@ -275,7 +286,12 @@ pub fn breakdown(d: &BenchData, shape: Shape, batch: usize, n: usize, t: &Timing
 /// The fraction of the blocks of `block` samples, over `n` samples of
 /// `src` as the workloads cycle them, that [`InputMode::Auto`] runs
 /// compacted for a first layer of `h` units.
-pub fn compact_fraction(src: &crate::data::Samples, n: usize, block: usize, h: usize) -> f64 {
+pub(crate) fn compact_fraction(
+    src: &crate::data::Samples,
+    n: usize,
+    block: usize,
+    h: usize,
+) -> f64 {
     let order = cycle(src.len(), n);
     let mut cols = ActiveCols::new();
     let (mut compact, mut blocks) = (0, 0);
@@ -288,7 +304,7 @@ pub fn compact_fraction(src: &crate::data::Samples, n: usize, block: usize, h: u
 }
 
 /// Times per-sample evaluation of `n` test samples on `threads`.
-pub fn eval_pass(
+pub(crate) fn eval_pass(
     d: &BenchData,
     shape: Shape,
     threads: usize,

@@ -15,17 +15,15 @@ use crate::record::h5::{self, read_attr_str};
 use crate::record::schema::{self, attr, ckpt, SETS};
 
 /// The flag that records what `compare` needs.
-pub const RECORD_FLAG: &str = "--record-samples all";
+pub(crate) const RECORD_FLAG: &str = "--record-samples all";
 
 /// One set's per-sample record at one moment of a run.
 #[derive(Clone, Debug, Default)]
-pub struct SetFinal {
+pub(crate) struct SetFinal {
     /// Each sample's index in the dataset file.
     pub sample: Vec<u32>,
     /// Its loss.
     pub loss: Vec<f32>,
-    /// 1 if it was classified correctly.
-    pub correct: Vec<u8>,
     /// The predicted class, when the file records it.
     pub pred: Option<Vec<u8>>,
     /// The epoch (validation) or iteration (evaluation) it was taken at.
@@ -34,7 +32,7 @@ pub struct SetFinal {
 
 /// What a comparison reads from one run file.
 #[derive(Clone, Debug)]
-pub struct RunInput {
+pub(crate) struct RunInput {
     /// The file.
     pub path: PathBuf,
     /// Its id in the comparison (the file's stem, made unique).
@@ -175,7 +173,6 @@ fn read_val(g: &Group) -> hdf5::Result<(SetFinal, Vec<u32>)> {
     let fin = SetFinal {
         sample,
         loss,
-        correct: last(schema::VAL_CORRECT.name)?,
         pred: has_pred.then(|| last("pred")).transpose()?,
         at: epochs[rows - 1],
     };
@@ -203,14 +200,10 @@ fn read_eval(f: &hdf5::File) -> hdf5::Result<std::result::Result<SetFinal, Strin
     let last_f32 = k
         .dataset(&loss)?
         .read_slice_1d::<f32, _>(s![rows - 1, ..])?;
-    let last_u8 = k
-        .dataset(&correct)?
-        .read_slice_1d::<u8, _>(s![rows - 1, ..])?;
     let iterations: Vec<i64> = k.dataset(ckpt::ITERATION.name)?.read_raw()?;
     Ok(Ok(SetFinal {
         sample: k.dataset(&SETS[2].sample_dim())?.read_raw()?,
         loss: last_f32.to_vec(),
-        correct: last_u8.to_vec(),
         pred: None,
         at: iterations[rows - 1],
     }))

@@ -26,8 +26,8 @@ use serde_json::Value;
 
 use crate::data::Locator;
 use crate::error::{Error, Result};
-pub use input::{RunInput, SetFinal, RECORD_FLAG};
-pub use set::{Matrix, Pairs, SetComparison, TopK};
+pub(crate) use input::{RunInput, SetFinal};
+pub use set::{Matrix, SetComparison, TopK};
 
 /// How to compare.
 #[derive(Clone, Debug)]
@@ -352,7 +352,7 @@ fn order_by_configuration(runs: &mut [RunInput]) {
 }
 
 /// Whether `dir` holds a previous compare output.
-pub fn is_compare_output(dir: &Path) -> bool {
+pub(crate) fn is_compare_output(dir: &Path) -> bool {
     dir.join("compare.json").is_file() || dir.join("compare.h5").is_file()
 }
 

@@ -19,7 +19,7 @@ use crate::record::schema::{attr, Var};
 /// Makes `dir` ready: created if missing; a previous compare output's
 /// files are removed; any other non-empty folder is refused unless
 /// `force`.
-pub fn prepare_out(dir: &Path, force: bool) -> Result<()> {
+pub(crate) fn prepare_out(dir: &Path, force: bool) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
         return Err(Error::usage(format!(
             "--out {}: exists and is not a folder",
@@ -90,7 +90,7 @@ fn string_var(g: &Group, v: &Var<'_>, dim: &Dataset, values: &[&str]) -> hdf5::R
 }
 
 /// Writes `DIR/compare.h5`; returns its path.
-pub fn write_h5(dir: &Path, c: &Comparison, runs: &[RunInput]) -> Result<PathBuf> {
+pub(crate) fn write_h5(dir: &Path, c: &Comparison, runs: &[RunInput]) -> Result<PathBuf> {
     let path = dir.join("compare.h5");
     write_file(&path, c, runs).map_err(|e| h5::err(&path, "cannot write", e))?;
     Ok(path)
@@ -217,7 +217,7 @@ fn write_val_extras(g: &Group, d: &Dims, s: &SetComparison, runs: &[RunInput]) -
 
 /// What is computed, one sentence each (in `compare.h5` and
 /// `compare.json`).
-pub const DEFINITIONS: [&str; 6] = [
+pub(crate) const DEFINITIONS: [&str; 6] = [
     "Samples: a run's validation samples are matched to another's by their index in the dataset file (the val_sample coordinate); only the samples every run holds are compared.",
     "Final: each run's last recorded epoch (validation) and its last checkpoint (evaluation).",
     "Outliers: samples whose final loss lies strictly above the run's upper Tukey fence Q3 + 1.5 (Q3 - Q1), quantiles linear-interpolated (numpy's default) over the run's own whole set, then restricted to the shared samples.",
@@ -310,7 +310,7 @@ pub struct Summary<'a> {
 }
 
 /// Writes `compare.json` to `path`.
-pub fn write_json(path: &Path, c: &Comparison) -> Result<()> {
+pub(crate) fn write_json(path: &Path, c: &Comparison) -> Result<()> {
     let ids: Vec<&str> = c.runs.iter().map(|r| r.id.as_str()).collect();
     let s = Summary {
         tool: "preinterp compare",

@@ -12,11 +12,11 @@ use crate::error::Result;
 use crate::plot::{self, GalleryItem, GallerySection, PairMatrix, RunsHist};
 
 /// Most samples in the gallery.
-pub const GALLERY_MAX: usize = 40;
+pub(crate) const GALLERY_MAX: usize = 40;
 
 /// Figures written, and what was skipped.
 #[derive(Default)]
-pub struct Drawn {
+pub(crate) struct Drawn {
     /// Files written.
     pub files: Vec<PathBuf>,
     /// One sentence per figure not drawn.
@@ -24,7 +24,7 @@ pub struct Drawn {
 }
 
 /// Draws every figure of `c` into its output folder.
-pub fn draw(c: &Comparison, runs: &[RunInput], loc: &Locator) -> Result<Drawn> {
+pub(crate) fn draw(c: &Comparison, runs: &[RunInput], loc: &Locator) -> Result<Drawn> {
     let mut d = Drawn::default();
     let labels: Vec<String> = runs.iter().map(run_label).collect();
     let n = runs.len();
@@ -99,7 +99,7 @@ fn matrix(
 
 /// The fewest runs a gallery sample is an outlier in: all of them, or
 /// all but one when there are three or more.
-pub fn gallery_threshold(runs: usize) -> u32 {
+pub(crate) fn gallery_threshold(runs: usize) -> u32 {
     if runs <= 2 {
         runs as u32
     } else {
@@ -112,7 +112,7 @@ pub fn gallery_threshold(runs: usize) -> u32 {
 /// first), each group by decreasing median final loss; at most
 /// [`GALLERY_MAX`], shared equally between the groups (a group that
 /// needs less leaves the rest to the others).
-pub fn gallery_picks(s: &SetComparison) -> Vec<usize> {
+pub(crate) fn gallery_picks(s: &SetComparison) -> Vec<usize> {
     let t = gallery_threshold(s.loss.len());
     let median = |j: usize| median_loss(s, j);
     let mut all: Vec<usize> = (0..s.sample.len())

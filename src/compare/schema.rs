@@ -7,16 +7,16 @@
 use crate::record::schema::{var, Var};
 
 /// Group of the validation-set comparison.
-pub const VAL: &str = "val";
+pub(crate) const VAL: &str = "val";
 /// Group of the evaluation-set comparison.
-pub const EVAL: &str = "eval";
+pub(crate) const EVAL: &str = "eval";
 
 /// The run coordinate (run ids, in comparison order).
 pub const RUN: Var<'static> = var("run", "1", "run id (the run file's stem)");
 /// The second run of a pair (the same ids).
-pub const RUN_B: Var<'static> = var("run_b", "1", "run id of the second run of the pair");
+pub(crate) const RUN_B: Var<'static> = var("run_b", "1", "run id of the second run of the pair");
 /// The shared samples.
-pub const SAMPLE: Var<'static> = var(
+pub(crate) const SAMPLE: Var<'static> = var(
     "sample",
     "1",
     "index of the sample in its dataset file (samples every run has)",
@@ -28,44 +28,45 @@ pub const K: Var<'static> = var("k", "1", "number of runs");
 pub mod run {
     use super::{var, Var};
     /// Its title.
-    pub const TITLE: Var<'static> = var("title", "1", "the run's title");
+    pub(crate) const TITLE: Var<'static> = var("title", "1", "the run's title");
     /// Its file.
-    pub const FILE: Var<'static> = var("run_file", "1", "the run file");
+    pub(crate) const FILE: Var<'static> = var("run_file", "1", "the run file");
     /// Its configuration.
-    pub const CONFIG: Var<'static> = var("config", "1", "the run's configuration (JSON)");
+    pub(crate) const CONFIG: Var<'static> = var("config", "1", "the run's configuration (JSON)");
     /// Its status.
-    pub const STATUS: Var<'static> = var("status", "1", "the run's status when compared");
+    pub(crate) const STATUS: Var<'static> = var("status", "1", "the run's status when compared");
 }
 
 /// Per run, in a set's group.
-pub const AT: Var<'static> = var(
+pub(crate) const AT: Var<'static> = var(
     "at",
     "1",
     "epoch (validation) or iteration (evaluation) whose losses are compared",
 );
 /// Samples of the run's own set.
-pub const OWN_SAMPLES: Var<'static> = var("own_samples", "1", "samples in the run's own set");
+pub(crate) const OWN_SAMPLES: Var<'static> =
+    var("own_samples", "1", "samples in the run's own set");
 /// The fence.
-pub const FENCE: Var<'static> = var(
+pub(crate) const FENCE: Var<'static> = var(
     "fence",
     "1",
     "upper Tukey fence Q3 + 1.5 IQR (nats) of the run's final losses over its own set",
 );
 /// Outliers among the shared samples.
-pub const N_OUTLIERS: Var<'static> = var(
+pub(crate) const N_OUTLIERS: Var<'static> = var(
     "n_outliers",
     "1",
     "shared samples strictly above the run's fence",
 );
 /// Outliers in the run's own set.
-pub const N_OUTLIERS_OWN: Var<'static> = var(
+pub(crate) const N_OUTLIERS_OWN: Var<'static> = var(
     "n_outliers_own",
     "1",
     "samples of the run's own set strictly above its fence",
 );
 
 /// The pairwise matrices (`run x run_b`), in [`super::set::Pairs`] order.
-pub const PAIRS: [Var<'static>; 5] = [
+pub(crate) const PAIRS: [Var<'static>; 5] = [
     var(
         "jaccard_outliers",
         "1",
@@ -94,37 +95,37 @@ pub const PAIRS: [Var<'static>; 5] = [
 ];
 
 /// Per run and shared sample: the final loss.
-pub const FINAL_LOSS: Var<'static> = var("final_loss", "1", "final per-sample loss (nats)");
+pub(crate) const FINAL_LOSS: Var<'static> = var("final_loss", "1", "final per-sample loss (nats)");
 /// Per run and shared sample: 1 if above the fence.
-pub const OUTLIER: Var<'static> = var(
+pub(crate) const OUTLIER: Var<'static> = var(
     "outlier",
     "1",
     "1 if the sample's final loss is strictly above the run's fence",
 );
 /// Per run and shared sample: the final prediction.
-pub const PRED: Var<'static> = var("pred", "1", "predicted class at the final epoch");
+pub(crate) const PRED: Var<'static> = var("pred", "1", "predicted class at the final epoch");
 /// Per run and shared sample: the epochs above the fence.
-pub const EPOCHS_ABOVE: Var<'static> = var(
+pub(crate) const EPOCHS_ABOVE: Var<'static> = var(
     "epochs_above",
     "1",
     "epochs the sample spent strictly above that epoch's fence, over the run's recorded epochs",
 );
 /// Per shared sample: its label.
-pub const LABEL: Var<'static> = var("label", "1", "the sample's label");
+pub(crate) const LABEL: Var<'static> = var("label", "1", "the sample's label");
 /// Per shared sample: the runs it is an outlier in.
-pub const OUTLIER_RUNS: Var<'static> = var(
+pub(crate) const OUTLIER_RUNS: Var<'static> = var(
     "outlier_runs",
     "1",
     "number of runs in which the sample is strictly above the fence at the end",
 );
 /// Over `k`: shared samples that are outliers in `k` runs.
-pub const HIST: Var<'static> = var(
+pub(crate) const HIST: Var<'static> = var(
     "outlier_runs_hist",
     "1",
     "shared samples that are outliers in exactly k runs",
 );
 /// Over `k`: the same for independent runs.
-pub const HIST_INDEPENDENT: Var<'static> = var(
+pub(crate) const HIST_INDEPENDENT: Var<'static> = var(
     "outlier_runs_hist_independent",
     "1",
     "expected shared samples outliers in exactly k runs if each run picked its outliers independently at its own rate (Poisson-binomial)",

@@ -59,7 +59,7 @@ impl TopK {
     }
 
     /// How it was chosen, in words.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match *self {
             TopK::Count(k) => format!("{k} samples (--top-k)"),
             TopK::Fraction(f) => format!("{}% of the shared samples, rounded", 100.0 * f),
@@ -141,7 +141,7 @@ pub struct SetComparison {
 }
 
 /// The samples every one of `sets` holds, ascending.
-pub fn shared_samples(sets: &[&[u32]]) -> Vec<u32> {
+pub(crate) fn shared_samples(sets: &[&[u32]]) -> Vec<u32> {
     let Some(first) = sets.first() else {
         return vec![];
     };
@@ -166,7 +166,7 @@ pub(super) fn gather<T: Copy>(own: &[u32], values: &[T], shared: &[u32]) -> Vec<
 
 /// Compares `runs` on the samples they share; `None` when they share
 /// none.
-pub fn compare_set(runs: &[&SetFinal], top: TopK) -> Option<SetComparison> {
+pub(crate) fn compare_set(runs: &[&SetFinal], top: TopK) -> Option<SetComparison> {
     let sets: Vec<&[u32]> = runs.iter().map(|r| r.sample.as_slice()).collect();
     let sample = shared_samples(&sets);
     if sample.is_empty() {
@@ -260,7 +260,6 @@ mod tests {
         SetFinal {
             sample: sample.to_vec(),
             loss: loss.to_vec(),
-            correct: vec![1; loss.len()],
             pred: None,
             at: 3,
         }

@@ -6,7 +6,7 @@
 
 /// `|A ∩ B| / |A ∪ B|` of two sets given as membership flags over the
 /// same samples; NaN when both are empty (undefined).
-pub fn jaccard(a: &[bool], b: &[bool]) -> f64 {
+pub(crate) fn jaccard(a: &[bool], b: &[bool]) -> f64 {
     let (mut both, mut either) = (0usize, 0usize);
     for (&x, &y) in a.iter().zip(b) {
         both += (x && y) as usize;
@@ -37,14 +37,15 @@ fn log_factorials(n: usize) -> Vec<f64> {
 /// `E[J] = sum_k P(k) k / (a + b - k)`. NaN when `a = b = 0` (the
 /// Jaccard index of two empty sets is undefined) or when `a` or `b`
 /// exceeds `n`.
-pub fn expected_jaccard(n: usize, a: usize, b: usize) -> f64 {
+#[cfg(test)]
+pub(crate) fn expected_jaccard(n: usize, a: usize, b: usize) -> f64 {
     Chance::new(n).expected_jaccard(a, b)
 }
 
 /// [`expected_jaccard`] for many pairs of sets drawn from the same `n`
 /// samples (the log-factorials are computed once).
 #[derive(Clone, Debug)]
-pub struct Chance {
+pub(crate) struct Chance {
     lf: Vec<f64>,
 }
 
@@ -57,7 +58,7 @@ impl Chance {
     }
 
     /// See [`expected_jaccard`].
-    pub fn expected_jaccard(&self, a: usize, b: usize) -> f64 {
+    pub(crate) fn expected_jaccard(&self, a: usize, b: usize) -> f64 {
         let n = self.lf.len() - 1;
         if (a == 0 && b == 0) || a > n || b > n {
             return f64::NAN;
@@ -96,7 +97,7 @@ pub fn top_k(loss: &[f32], k: usize) -> Vec<bool> {
 /// The distribution of how many of the runs pick a sample when run `i`
 /// picks each sample independently with probability `p[i]` (a
 /// Poisson-binomial distribution): `P(k)` for `k = 0..=p.len()`.
-pub fn poisson_binomial(p: &[f64]) -> Vec<f64> {
+pub(crate) fn poisson_binomial(p: &[f64]) -> Vec<f64> {
     let mut dist = vec![0.0; p.len() + 1];
     dist[0] = 1.0;
     for (i, &q) in p.iter().enumerate() {

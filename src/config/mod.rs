@@ -8,7 +8,7 @@ pub mod record;
 pub mod settings;
 
 pub use record::{RecordOpts, RecordSamples};
-pub use settings::{DataLocation, Key, Keyed, Kind, OptName, Settings};
+pub use settings::{DataLocation, Keyed, Kind, Settings};
 
 use std::path::PathBuf;
 
@@ -104,11 +104,11 @@ pub enum Preset {
 }
 
 /// Default Adam learning rate (PyTorch's).
-pub const ADAM_LR: f64 = 1e-3;
+pub(crate) const ADAM_LR: f64 = 1e-3;
 /// Default SGD learning rate.
-pub const SGD_LR: f64 = 0.01;
+pub(crate) const SGD_LR: f64 = 0.01;
 /// Default epochs for a fixed-length run.
-pub const DEFAULT_EPOCHS: usize = 200;
+pub(crate) const DEFAULT_EPOCHS: usize = 200;
 
 impl Preset {
     /// `a`..`d` (either case).
@@ -181,7 +181,7 @@ pub fn adam_default(lr: f64) -> OptimizerKind {
 impl RunConfig {
     /// Rejects settings no run can have (those that need the dataset's
     /// size are checked by the split).
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         Shape::new(self.shape.depth, self.shape.width)?;
         if self.batch_size == 0 {
             return Err(Error::usage("--batch-size must be at least 1"));
@@ -215,7 +215,7 @@ impl RunConfig {
     }
 
     /// The seed of the train/validation split.
-    pub fn split_seed(&self) -> u64 {
+    pub(crate) fn split_seed(&self) -> u64 {
         self.split_seed.unwrap_or(self.seed)
     }
 

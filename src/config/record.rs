@@ -19,7 +19,7 @@ pub enum RecordSamples {
 
 impl RecordSamples {
     /// The values a flag or spec may give, in order.
-    pub const NAMES: &'static [&'static str] = &["all", "checkpoints", "none"];
+    pub(crate) const NAMES: &'static [&'static str] = &["all", "checkpoints", "none"];
 }
 
 /// What the recorder writes, and how finely.
@@ -64,7 +64,7 @@ impl RecordOpts {
     /// What each run of a sweep records unless told otherwise: per-epoch
     /// curves only (no per-sample records, no checkpoints), which is all
     /// that `sweep collect` needs.
-    pub fn sweep_default() -> Self {
+    pub(crate) fn sweep_default() -> Self {
         RecordOpts {
             samples: RecordSamples::None,
             per_decade: 0,

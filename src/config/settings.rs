@@ -239,7 +239,7 @@ pub struct Settings {
 }
 
 /// The cap of `until_interpolation` runs unless `max_epochs` is given.
-pub const DEFAULT_MAX_EPOCHS: usize = 1000;
+pub(crate) const DEFAULT_MAX_EPOCHS: usize = 1000;
 
 const fn key(name: &'static str, kind: Kind, value_name: &'static str, help: &'static str) -> Key {
     Key {

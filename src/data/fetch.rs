@@ -59,7 +59,7 @@ impl Locator {
 
     /// Finds (or downloads) the four files of `id`; returns their paths
     /// in [`FILES`] order, each verified against its canonical SHA-256.
-    pub fn locate(&self, id: DatasetId) -> Result<[PathBuf; 4]> {
+    pub(crate) fn locate(&self, id: DatasetId) -> Result<[PathBuf; 4]> {
         if let Some(d) = &self.data_dir {
             if !d.is_dir() {
                 return Err(Error::usage(format!(
@@ -161,7 +161,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Checks a file's SHA-256 against `want`.
-pub fn verify_file(path: &Path, want: &str) -> Result<()> {
+pub(crate) fn verify_file(path: &Path, want: &str) -> Result<()> {
     let got = sha256_file(path)?;
     if got != want {
         return Err(Error::data(

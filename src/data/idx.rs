@@ -13,9 +13,9 @@ use flate2::read::GzDecoder;
 use crate::error::{Error, Result};
 
 /// Magic number of an IDX file of unsigned bytes with 3 dimensions.
-pub const IMAGES_MAGIC: u32 = 0x0000_0803;
+pub(crate) const IMAGES_MAGIC: u32 = 0x0000_0803;
 /// Magic number of an IDX file of unsigned bytes with 1 dimension.
-pub const LABELS_MAGIC: u32 = 0x0000_0801;
+pub(crate) const LABELS_MAGIC: u32 = 0x0000_0801;
 
 /// Opens `path`, transparently decompressing gzip (sniffed from the
 /// first two bytes, not the file name).
@@ -105,21 +105,17 @@ fn expect_eof(path: &Path, r: &mut dyn Read, expected: usize) -> Result<()> {
     Ok(())
 }
 
-/// IDX images: `n` images of `rows x cols` bytes.
-pub struct IdxImages {
+/// IDX images: `n` images of the `rows x cols` bytes asked for.
+pub(crate) struct IdxImages {
     /// Pixels, `n * rows * cols`, row-major.
     pub pixels: Vec<u8>,
     /// Image count.
     pub n: usize,
-    /// Rows per image.
-    pub rows: usize,
-    /// Columns per image.
-    pub cols: usize,
 }
 
 /// Reads an IDX image file, checking that images are `want_rows x
 /// want_cols`.
-pub fn read_images(path: &Path, want_rows: usize, want_cols: usize) -> Result<IdxImages> {
+pub(crate) fn read_images(path: &Path, want_rows: usize, want_cols: usize) -> Result<IdxImages> {
     let mut r = open(path)?;
     let h = header(path, &mut *r, 4, IMAGES_MAGIC)?;
     let (n, rows, cols) = (h[1] as usize, h[2] as usize, h[3] as usize);
@@ -138,16 +134,11 @@ pub fn read_images(path: &Path, want_rows: usize, want_cols: usize) -> Result<Id
         &format!("{n} images of {rows}x{cols}"),
     )?;
     expect_eof(path, &mut *r, len)?;
-    Ok(IdxImages {
-        pixels,
-        n,
-        rows,
-        cols,
-    })
+    Ok(IdxImages { pixels, n })
 }
 
 /// Reads an IDX label file, checking every label is below `classes`.
-pub fn read_labels(path: &Path, classes: usize) -> Result<Vec<u8>> {
+pub(crate) fn read_labels(path: &Path, classes: usize) -> Result<Vec<u8>> {
     let mut r = open(path)?;
     let h = header(path, &mut *r, 2, LABELS_MAGIC)?;
     let n = h[1] as usize;

@@ -33,7 +33,7 @@ impl Samples {
     }
     /// The 784 pixels of sample `i`.
     #[inline]
-    pub fn image(&self, i: usize) -> &[u8] {
+    pub(crate) fn image(&self, i: usize) -> &[u8] {
         &self.pixels[i * INPUTS..(i + 1) * INPUTS]
     }
 }

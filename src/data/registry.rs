@@ -62,7 +62,7 @@ impl DatasetId {
     }
 
     /// Mirrors tried in order; a file's URL is the mirror plus its name.
-    pub fn mirrors(self) -> &'static [&'static str] {
+    pub(crate) fn mirrors(self) -> &'static [&'static str] {
         match self {
             DatasetId::Mnist => &[
                 "https://ossci-datasets.s3.amazonaws.com/mnist/",

@@ -43,7 +43,7 @@ pub fn bias_relu_backward(da: &mut [f32], a: &[f32], dbias: &mut [f32]) {
 /// `dbias`. Called on every row in order, from `dbias = 0`, it gives
 /// [`bias_relu_backward`]'s sums exactly.
 #[inline]
-pub fn bias_relu_backward_row(da: &mut [f32], a: &[f32], dbias: &mut [f32]) {
+pub(crate) fn bias_relu_backward_row(da: &mut [f32], a: &[f32], dbias: &mut [f32]) {
     for ((d, &x), db) in da.iter_mut().zip(a).zip(dbias.iter_mut()) {
         let g = if x > 0.0 { *d } else { 0.0 };
         *d = g;

@@ -18,20 +18,20 @@
 use std::sync::OnceLock;
 
 /// The environment variable: `keep` leaves subnormals in training.
-pub const DENORMALS_ENV: &str = "PREINTERP_DENORMALS";
+pub(crate) const DENORMALS_ENV: &str = "PREINTERP_DENORMALS";
 
 /// MXCSR's flush-to-zero (bit 15) and denormals-are-zero (bit 6).
 #[cfg(target_arch = "x86_64")]
 const FTZ_DAZ: u32 = 0x8040;
 
 /// Whether training flushes subnormals (unless `PREINTERP_DENORMALS=keep`).
-pub fn flushing() -> bool {
+pub(crate) fn flushing() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
     *ON.get_or_init(|| std::env::var(DENORMALS_ENV).map_or(true, |v| v != "keep"))
 }
 
 /// Flushes subnormals on this thread until dropped.
-pub struct FlushDenormals {
+pub(crate) struct FlushDenormals {
     #[cfg(target_arch = "x86_64")]
     saved: Option<u32>,
 }

@@ -16,10 +16,10 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
 const MAGIC_BITS: u32 = 0x4B40_0000;
 /// Below this `e^x` is subnormal in f32; we return 0.
-pub const EXP_MIN: f32 = -87.336_55;
+pub(crate) const EXP_MIN: f32 = -87.336_55;
 /// Above this `2^n` would need exponent 128; we return +inf (the exact
 /// result overflows from 88.7228; the softmax only ever takes `x <= 0`).
-pub const EXP_MAX: f32 = 88.376_26;
+pub(crate) const EXP_MAX: f32 = 88.376_26;
 const C: [f32; 6] = [
     1.987_569_1e-4,
     1.398_199_9e-3,

@@ -11,12 +11,17 @@ use faer::{Accum, MatMut, MatRef, Par};
 /// to its small-matrix kernels (nano-gemm), which round differently
 /// from its GEMM; a product cut into parts must keep every part above
 /// it (see [`crate::net::split`]).
-pub const FAER_SMALL_MNK: usize = 16 * 16 * 16;
+pub(crate) const FAER_SMALL_MNK: usize = 16 * 16 * 16;
 
 /// `dst (M x N) = lhs (M x K) * rhs (K x N)`, or `+=` with
 /// `Accum::Add`. Views may have any strides.
 #[track_caller]
-pub fn matmul(dst: MatMut<'_, f32>, accum: Accum, lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>) {
+pub(crate) fn matmul(
+    dst: MatMut<'_, f32>,
+    accum: Accum,
+    lhs: MatRef<'_, f32>,
+    rhs: MatRef<'_, f32>,
+) {
     #[cfg(target_arch = "x86_64")]
     if super::simd_path() == super::SimdPath::Avx2
         && super::native_path() == super::SimdPath::Avx512
@@ -83,6 +88,7 @@ fn matmul_avx2(mut dst: MatMut<'_, f32>, accum: Accum, lhs: MatRef<'_, f32>, rhs
 }
 
 /// The naive triple loop `matmul` must agree with (accumulated in f64).
+#[cfg(test)]
 pub fn matmul_ref(
     mut dst: MatMut<'_, f32>,
     accum: Accum,
@@ -108,12 +114,72 @@ pub fn matmul_ref(
 
 /// A row-major `rows x cols` view of `buf` (which may be longer).
 #[track_caller]
-pub fn view(buf: &[f32], rows: usize, cols: usize) -> MatRef<'_, f32> {
+pub(crate) fn view(buf: &[f32], rows: usize, cols: usize) -> MatRef<'_, f32> {
     MatRef::from_row_major_slice(&buf[..rows * cols], rows, cols)
 }
 
 /// A mutable row-major `rows x cols` view of `buf` (which may be longer).
 #[track_caller]
-pub fn view_mut(buf: &mut [f32], rows: usize, cols: usize) -> MatMut<'_, f32> {
+pub(crate) fn view_mut(buf: &mut [f32], rows: usize, cols: usize) -> MatMut<'_, f32> {
     MatMut::from_row_major_slice_mut(&mut buf[..rows * cols], rows, cols)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faer::Mat;
+
+    /// Deterministic values in [-1, 1).
+    fn filled(rows: usize, cols: usize, seed: u32) -> Mat<f32> {
+        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        Mat::from_fn(rows, cols, |_, _| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            (s >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+        })
+    }
+
+    #[test]
+    fn matmul_agrees_with_its_reference() {
+        // Below and above faer's small-matrix threshold, odd shapes,
+        // replace and add, a transposed (column-strided) operand.
+        for &(m, n, k) in &[
+            (1, 1, 1),
+            (3, 5, 7),
+            (16, 16, 16),
+            (64, 100, 784),
+            (17, 33, 129),
+        ] {
+            let (a, b) = (filled(m, k, 1), filled(k, n, 2));
+            let bt = filled(n, k, 3);
+            for accum in [Accum::Replace, Accum::Add] {
+                let start = filled(m, n, 4);
+                let (mut got, mut want) = (start.clone(), start.clone());
+                matmul(got.as_mut(), accum, a.as_ref(), b.as_ref());
+                matmul_ref(want.as_mut(), accum, a.as_ref(), b.as_ref());
+                let tol = 1e-6 * (k as f32).sqrt() * 4.0;
+                for i in 0..m {
+                    for j in 0..n {
+                        let d = (got[(i, j)] - want[(i, j)]).abs();
+                        assert!(
+                            d <= tol * (1.0 + want[(i, j)].abs()),
+                            "{m}x{n}x{k} at ({i},{j}): {d}"
+                        );
+                    }
+                }
+                let (mut got, mut want) = (start.clone(), start);
+                matmul(got.as_mut(), accum, a.as_ref(), bt.transpose());
+                matmul_ref(want.as_mut(), accum, a.as_ref(), bt.transpose());
+                let worst = (0..m)
+                    .flat_map(|i| (0..n).map(move |j| (i, j)))
+                    .map(|(i, j)| (got[(i, j)] - want[(i, j)]).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(
+                    worst <= tol * (1.0 + k as f32),
+                    "{m}x{n}x{k} transposed: {worst}"
+                );
+            }
+        }
+    }
 }

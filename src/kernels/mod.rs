@@ -9,12 +9,12 @@
 //! `Z = A W^T + b`.
 
 pub mod bias_relu;
-pub mod denormals;
+pub(crate) mod denormals;
 pub mod exp;
-pub mod matmul;
+pub(crate) mod matmul;
 pub mod softmax_xent;
 
-pub mod sparse_input;
+pub(crate) mod sparse_input;
 
 use std::sync::OnceLock;
 
@@ -22,11 +22,11 @@ use std::sync::OnceLock;
 /// kernel (pulp's and faer's matrix products) on the AVX2+FMA path even
 /// where AVX-512 is present, so both can be timed on one machine;
 /// unset, empty or `native` picks the widest path the CPU has.
-pub const SIMD_ENV: &str = "PREINTERP_SIMD";
+pub(crate) const SIMD_ENV: &str = "PREINTERP_SIMD";
 
 /// The SIMD path the kernels run on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SimdPath {
+pub(crate) enum SimdPath {
     /// AVX-512F (16 f32 lanes).
     Avx512,
     /// AVX2 + FMA (8 lanes).
@@ -48,7 +48,7 @@ impl SimdPath {
 }
 
 /// The widest path the CPU offers.
-pub fn native_path() -> SimdPath {
+pub(crate) fn native_path() -> SimdPath {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx512f") {
@@ -62,7 +62,7 @@ pub fn native_path() -> SimdPath {
 }
 
 /// The path chosen by [`SIMD_ENV`], or an error line naming it.
-pub fn requested_path() -> Result<SimdPath, String> {
+pub(crate) fn requested_path() -> Result<SimdPath, String> {
     let native = native_path();
     match std::env::var(SIMD_ENV).as_deref() {
         Err(_) | Ok("") | Ok("native") => Ok(native),
@@ -79,7 +79,7 @@ pub fn requested_path() -> Result<SimdPath, String> {
 /// The path every kernel runs on in this process (read once; an
 /// invalid [`SIMD_ENV`] falls back to the native path, and `bench`
 /// refuses it up front).
-pub fn simd_path() -> SimdPath {
+pub(crate) fn simd_path() -> SimdPath {
     static PATH: OnceLock<SimdPath> = OnceLock::new();
     *PATH.get_or_init(|| requested_path().unwrap_or_else(|_| native_path()))
 }
@@ -93,7 +93,7 @@ pub fn simd_level() -> &'static str {
 /// pulp's dispatcher for [`simd_path`]: the kernels written with pulp
 /// call `arch().dispatch(op)`.
 #[inline]
-pub fn arch() -> pulp::Arch {
+pub(crate) fn arch() -> pulp::Arch {
     #[cfg(target_arch = "x86_64")]
     {
         static ARCH: OnceLock<pulp::Arch> = OnceLock::new();
@@ -115,7 +115,7 @@ pub fn arch() -> pulp::Arch {
 /// remainder's correction), which vectorise far cheaper than division.
 /// A test checks all 256 bytes.
 #[inline(always)]
-pub fn byte_to_unit(b: u8) -> f32 {
+pub(crate) fn byte_to_unit(b: u8) -> f32 {
     const R: f32 = 1.0 / 255.0;
     let x = b as f32;
     let q = x * R;

@@ -27,7 +27,7 @@ pub struct BlockOut<'a> {
 /// Adds `bias (C)` to `z (B x C)`, then writes each row's loss and
 /// prediction into `out`. `z` is left holding `exp(z + b - m)`.
 /// A row with a non-finite logit gets a NaN (or inf) loss.
-pub fn softmax_xent_forward(z: &mut [f32], bias: &[f32], labels: &[u8], out: BlockOut<'_>) {
+pub(crate) fn softmax_xent_forward(z: &mut [f32], bias: &[f32], labels: &[u8], out: BlockOut<'_>) {
     let c = bias.len();
     prepare_rows(z, bias, labels, out.pred, out.loss);
     exp_inplace(z);

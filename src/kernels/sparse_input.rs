@@ -26,15 +26,15 @@ use crate::model::INPUTS;
 
 /// Runs separated by at most this many unused columns are merged (the
 /// zero columns in between cost a little arithmetic, save a copy).
-pub const MERGE_GAP: usize = 2;
+pub(crate) const MERGE_GAP: usize = 2;
 
 /// [`ActiveCols::find_within`] counts the used columns after this many
 /// images, then after twice as many, and so on.
-pub const FIND_FIRST_CHECK: usize = 8;
+pub(crate) const FIND_FIRST_CHECK: usize = 8;
 
 /// The inner-dimension block of faer's f32 GEMM (`kc` in
 /// private-gemm-x86: `min(depth, 512)`).
-pub const GEMM_KC: usize = 512;
+pub(crate) const GEMM_KC: usize = 512;
 
 /// The input columns a block of images uses, as runs.
 #[derive(Clone, Debug)]
@@ -72,7 +72,7 @@ impl ActiveCols {
     /// `limit` columns. When more than `limit` columns are used it may
     /// stop early (the runs would not be used), leaving all 784 columns
     /// as one run.
-    pub fn find_within(&mut self, src: &Samples, idx: &[u32], limit: usize) -> bool {
+    pub(crate) fn find_within(&mut self, src: &Samples, idx: &[u32], limit: usize) -> bool {
         self.mask.fill(0);
         // Runs cover at least the used columns, so once more than
         // `limit` are used the answer is known: checked after 8, 16, 32,
@@ -149,7 +149,7 @@ impl ActiveCols {
 
 /// Copies the used columns of samples `idx` of `src` into `x`
 /// (`B x W` row-major, as `u8 / 255`) and their labels into `labels`.
-pub fn gather_cols(
+pub(crate) fn gather_cols(
     src: &Samples,
     idx: &[u32],
     cols: &ActiveCols,
@@ -187,6 +187,7 @@ pub fn gather_cols(
 }
 
 /// Scalar twin of [`gather_cols`]: pixel by pixel, through the mask.
+#[cfg(test)]
 pub fn gather_cols_ref(src: &Samples, idx: &[u32], cols: &ActiveCols, x: &mut [f32]) {
     let w = cols.width();
     for (r, &i) in idx.iter().enumerate() {
@@ -206,7 +207,7 @@ pub fn gather_cols_ref(src: &Samples, idx: &[u32], cols: &ActiveCols, x: &mut [f
 }
 
 /// The used columns of `w` (`O x 784` row-major) into `out` (`O x W`).
-pub fn gather_weight_cols(w: &[f32], cols: &ActiveCols, out: &mut [f32]) {
+pub(crate) fn gather_weight_cols(w: &[f32], cols: &ActiveCols, out: &mut [f32]) {
     let width = cols.width();
     for (src, dst) in w.chunks_exact(INPUTS).zip(out.chunks_exact_mut(width)) {
         let mut at = 0;
@@ -220,7 +221,7 @@ pub fn gather_weight_cols(w: &[f32], cols: &ActiveCols, out: &mut [f32]) {
 
 /// A compact row (`W` values) back in place in a full row (784 values):
 /// unused columns get exactly 0.
-pub fn scatter_row(compact: &[f32], cols: &ActiveCols, row: &mut [f32]) {
+pub(crate) fn scatter_row(compact: &[f32], cols: &ActiveCols, row: &mut [f32]) {
     row.fill(0.0);
     let mut at = 0;
     for &(s, n) in cols.runs() {

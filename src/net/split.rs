@@ -55,22 +55,22 @@ use crate::model::{LayerSpan, INPUTS};
 /// (64 x 784 x 100 = 5.0 M multiply-adds in the first layer), while a
 /// 1000-wide layer at batch 16 (16 M; 6.6 M on MNIST's used columns in
 /// the first layer) is.
-pub const MIN_CUT_MACS: usize = 6 << 20;
+pub(crate) const MIN_CUT_MACS: usize = 6 << 20;
 
 /// Multiply-adds each part of a cut product must get, unless
 /// [`MIN_PART_MACS_ENV`] says otherwise: 1 Mi, 20 to 40 us of one
 /// core's GEMM, against a few microseconds to hand a part to a running
 /// thread. A 1000-wide hidden layer at batch 16 is cut into up to 16
 /// parts.
-pub const MIN_PART_MACS: usize = 1 << 20;
+pub(crate) const MIN_PART_MACS: usize = 1 << 20;
 
 /// The environment variable that sets [`MIN_CUT_MACS`], to measure
 /// where cuts pay on a given machine. The results never depend on it.
-pub const MIN_CUT_MACS_ENV: &str = "PREINTERP_MIN_CUT_MACS";
+pub(crate) const MIN_CUT_MACS_ENV: &str = "PREINTERP_MIN_CUT_MACS";
 
 /// The environment variable that sets [`MIN_PART_MACS`], to measure
 /// where cuts pay on a given machine. The results never depend on it.
-pub const MIN_PART_MACS_ENV: &str = "PREINTERP_MIN_PART_MACS";
+pub(crate) const MIN_PART_MACS_ENV: &str = "PREINTERP_MIN_PART_MACS";
 
 /// The positive number in environment variable `name`, else `default`.
 fn env_macs(name: &str, default: usize) -> usize {
@@ -84,7 +84,7 @@ fn env_macs(name: &str, default: usize) -> usize {
 /// The defaults of [`Splitting::new`]: [`MIN_CUT_MACS`] and
 /// [`MIN_PART_MACS`], or what their environment variables say (read
 /// once).
-pub fn default_min_macs() -> (usize, usize) {
+pub(crate) fn default_min_macs() -> (usize, usize) {
     static MACS: OnceLock<(usize, usize)> = OnceLock::new();
     *MACS.get_or_init(|| {
         (
@@ -96,7 +96,7 @@ pub fn default_min_macs() -> (usize, usize) {
 
 /// Columns are cut in multiples of this many (one 64-byte cache line of
 /// f32, so parts rarely share a line of a row).
-pub const GRAIN: usize = 16;
+pub(crate) const GRAIN: usize = 16;
 
 /// How a pass may cut its products: those of at least `min_cut_macs`
 /// multiply-adds, into up to `threads` parts of at least
@@ -113,7 +113,7 @@ pub struct Splitting {
 
 impl Splitting {
     /// One thread: nothing is cut.
-    pub const ONE: Splitting = Splitting {
+    pub(crate) const ONE: Splitting = Splitting {
         threads: 1,
         min_cut_macs: MIN_CUT_MACS,
         min_part_macs: MIN_PART_MACS,
@@ -154,7 +154,7 @@ impl Splitting {
     /// columns: `macs` multiply-adds in all, `k_min` the smallest inner
     /// dimension of the products it takes (one per block of the inner
     /// dimension). 1 means: not cut.
-    pub fn col_parts(&self, rows: usize, n: usize, k_min: usize, macs: usize) -> usize {
+    pub(crate) fn col_parts(&self, rows: usize, n: usize, k_min: usize, macs: usize) -> usize {
         if self.threads < 2 || rows < 2 || k_min < 2 {
             return 1;
         }
@@ -172,7 +172,7 @@ impl Splitting {
 
     /// Parts for the first layer's forward product of `rows` rows into
     /// `o` units, on all 784 columns or on the used ones (`compact`).
-    pub fn first_forward_parts(
+    pub(crate) fn first_forward_parts(
         &self,
         rows: usize,
         o: usize,
@@ -191,7 +191,7 @@ impl Splitting {
 
     /// Parts for the first layer's weight gradient (`o` rows, `i` input
     /// columns as the batch holds them) over `rows` rows.
-    pub fn first_backward_parts(&self, rows: usize, o: usize, i: usize) -> usize {
+    pub(crate) fn first_backward_parts(&self, rows: usize, o: usize, i: usize) -> usize {
         let blocks = o.div_ceil(grad_block_rows(INPUTS, o));
         self.row_parts(blocks, rows * i * o)
     }
@@ -199,7 +199,7 @@ impl Splitting {
 
 /// How a hidden or output layer's backward pass is cut.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BackwardPlan {
+pub(crate) struct BackwardPlan {
     /// Parts of `da = dz W`, across `da`'s columns.
     pub cols: usize,
     /// Parts of `dW = dz^T a`, across whole blocks of weight rows.
@@ -221,7 +221,7 @@ impl BackwardPlan {
     }
 
     /// Whether anything is cut (else the layer takes the one-thread path).
-    pub fn is_split(&self) -> bool {
+    pub(crate) fn is_split(&self) -> bool {
         self.cols > 1 || self.rows > 1
     }
 }
@@ -319,7 +319,7 @@ impl Piece for Cols<'_> {
 
 /// A hidden layer's forward pass, `dst (B x O) = relu(inp (B x I) W^T + b)`
 /// (`dst` row-major, `w` `O x I`), cut across output units into `parts`.
-pub fn linear_relu_forward(
+pub(crate) fn linear_relu_forward(
     dst: MatMut<'_, f32>,
     inp: &[f32],
     w: &[f32],
@@ -344,7 +344,7 @@ pub fn linear_relu_forward(
 /// The first layer's input to its forward product: `x` (dense or
 /// compacted, see [`super::gather_input`]) and the buffer for the
 /// weights' used columns.
-pub struct FirstForward<'a> {
+pub(crate) struct FirstForward<'a> {
     /// The gathered inputs.
     pub x: &'a [f32],
     /// The used columns, when `x` is compacted.
@@ -392,7 +392,7 @@ impl Piece for FirstCols<'_> {
 /// The first layer's forward pass, `dst (B x O) = relu(x W_0^T + b)`
 /// (`w` = `W_0`, `O x 784`), cut across output units into `parts`; each
 /// part gathers its own rows of the weights' used columns.
-pub fn first_layer_forward(
+pub(crate) fn first_layer_forward(
     dst: MatMut<'_, f32>,
     w: &[f32],
     bias: &[f32],
@@ -450,7 +450,7 @@ impl Piece for GradCols<'_> {
 /// through the ReLU of the layer below (`below`, its activations, `B x
 /// I`) with its bias gradient into `db` (`I`); cut across `da`'s columns
 /// into `parts`.
-pub fn input_grad(
+pub(crate) fn input_grad(
     dz: MatRef<'_, f32>,
     w: &[f32],
     da: &mut [f32],
@@ -544,7 +544,7 @@ fn weight_piece<'a, S: GradSink>(
 /// `inp`), each block handed to `sink`, cut across whole blocks of
 /// weight rows into `parts` (one [`PartBuffers`] each). Takes the
 /// layer's weights off `sink`: its bias must have been handed over.
-pub fn weight_grad<S: GradSink>(
+pub(crate) fn weight_grad<S: GradSink>(
     span: &LayerSpan,
     dz: MatRef<'_, f32>,
     inp: MatRef<'_, f32>,
@@ -579,7 +579,7 @@ pub fn weight_grad<S: GradSink>(
 /// the used columns `cols`), each block (or scattered row) handed to
 /// `sink`, cut across whole blocks of weight rows into `parts`. Takes
 /// the layer's weights off `sink`: its bias must have been handed over.
-pub fn first_weight_grad<S: GradSink>(
+pub(crate) fn first_weight_grad<S: GradSink>(
     span: &LayerSpan,
     dz: MatRef<'_, f32>,
     (x, cols): (MatRef<'_, f32>, Option<&ActiveCols>),

@@ -49,35 +49,35 @@ pub struct Judged {
 }
 
 /// Widths up to this are "narrow" in fig2 (claims 1 and 2).
-pub const NARROW_MAX_WIDTH: usize = 20;
+pub(crate) const NARROW_MAX_WIDTH: usize = 20;
 /// A share of runs at or above this is "most" runs.
-pub const MOST: f64 = 0.75;
+pub(crate) const MOST: f64 = 0.75;
 /// A share at or above this is "half".
-pub const HALF: f64 = 0.5;
+pub(crate) const HALF: f64 = 0.5;
 /// A share at or above this (and below the "holds" bar) is "partly".
-pub const SOME: f64 = 0.25;
+pub(crate) const SOME: f64 = 0.25;
 /// Rank correlation for claim 3: at least this holds, at least
 /// [`WEAK_RHO`] partly.
-pub const STRONG_RHO: f64 = 0.5;
+pub(crate) const STRONG_RHO: f64 = 0.5;
 /// See [`STRONG_RHO`].
-pub const WEAK_RHO: f64 = 0.2;
+pub(crate) const WEAK_RHO: f64 = 0.2;
 /// The "top few percent" of claims 6 and 9: the 99th percentile.
-pub const TOP_QUANTILE: f64 = 0.99;
+pub(crate) const TOP_QUANTILE: f64 = 0.99;
 /// The "low quantile" of claim 6: the 10th percentile.
-pub const LOW_QUANTILE: f64 = 0.10;
+pub(crate) const LOW_QUANTILE: f64 = 0.10;
 /// Claim 7: the training set's 99th-percentile loss may grow by at most
 /// this factor after the minimum validation loss ("only a little").
-pub const TRAIN_RISE_MAX: f64 = 2.0;
+pub(crate) const TRAIN_RISE_MAX: f64 = 2.0;
 /// Claim 10: "early" is within this fraction of the training epochs.
-pub const EARLY: f64 = 0.25;
+pub(crate) const EARLY: f64 = 0.25;
 /// Claim 10: accuracy "stable" means it fell by less than this many
 /// percentage points after the minimum.
-pub const STABLE_ACC_POINTS: f64 = 0.25;
+pub(crate) const STABLE_ACC_POINTS: f64 = 0.25;
 
 /// One run of a sweep as the claims see it: its setting values (other
 /// than the learning rate) and its curve summary.
 #[derive(Clone, Debug)]
-pub struct SweepPoint {
+pub(crate) struct SweepPoint {
     /// `(key, value)` as in the spec, without `lr`.
     pub settings: Vec<(String, String)>,
     /// Hidden-layer width.
@@ -104,7 +104,7 @@ impl SweepPoint {
 
 /// What claims 6-9 need from one case's run file.
 #[derive(Clone, Debug, Default)]
-pub struct CaseEvidence {
+pub(crate) struct CaseEvidence {
     /// `a`..`d`.
     pub letter: char,
     /// Epochs trained.
@@ -159,7 +159,7 @@ fn by_share(x: f64, hold: f64, some: f64) -> Verdict {
 }
 
 /// Claim 1, fig2's narrow models.
-pub fn narrow_models(fig2: &[SweepPoint]) -> Judged {
+pub(crate) fn narrow_models(fig2: &[SweepPoint]) -> Judged {
     let narrow: Vec<_> = fig2
         .iter()
         .filter(|p| p.width <= NARROW_MAX_WIDTH)
@@ -200,7 +200,7 @@ fn min_max(x: &[f64]) -> (f64, f64) {
 }
 
 /// Claim 2, fig2's wider models.
-pub fn wider_models(fig2: &[SweepPoint]) -> Judged {
+pub(crate) fn wider_models(fig2: &[SweepPoint]) -> Judged {
     let wide: Vec<_> = fig2.iter().filter(|p| p.width > NARROW_MAX_WIDTH).collect();
     let tri = wide.iter().filter(|p| p.triangle).count();
     let f = share(tri, wide.len());
@@ -234,7 +234,7 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
 }
 
 /// Claim 3, over all fig2 runs.
-pub fn higher_minimum_larger_rise(fig2: &[SweepPoint]) -> Judged {
+pub(crate) fn higher_minimum_larger_rise(fig2: &[SweepPoint]) -> Judged {
     let x: Vec<f64> = fig2.iter().map(|p| p.min_val_loss).collect();
     let y: Vec<f64> = fig2.iter().map(|p| p.loss_change).collect();
     let rho = spearman(&x, &y);
@@ -256,7 +256,7 @@ pub fn higher_minimum_larger_rise(fig2: &[SweepPoint]) -> Judged {
 }
 
 /// Claim 4, over fig3's selected runs.
-pub fn wide_variety(fig3: &[SweepPoint]) -> Judged {
+pub(crate) fn wide_variety(fig3: &[SweepPoint]) -> Judged {
     let tri = fig3.iter().filter(|p| p.triangle).count();
     let rose = fig3.iter().filter(|p| p.loss_change > 0.0).count();
     let f = share(tri, fig3.len());
@@ -292,7 +292,7 @@ pub fn wide_variety(fig3: &[SweepPoint]) -> Judged {
 /// Which level of a factor the paper expects to show more of the
 /// behaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Expect {
+pub(crate) enum Expect {
     /// The larger value (width).
     Larger,
     /// The smaller value (training-set size).
@@ -321,7 +321,7 @@ impl Expect {
 
 /// Claim 5's factors: the setting, the level expected to show more,
 /// and its name in the report.
-pub const FACTORS: [(&str, Expect, &str); 3] = [
+pub(crate) const FACTORS: [(&str, Expect, &str); 3] = [
     ("width", Expect::Larger, "larger models (width)"),
     ("train_size", Expect::Smaller, "smaller training sets"),
     (
@@ -333,7 +333,7 @@ pub const FACTORS: [(&str, Expect, &str); 3] = [
 
 /// A factor's comparison over matched pairs.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FactorEffect {
+pub(crate) struct FactorEffect {
     /// Pairs of configurations equal in everything but this factor.
     pub pairs: usize,
     /// Triangles at the expected level and at the other.
@@ -345,7 +345,7 @@ pub struct FactorEffect {
 impl FactorEffect {
     /// The expected level shows more of the behaviour: more triangles,
     /// or as many and a larger median increase.
-    pub fn supports(&self) -> bool {
+    pub(crate) fn supports(&self) -> bool {
         self.pairs > 0
             && (self.triangles.0 > self.triangles.1
                 || (self.triangles.0 == self.triangles.1
@@ -361,7 +361,7 @@ fn median(mut x: Vec<f64>) -> f64 {
 
 /// Pairs of runs equal in every setting but `key`, the first at the
 /// level `expect` names.
-pub fn factor_effect(fig3: &[SweepPoint], key: &str, expect: Expect) -> FactorEffect {
+pub(crate) fn factor_effect(fig3: &[SweepPoint], key: &str, expect: Expect) -> FactorEffect {
     let settings = fig3.iter().map(|p| p.settings.as_slice());
     let (mut t, mut rise) = ((0, 0), (vec![], vec![]));
     let mut pairs = 0;
@@ -392,7 +392,7 @@ pub fn factor_effect(fig3: &[SweepPoint], key: &str, expect: Expect) -> FactorEf
 }
 
 /// Claim 5, over fig3's selected runs.
-pub fn larger_smaller_harder(fig3: &[SweepPoint], quick: bool) -> Judged {
+pub(crate) fn larger_smaller_harder(fig3: &[SweepPoint], quick: bool) -> Judged {
     let mut parts = vec![];
     let (mut support, mut measured) = (0, 0);
     for (key, expect, name) in FACTORS {
@@ -444,7 +444,7 @@ fn quantile(x: &[f32], p: f64) -> f64 {
 /// from the minimum epoch to the last, and the low, median and top
 /// quantiles at both.
 #[derive(Clone, Debug)]
-pub struct Divergence {
+pub(crate) struct Divergence {
     /// Share of validation samples whose loss fell.
     pub fell: f64,
     /// (at the minimum, at the end) of the 10th percentile.
@@ -505,7 +505,7 @@ impl Divergence {
 const DIVERGENCE_CRITERION: &str = "case A, each validation sample's loss at the minimum-validation-loss epoch vs the last epoch: holds if the 10th percentile and the median fall, the 99th percentile rises, and >= 75% of samples fall; partly if the median falls and the 99th percentile rises";
 
 /// Claim 6, on one case (A in the report).
-pub fn most_fall_few_rise(c: &CaseEvidence) -> Judged {
+pub(crate) fn most_fall_few_rise(c: &CaseEvidence) -> Judged {
     let d = Divergence::of(c);
     Judged {
         number: 6,
@@ -520,7 +520,7 @@ pub fn most_fall_few_rise(c: &CaseEvidence) -> Judged {
 }
 
 /// Claim 7, on one case.
-pub fn training_outliers(c: &CaseEvidence) -> Judged {
+pub(crate) fn training_outliers(c: &CaseEvidence) -> Judged {
     let t = &c.train_top;
     let criterion = "case A, the training set's 99th-percentile loss per epoch: holds if after the minimum-validation-loss epoch it grows by at most 2x (\"only a little\") and ends below its value at that epoch (\"falls again\"); partly if one of the two";
     let claim =
@@ -579,7 +579,7 @@ fn growth_verdict(c: &CaseEvidence) -> Verdict {
 }
 
 /// Claim 8, on one case.
-pub fn weights_grow(c: &CaseEvidence) -> Judged {
+pub(crate) fn weights_grow(c: &CaseEvidence) -> Judged {
     let (n, norm, spread) = growth(c);
     let ratios: Vec<String> = c
         .weight_norms
@@ -602,7 +602,7 @@ pub fn weights_grow(c: &CaseEvidence) -> Judged {
 /// Claim 9's numbers: of the samples with the top 1% of final losses,
 /// the share above the fence in at least half of the epochs; and the
 /// share of samples never above it.
-pub fn extreme_were_outliers(c: &CaseEvidence) -> Option<(f64, f64)> {
+pub(crate) fn extreme_were_outliers(c: &CaseEvidence) -> Option<(f64, f64)> {
     let n = c.final_loss.len();
     if n == 0 || c.epochs_above.len() != n || c.epochs == 0 {
         return None;
@@ -630,7 +630,7 @@ fn outlier_verdict(c: &CaseEvidence) -> Verdict {
 }
 
 /// Claim 9, on one case.
-pub fn outliers_most_of_training(c: &CaseEvidence) -> Judged {
+pub(crate) fn outliers_most_of_training(c: &CaseEvidence) -> Judged {
     Judged {
         number: 9,
         claim: "Samples with extreme final loss were outliers for most of training (Fig. 7); a large majority of samples are never outliers, and end with small losses.",
@@ -661,14 +661,14 @@ pub fn outliers_most_of_training(c: &CaseEvidence) -> Judged {
 
 /// Claim 10's curve criterion for one case: minimum early, then loss
 /// up and accuracy stable or better.
-pub fn curve_shape(c: &CaseEvidence) -> bool {
+pub(crate) fn curve_shape(c: &CaseEvidence) -> bool {
     (c.min_epoch as f64) <= EARLY * c.epochs as f64
         && c.loss_change > 0.0
         && 100.0 * c.acc_change > -STABLE_ACC_POINTS
 }
 
 /// Claim 10, over cases B, C and D.
-pub fn other_cases(cases: &[CaseEvidence]) -> Judged {
+pub(crate) fn other_cases(cases: &[CaseEvidence]) -> Judged {
     let mut parts = vec![];
     let (mut shape_ok, mut all_ok) = (0, 0);
     for c in cases {

@@ -15,7 +15,7 @@ use crate::sweep::collect::Collected;
 
 /// Every run of `c` with a curve summary (only the runs its grid search
 /// selected, when `selected_only`).
-pub fn sweep_points(c: &Collected, selected_only: bool) -> Vec<SweepPoint> {
+pub(crate) fn sweep_points(c: &Collected, selected_only: bool) -> Vec<SweepPoint> {
     c.rows
         .iter()
         .zip(&c.sweep.runs)
@@ -86,7 +86,7 @@ fn weight_norms(path: &Path, checkpoints: usize) -> Result<Vec<(f64, f64)>> {
 }
 
 /// Case `letter`'s evidence from its run file.
-pub fn case_evidence(letter: char, path: &Path) -> Result<CaseEvidence> {
+pub(crate) fn case_evidence(letter: char, path: &Path) -> Result<CaseEvidence> {
     let f = RunFile::read(path)?;
     let mut e = CaseEvidence {
         letter,

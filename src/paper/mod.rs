@@ -90,7 +90,7 @@ pub struct Part {
 }
 
 /// The folder's marker.
-pub const MARKER: &str = "reproduction.json";
+pub(crate) const MARKER: &str = "reproduction.json";
 /// The report.
 pub const REPORT: &str = "REPORT.md";
 const TIMINGS: &str = "timings.json";
@@ -151,7 +151,7 @@ pub fn parts(fig3: Fig3, specs: Option<&Path>) -> Result<Vec<Part>> {
 /// marks it as one, and writes each part's spec into its folder
 /// (refusing one that holds another version of it). Returns each
 /// part's `sweep.toml`.
-pub fn prepare(dir: &Path, parts: &[Part]) -> Result<Vec<PathBuf>> {
+pub(crate) fn prepare(dir: &Path, parts: &[Part]) -> Result<Vec<PathBuf>> {
     let marker = dir.join(MARKER);
     let occupied = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
     if occupied {
@@ -198,7 +198,7 @@ pub fn prepare(dir: &Path, parts: &[Part]) -> Result<Vec<PathBuf>> {
 /// Wall time spent on each part, summed over the invocations that
 /// trained something in it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Timings {
+pub(crate) struct Timings {
     /// Part name -> seconds.
     pub wall_s: BTreeMap<String, f64>,
 }
@@ -223,7 +223,7 @@ impl Timings {
 }
 
 /// Reads a part's sweep (its runs and ids).
-pub fn sweep_of(spec: &Path) -> Result<Sweep> {
+pub(crate) fn sweep_of(spec: &Path) -> Result<Sweep> {
     Sweep::read(spec, &Settings::default())
 }
 
@@ -306,7 +306,12 @@ fn cases_grid(c: &Collected) -> (Vec<GridRow>, Vec<(char, String, f64)>) {
 
 /// Collects every part, reports each selected case, judges the claims
 /// and writes `DIR/REPORT.md`.
-pub fn write_report(dir: &Path, parts: &[Part], quick: bool, loc: &Locator) -> Result<Paper> {
+pub(crate) fn write_report(
+    dir: &Path,
+    parts: &[Part],
+    quick: bool,
+    loc: &Locator,
+) -> Result<Paper> {
     let mut collected = vec![];
     for p in parts {
         collected.push(collect::collect(&dir.join(&p.name))?);
@@ -362,7 +367,7 @@ pub fn write_report(dir: &Path, parts: &[Part], quick: bool, loc: &Locator) -> R
 }
 
 /// All ten claims from the evidence.
-pub fn judge(
+pub(crate) fn judge(
     fig2: &[claims::SweepPoint],
     fig3: &[claims::SweepPoint],
     cases: &[claims::CaseEvidence],

@@ -53,7 +53,7 @@ pub enum Progress<'a> {
 }
 
 /// Receives a reproduction's [`Progress`].
-pub type OnProgress<'a> = dyn Fn(Progress<'_>) + Sync + 'a;
+pub(crate) type OnProgress<'a> = dyn Fn(Progress<'_>) + Sync + 'a;
 
 /// A finished reproduction.
 pub struct Reproduced {

@@ -19,7 +19,7 @@ use crate::error::Result;
 /// A matrix over pairs of runs, runs in the given order, values `n x n`
 /// row-major.
 #[derive(Clone, Debug)]
-pub struct PairMatrix<'a> {
+pub(crate) struct PairMatrix<'a> {
     /// Caption above the matrix.
     pub caption: &'a str,
     /// Lines above the run list: what the numbers are.
@@ -41,7 +41,12 @@ pub struct PairMatrix<'a> {
 }
 
 /// Draws `m` into `DIR/NAME.png` and `.svg`.
-pub fn pair_matrix(dir: &Path, name: &str, title: &str, m: &PairMatrix) -> Result<Vec<PathBuf>> {
+pub(crate) fn pair_matrix(
+    dir: &Path,
+    name: &str,
+    title: &str,
+    m: &PairMatrix,
+) -> Result<Vec<PathBuf>> {
     let n = m.labels.len().max(1) as u32;
     let cell = (640 / n).clamp(14, 130);
     let side = matrix_side(cell, n);
@@ -271,7 +276,7 @@ fn linear_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, desc: &str) -> 
 
 /// One set's "outlier in k of N runs" counts.
 #[derive(Clone, Debug)]
-pub struct RunsHist<'a> {
+pub(crate) struct RunsHist<'a> {
     /// Legend name, e.g. `validation (54210 shared samples)`.
     pub name: String,
     /// Samples that are outliers in exactly `k` runs, `k = 0..=N`.
@@ -282,7 +287,12 @@ pub struct RunsHist<'a> {
 
 /// Draws the histogram of "outlier in k of N runs", one bar group per
 /// set, into `DIR/NAME.png` and `.svg`.
-pub fn runs_hist(dir: &Path, name: &str, title: &str, sets: &[RunsHist]) -> Result<Vec<PathBuf>> {
+pub(crate) fn runs_hist(
+    dir: &Path,
+    name: &str,
+    title: &str,
+    sets: &[RunsHist],
+) -> Result<Vec<PathBuf>> {
     png_and_svg(dir, name, (1100, 620), &HistFig { title, sets })
 }
 

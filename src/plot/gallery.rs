@@ -60,6 +60,7 @@ pub struct GallerySection {
 
 /// One gallery without section headers: `items` drawn into
 /// `DIR/NAME.png` and `DIR/NAME.svg`. Returns the files written.
+#[cfg(test)]
 pub fn gallery(dir: &Path, name: &str, title: &str, items: &[GalleryItem]) -> Result<Vec<PathBuf>> {
     let section = GallerySection {
         header: String::new(),

@@ -13,7 +13,7 @@ use crate::record::read::Hist;
 
 /// Fig 5: per-sample loss distributions against iteration, one panel
 /// per set.
-pub fn loss_heatmaps(
+pub(crate) fn loss_heatmaps(
     dir: &Path,
     title: &str,
     iterations: &[i64],

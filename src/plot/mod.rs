@@ -37,13 +37,12 @@ mod scatter;
 mod style;
 mod trajectories;
 mod weight_heatmaps;
-
-pub use compare::{pair_matrix, runs_hist, PairMatrix, RunsHist};
+pub(crate) use compare::{pair_matrix, runs_hist, PairMatrix, RunsHist};
 pub use curves::{curves, Marks};
 pub use data_map::{data_map, DataMapSet};
-pub use gallery::{gallery, gallery_sections, GalleryItem, GallerySection};
-pub use loss_heatmaps::loss_heatmaps;
+pub use gallery::{gallery_sections, GalleryItem, GallerySection};
+pub(crate) use loss_heatmaps::loss_heatmaps;
 pub use outliers::outliers;
 pub use scatter::{scatter, ScatterColour, ScatterPoint};
-pub use trajectories::{trajectories, Trajectories, TrajectoryGroup, FLOOR};
-pub use weight_heatmaps::weight_heatmaps;
+pub use trajectories::{trajectories, Trajectories, TrajectoryGroup};
+pub(crate) use weight_heatmaps::weight_heatmaps;

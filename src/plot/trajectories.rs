@@ -15,7 +15,7 @@ use super::style::{
 use crate::error::Result;
 
 /// The lowest loss drawn; smaller ones (and exact zeros) sit on it.
-pub const FLOOR: f64 = 1e-16;
+pub(crate) const FLOOR: f64 = 1e-16;
 
 /// Colours of the groups, in order.
 const GROUP_COLOURS: [RGBColor; 5] = [PALETTE[1], PALETTE[0], PALETTE[2], PALETTE[3], PALETTE[4]];

@@ -16,7 +16,7 @@ const COLS: usize = 2;
 
 /// Fig 6: weight-value distributions against iteration, one panel per
 /// layer.
-pub fn weight_heatmaps(
+pub(crate) fn weight_heatmaps(
     dir: &Path,
     title: &str,
     iterations: &[i64],

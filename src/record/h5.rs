@@ -19,13 +19,15 @@ pub fn err(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
 }
 
 /// An I/O error about `path`: `PATH: E`.
-pub fn path_err(path: &Path, e: impl std::fmt::Display) -> Error {
+pub(crate) fn path_err(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Io, format!("{}: {e}", path.display()))
 }
 
 /// Strings as HDF5 variable-length UTF-8 values, each NUL replaced by a
 /// space (HDF5 strings end at a NUL).
-pub fn unicode<'a>(v: impl IntoIterator<Item = &'a str>) -> hdf5::Result<Vec<VarLenUnicode>> {
+pub(crate) fn unicode<'a>(
+    v: impl IntoIterator<Item = &'a str>,
+) -> hdf5::Result<Vec<VarLenUnicode>> {
     v.into_iter()
         .map(|s| {
             s.replace('\0', " ")
@@ -37,12 +39,12 @@ pub fn unicode<'a>(v: impl IntoIterator<Item = &'a str>) -> hdf5::Result<Vec<Var
 
 /// Opens `path` for reading; a file still open for writing is read
 /// through SWMR.
-pub fn open_read(path: &Path) -> hdf5::Result<hdf5::File> {
+pub(crate) fn open_read(path: &Path) -> hdf5::Result<hdf5::File> {
     hdf5::File::open(path).or_else(|_| hdf5::File::open_as(path, hdf5::file::OpenMode::ReadSWMR))
 }
 
 /// Writes (or overwrites) a string attribute.
-pub fn attr_str(loc: &hdf5::Location, name: &str, v: &str) -> hdf5::Result<()> {
+pub(crate) fn attr_str(loc: &hdf5::Location, name: &str, v: &str) -> hdf5::Result<()> {
     let v: VarLenUnicode = v
         .replace('\0', " ")
         .parse()
@@ -57,7 +59,7 @@ pub fn attr_str(loc: &hdf5::Location, name: &str, v: &str) -> hdf5::Result<()> {
 }
 
 /// Reads a string attribute.
-pub fn read_attr_str(loc: &hdf5::Location, name: &str) -> hdf5::Result<String> {
+pub(crate) fn read_attr_str(loc: &hdf5::Location, name: &str) -> hdf5::Result<String> {
     Ok(loc
         .attr(name)?
         .read_scalar::<VarLenUnicode>()?
@@ -66,19 +68,23 @@ pub fn read_attr_str(loc: &hdf5::Location, name: &str) -> hdf5::Result<String> {
 }
 
 /// Writes a numeric attribute.
-pub fn attr_num<T: H5Type + Copy>(loc: &hdf5::Location, name: &str, v: T) -> hdf5::Result<()> {
+pub(crate) fn attr_num<T: H5Type + Copy>(
+    loc: &hdf5::Location,
+    name: &str,
+    v: T,
+) -> hdf5::Result<()> {
     loc.new_attr::<T>().create(name)?.write_scalar(&v)
 }
 
 /// CF `units` and `long_name` of `ds`.
-pub fn describe(ds: &Dataset, v: &Var<'_>) -> hdf5::Result<()> {
+pub(crate) fn describe(ds: &Dataset, v: &Var<'_>) -> hdf5::Result<()> {
     attr_str(ds, attr::UNITS, v.units)?;
     attr_str(ds, attr::LONG_NAME, v.long_name)
 }
 
 /// How long a coordinate is.
 #[derive(Clone, Copy, Debug)]
-pub enum Len {
+pub(crate) enum Len {
     /// Fixed.
     Fixed(usize),
     /// Growing by appends (epochs, checkpoints).
@@ -86,7 +92,7 @@ pub enum Len {
 }
 
 /// A 1-D coordinate (dimension scale) `v`.
-pub fn coord<T: H5Type>(g: &Group, v: &Var<'_>, len: Len) -> hdf5::Result<Dataset> {
+pub(crate) fn coord<T: H5Type>(g: &Group, v: &Var<'_>, len: Len) -> hdf5::Result<Dataset> {
     let b = g.new_dataset::<T>();
     let ds = match len {
         Len::Fixed(n) => b
@@ -108,7 +114,11 @@ pub fn coord<T: H5Type>(g: &Group, v: &Var<'_>, len: Len) -> hdf5::Result<Datase
 }
 
 /// A fixed coordinate `v` holding `values`.
-pub fn coord_values<T: H5Type>(g: &Group, v: &Var<'_>, values: &[T]) -> hdf5::Result<Dataset> {
+pub(crate) fn coord_values<T: H5Type>(
+    g: &Group,
+    v: &Var<'_>,
+    values: &[T],
+) -> hdf5::Result<Dataset> {
     let ds = coord::<T>(g, v, Len::Fixed(values.len()))?;
     ds.write_raw(values)?;
     Ok(ds)
@@ -151,7 +161,7 @@ pub fn var<T: H5Type>(g: &Group, v: &Var<'_>, dims: &[&Dataset]) -> hdf5::Result
 }
 
 /// A variable `v` holding `values` over the given fixed dimensions.
-pub fn var_values<T: H5Type>(
+pub(crate) fn var_values<T: H5Type>(
     g: &Group,
     v: &Var<'_>,
     dims: &[&Dataset],

@@ -20,7 +20,7 @@ extern "C" {
 }
 
 /// Makes `ds` the dimension scale of the dimension `name`.
-pub fn set_scale(ds: &hdf5::Dataset, name: &str) -> hdf5::Result<()> {
+pub(crate) fn set_scale(ds: &hdf5::Dataset, name: &str) -> hdf5::Result<()> {
     let c = CString::new(name).map_err(|e| hdf5::Error::from(e.to_string()))?;
     // SAFETY: `ds.id()` is the id of an open dataset that `ds`, borrowed
     // for the whole call, keeps open; `c` is a NUL-terminated string that
@@ -35,7 +35,11 @@ pub fn set_scale(ds: &hdf5::Dataset, name: &str) -> hdf5::Result<()> {
 }
 
 /// Attaches the scale `scale` to axis `axis` of `ds`.
-pub fn attach_scale(ds: &hdf5::Dataset, scale: &hdf5::Dataset, axis: usize) -> hdf5::Result<()> {
+pub(crate) fn attach_scale(
+    ds: &hdf5::Dataset,
+    scale: &hdf5::Dataset,
+    axis: usize,
+) -> hdf5::Result<()> {
     // SAFETY: both ids are of open datasets kept open by the borrows
     // `ds` and `scale` for the whole call; H5DS checks `axis` against
     // `ds`'s rank itself and fails with a negative return (checked
@@ -53,7 +57,7 @@ pub fn attach_scale(ds: &hdf5::Dataset, scale: &hdf5::Dataset, axis: usize) -> h
 /// does (the library's `clear_status_flags` file-access property), so the
 /// file can be opened for writing again. The data it holds is what the
 /// last flush wrote.
-pub fn clear_status_flags(path: &std::path::Path) -> hdf5::Result<()> {
+pub(crate) fn clear_status_flags(path: &std::path::Path) -> hdf5::Result<()> {
     use std::os::unix::ffi::OsStrExt;
     let c =
         CString::new(path.as_os_str().as_bytes()).map_err(|e| hdf5::Error::from(e.to_string()))?;

@@ -48,7 +48,7 @@ impl Bins {
     }
 
     /// Upper edge of every bin (`+inf` for the overflow).
-    pub fn upper(&self) -> Vec<f64> {
+    pub(crate) fn upper(&self) -> Vec<f64> {
         self.edges
             .iter()
             .copied()

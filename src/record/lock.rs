@@ -11,13 +11,13 @@ use std::path::Path;
 
 /// Held while a run file is being written.
 #[derive(Debug)]
-pub struct WriterLock {
+pub(crate) struct WriterLock {
     _file: File,
 }
 
 impl WriterLock {
     /// Takes the lock on `path`; `None` if another process holds it.
-    pub fn acquire(path: &Path) -> std::io::Result<Option<WriterLock>> {
+    pub(crate) fn acquire(path: &Path) -> std::io::Result<Option<WriterLock>> {
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -27,7 +27,7 @@ impl WriterLock {
 }
 
 /// Whether another process is writing `path` now.
-pub fn held_by_another(path: &Path) -> bool {
+pub(crate) fn held_by_another(path: &Path) -> bool {
     File::open(path)
         .and_then(|f| sys::is_locked(&f))
         .unwrap_or(false)
@@ -64,7 +64,7 @@ mod sys {
     }
 
     /// Whether some other open file description holds a lock.
-    pub fn is_locked(f: &File) -> std::io::Result<bool> {
+    pub(crate) fn is_locked(f: &File) -> std::io::Result<bool> {
         let mut fl = first_byte(libc::F_WRLCK);
         // SAFETY: a valid descriptor and a valid `flock` for F_OFD_GETLK.
         let rc = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_OFD_GETLK, &mut fl) };
@@ -85,7 +85,7 @@ mod sys {
     }
 
     /// See [`lock`].
-    pub fn is_locked(_: &File) -> std::io::Result<bool> {
+    pub(crate) fn is_locked(_: &File) -> std::io::Result<bool> {
         Ok(false)
     }
 }

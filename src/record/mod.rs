@@ -45,9 +45,9 @@ use crate::train::{EpochMetrics, Observer, PerSample, Trainer};
 use hist::Bins;
 pub use layout::Layout;
 use lock::WriterLock;
-pub use resume::ResumePoint;
-pub use schedule::Schedule;
-pub use time::utc_now;
+pub(crate) use resume::ResumePoint;
+pub(crate) use schedule::Schedule;
+pub(crate) use time::utc_now;
 use vars::Vars;
 
 /// Records one run into an HDF5 file; an [`Observer`] of the loop.

@@ -14,7 +14,7 @@ use crate::stats::RobustCurves;
 
 /// Histograms over checkpoints: `counts[c * bins + b]`.
 #[derive(Clone, Debug, Default)]
-pub struct Hist {
+pub(crate) struct Hist {
     /// Checkpoints (rows).
     pub rows: usize,
     /// Bins per row.
@@ -29,7 +29,7 @@ pub struct Hist {
 
 /// Everything the report needs from a run file.
 #[derive(Clone, Debug)]
-pub struct RunFile {
+pub(crate) struct RunFile {
     /// Where it was read from.
     pub path: PathBuf,
     /// Where the run stands.
@@ -62,7 +62,7 @@ pub struct RunFile {
 /// A per-epoch group (`/val_per_epoch`, `/train_per_epoch`): every
 /// sample's values at every epoch end, row-major `epochs x n`.
 #[derive(Clone, Debug)]
-pub struct PerEpoch {
+pub(crate) struct PerEpoch {
     /// Each sample's index in the dataset's training file.
     pub samples: Vec<u32>,
     /// True classes (absent in older files).

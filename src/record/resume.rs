@@ -161,7 +161,7 @@ impl Recorder {
     /// Reopens a run file at its resume point: everything recorded after
     /// the last complete epoch is dropped, the status goes back to
     /// `running`, and SWMR writing starts again.
-    pub fn reopen(path: &Path, p: &ResumePoint, n_train: usize) -> Result<Self> {
+    pub(crate) fn reopen(path: &Path, p: &ResumePoint, n_train: usize) -> Result<Self> {
         if lock::held_by_another(path) {
             return Err(busy(path));
         }

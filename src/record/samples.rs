@@ -18,69 +18,69 @@ use crate::analysis::samples::SampleStats;
 use crate::error::Result;
 
 /// The sample coordinate.
-pub const SAMPLE: Var<'static> = var(
+pub(crate) const SAMPLE: Var<'static> = var(
     "sample",
     "1",
     "index of the sample in the training file of the dataset",
 );
 /// True class.
-pub const LABEL: Var<'static> = var("label", "1", "true class");
+pub(crate) const LABEL: Var<'static> = var("label", "1", "true class");
 /// Prediction at the last epoch.
-pub const FINAL_PRED: Var<'static> = var(
+pub(crate) const FINAL_PRED: Var<'static> = var(
     "final_pred",
     "1",
     "predicted class (argmax of the logits) at the last recorded epoch",
 );
 /// Loss at the last epoch.
-pub const FINAL_LOSS: Var<'static> = var(
+pub(crate) const FINAL_LOSS: Var<'static> = var(
     "final_loss",
     "1",
     "cross-entropy loss (nats) at the last recorded epoch",
 );
 /// Whether above the fence at the last epoch.
-pub const ABOVE_AT_END: Var<'static> = var(
+pub(crate) const ABOVE_AT_END: Var<'static> = var(
     "above_fence_at_end",
     "1",
     "1 if the loss at the last recorded epoch is strictly above that epoch's upper Tukey fence Q3 + 1.5 IQR",
 );
 /// Epochs above the fence.
-pub const EPOCHS_ABOVE: Var<'static> = var(
+pub(crate) const EPOCHS_ABOVE: Var<'static> = var(
     "epochs_above_fence",
     "1",
     "epochs 0..last (0 = before training, included as in Fig. 7) whose loss was strictly above that epoch's upper Tukey fence Q3 + 1.5 IQR of the set (linear-interpolated quantiles)",
 );
 /// First epoch of the final run of correct epochs.
-pub const FIRST_STABLE: Var<'static> = var(
+pub(crate) const FIRST_STABLE: Var<'static> = var(
     "first_stable_correct_epoch",
     "1",
     "first epoch (of epochs 1..last) from which the sample is classified correctly at every epoch end to the last; -1 if wrong at the last epoch",
 );
 /// Forgetting events.
-pub const FORGETTING: Var<'static> = var(
+pub(crate) const FORGETTING: Var<'static> = var(
     "forgetting_events",
     "1",
     "forgetting events (Toneva et al., ICLR 2019): correct at epoch t, wrong at t+1, counted at epoch ends (not at every mini-batch) over epochs 1..last",
 );
 /// Data-map confidence.
-pub const CONFIDENCE: Var<'static> = var(
+pub(crate) const CONFIDENCE: Var<'static> = var(
     "confidence",
     "1",
     "mean over epochs 1..last of the true-class probability exp(-loss) (Swayamdipta et al., EMNLP 2020)",
 );
 /// Data-map variability.
-pub const VARIABILITY: Var<'static> = var(
+pub(crate) const VARIABILITY: Var<'static> = var(
     "variability",
     "1",
     "population standard deviation over epochs 1..last of the true-class probability exp(-loss) (Swayamdipta et al., EMNLP 2020)",
 );
 /// Data-map correctness.
-pub const CORRECTNESS: Var<'static> = var(
+pub(crate) const CORRECTNESS: Var<'static> = var(
     "correctness",
     "1",
     "fraction of epochs 1..last at whose end the sample is classified correctly",
 );
 /// Area under the margin.
-pub const AUM: Var<'static> = var(
+pub(crate) const AUM: Var<'static> = var(
     "aum",
     "1",
     "area under the margin (Pleiss et al., NeurIPS 2020): mean over epochs 1..last of the logit margin z_y - max_(j != y) z_j",
@@ -88,7 +88,7 @@ pub const AUM: Var<'static> = var(
 
 /// One set's statistics, as written.
 #[derive(Clone, Copy, Debug)]
-pub struct SetSamples<'a> {
+pub(crate) struct SetSamples<'a> {
     /// The group: `val` or `train`.
     pub group: &'a str,
     /// The set in words (`validation set`).
@@ -112,7 +112,7 @@ fn of<'a>(v: &Var<'static>, set: &str, long: &'a mut String) -> Var<'a> {
 }
 
 /// Writes `path` (replacing it) with one group per set.
-pub fn write_samples(path: &Path, title: &str, sets: &[SetSamples<'_>]) -> Result<()> {
+pub(crate) fn write_samples(path: &Path, title: &str, sets: &[SetSamples<'_>]) -> Result<()> {
     let fail = |e: hdf5::Error| err(path, "cannot write the per-sample statistics", e);
     let f = hdf5::File::create(path).map_err(fail)?;
     attr_str(&f, attr::CONVENTIONS, "CF-1.8").map_err(fail)?;

@@ -3,7 +3,7 @@
 /// The checkpoint iterations: 0, then `round(10^(k / per_decade))` for
 /// `k = 0, 1, ...`, without repeats.
 #[derive(Clone, Debug)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     per_decade: u32,
     k: u32,
     next: u64,
@@ -20,7 +20,7 @@ impl Schedule {
         }
     }
     /// Whether `it` is a checkpoint (call with non-decreasing `it`).
-    pub fn is_due(&mut self, it: u64) -> bool {
+    pub(crate) fn is_due(&mut self, it: u64) -> bool {
         if it < self.next {
             return false;
         }

@@ -12,64 +12,64 @@ use crate::error::{Error, Result};
 use crate::train::Status;
 
 /// Group of per-epoch means (dimension `epoch`).
-pub const CURVES: &str = "curves";
+pub(crate) const CURVES: &str = "curves";
 /// Group of every validation sample's loss at every epoch end.
-pub const VAL_PER_EPOCH: &str = "val_per_epoch";
+pub(crate) const VAL_PER_EPOCH: &str = "val_per_epoch";
 /// Group of every training sample's loss at every epoch end.
-pub const TRAIN_PER_EPOCH: &str = "train_per_epoch";
+pub(crate) const TRAIN_PER_EPOCH: &str = "train_per_epoch";
 /// Group of log-spaced checkpoints (dimension `iteration`).
-pub const CHECKPOINTS: &str = "checkpoints";
+pub(crate) const CHECKPOINTS: &str = "checkpoints";
 /// Group of what a resume needs, overwritten at every epoch end.
-pub const STATE: &str = "state";
+pub(crate) const STATE: &str = "state";
 
 /// Root attributes.
 pub mod attr {
     /// CF conventions version.
-    pub const CONVENTIONS: &str = "Conventions";
+    pub(crate) const CONVENTIONS: &str = "Conventions";
     /// One-line title.
-    pub const TITLE: &str = "title";
+    pub(crate) const TITLE: &str = "title";
     /// `preinterp`.
-    pub const TOOL: &str = "tool";
+    pub(crate) const TOOL: &str = "tool";
     /// The crate version.
-    pub const TOOL_VERSION: &str = "tool_version";
+    pub(crate) const TOOL_VERSION: &str = "tool_version";
     /// The command line that made the file.
-    pub const COMMAND_LINE: &str = "command_line";
+    pub(crate) const COMMAND_LINE: &str = "command_line";
     /// The resolved run configuration, as JSON.
-    pub const CONFIG: &str = "config";
+    pub(crate) const CONFIG: &str = "config";
     /// The recording options, as JSON.
-    pub const RECORD_OPTIONS: &str = "record_options";
+    pub(crate) const RECORD_OPTIONS: &str = "record_options";
     /// The run's seed.
-    pub const SEED: &str = "seed";
+    pub(crate) const SEED: &str = "seed";
     /// Evaluation threads used.
-    pub const THREADS: &str = "threads";
+    pub(crate) const THREADS: &str = "threads";
     /// Dataset label.
-    pub const DATASET: &str = "dataset";
+    pub(crate) const DATASET: &str = "dataset";
     /// The four dataset files read, one per line.
-    pub const DATASET_FILES: &str = "dataset_files";
+    pub(crate) const DATASET_FILES: &str = "dataset_files";
     /// Their SHA-256, one per line.
-    pub const DATASET_SHA256: &str = "dataset_sha256";
+    pub(crate) const DATASET_SHA256: &str = "dataset_sha256";
     /// CPU model.
     pub const CPU: &str = "cpu";
     /// SIMD level of the kernels.
     pub const SIMD: &str = "simd";
     /// UTC start time.
-    pub const STARTED_AT: &str = "started_at";
+    pub(crate) const STARTED_AT: &str = "started_at";
     /// UTC end time (empty while running).
-    pub const FINISHED_AT: &str = "finished_at";
+    pub(crate) const FINISHED_AT: &str = "finished_at";
     /// A [`super::RunStatus`].
-    pub const STATUS: &str = "status";
+    pub(crate) const STATUS: &str = "status";
     /// How the per-sample loss is computed.
-    pub const LOSS_DEFINITION: &str = "loss_definition";
+    pub(crate) const LOSS_DEFINITION: &str = "loss_definition";
     /// CF `units` of a variable.
-    pub const UNITS: &str = "units";
+    pub(crate) const UNITS: &str = "units";
     /// CF `long_name` of a variable.
-    pub const LONG_NAME: &str = "long_name";
+    pub(crate) const LONG_NAME: &str = "long_name";
     /// A group's description.
-    pub const DESCRIPTION: &str = "description";
+    pub(crate) const DESCRIPTION: &str = "description";
 }
 
 /// What `loss_definition` says.
-pub const LOSS_DEFINITION: &str =
+pub(crate) const LOSS_DEFINITION: &str =
     "per-sample cross-entropy log1p(sum_{j!=y} exp(z_j - z_y)) in nats, computed stably in float32";
 
 /// Where a run stands, as its file's `status` attribute says.
@@ -135,7 +135,7 @@ impl From<Status> for RunStatus {
 
 /// One of the three sets.
 #[derive(Clone, Copy, Debug)]
-pub struct SetDef {
+pub(crate) struct SetDef {
     /// `train`, `val` or `eval`: the prefix of its variables.
     pub name: &'static str,
     /// Its description in long names.
@@ -147,7 +147,7 @@ pub struct SetDef {
 }
 
 /// The training, validation and evaluation sets, in that order.
-pub const SETS: [SetDef; 3] = [
+pub(crate) const SETS: [SetDef; 3] = [
     SetDef {
         name: "train",
         long: "training set",
@@ -170,7 +170,7 @@ pub const SETS: [SetDef; 3] = [
 
 impl SetDef {
     /// `val_sample`: the name of its sample dimension.
-    pub fn sample_dim(&self) -> String {
+    pub(crate) fn sample_dim(&self) -> String {
         format!("{}_sample", self.name)
     }
 }
@@ -196,14 +196,15 @@ pub const fn var<'a>(name: &'a str, units: &'a str, long_name: &'a str) -> Var<'
 }
 
 /// The epoch coordinate of `/curves` and `/val_per_epoch`.
-pub const EPOCH: Var<'static> = var("epoch", "1", "epochs completed (0 = before training)");
+pub(crate) const EPOCH: Var<'static> = var("epoch", "1", "epochs completed (0 = before training)");
 
 /// `/curves`, over `epoch`: the iteration (i64), then the float64 series
 /// in [`CURVE_F64`].
-pub const CURVE_ITERATION: Var<'static> = var("iteration", "1", "parameter updates completed");
+pub(crate) const CURVE_ITERATION: Var<'static> =
+    var("iteration", "1", "parameter updates completed");
 
 /// The float64 series of `/curves`, in the order the writer fills them.
-pub const CURVE_F64: [Var<'static>; 7] = [
+pub(crate) const CURVE_F64: [Var<'static>; 7] = [
     var("wall_time", "s", "seconds since training started"),
     var(
         "train_loss",
@@ -239,7 +240,7 @@ pub const CURVE_F64: [Var<'static>; 7] = [
 
 /// Robust statistics of the validation losses (float64 over `epoch`, in
 /// every run), in the order of [`crate::stats::LossStats`]'s fields.
-pub const CURVE_ROBUST: [Var<'static>; 7] = [
+pub(crate) const CURVE_ROBUST: [Var<'static>; 7] = [
     var("val_loss_q1", "1", "first quartile of the per-sample validation loss (nats; linear interpolation, numpy's default)"),
     var("val_loss_median", "1", "median of the per-sample validation loss (nats)"),
     var("val_loss_q3", "1", "third quartile of the per-sample validation loss (nats; linear interpolation)"),
@@ -251,90 +252,92 @@ pub const CURVE_ROBUST: [Var<'static>; 7] = [
 
 /// The groups of per-sample values at every epoch end, each over
 /// `epoch x <set>_sample`: the group and the index of its set in [`SETS`].
-pub const PER_EPOCH: [(&str, usize); 2] = [(VAL_PER_EPOCH, 1), (TRAIN_PER_EPOCH, 0)];
+pub(crate) const PER_EPOCH: [(&str, usize); 2] = [(VAL_PER_EPOCH, 1), (TRAIN_PER_EPOCH, 0)];
 
 /// Variables of a per-epoch group.
-pub mod per_epoch {
+pub(crate) mod per_epoch {
     /// Per-sample loss (float32).
-    pub const LOSS: &str = "loss";
+    pub(crate) const LOSS: &str = "loss";
     /// 1 if classified correctly (uint8).
-    pub const CORRECT: &str = "correct";
+    pub(crate) const CORRECT: &str = "correct";
     /// Predicted class (uint8).
-    pub const PRED: &str = "pred";
+    pub(crate) const PRED: &str = "pred";
     /// True class (uint8, over the sample dimension only).
-    pub const LABEL: &str = "label";
+    pub(crate) const LABEL: &str = "label";
     /// Logit margin (float32), with `--record-margins`.
-    pub const MARGIN: &str = "margin";
+    pub(crate) const MARGIN: &str = "margin";
 }
 
 /// `/val_per_epoch`, over `epoch x val_sample`.
-pub const VAL_LOSS: Var<'static> = var(
+pub(crate) const VAL_LOSS: Var<'static> = var(
     "loss",
     "1",
     "per-sample cross-entropy loss (nats), validation set",
 );
 /// See [`VAL_LOSS`].
-pub const VAL_CORRECT: Var<'static> =
+pub(crate) const VAL_CORRECT: Var<'static> =
     var("correct", "1", "1 if the sample is classified correctly");
 
 /// `/checkpoints` coordinates and per-checkpoint variables.
-pub mod ckpt {
+pub(crate) mod ckpt {
     use super::{var, Var};
 
     /// The checkpoint coordinate.
-    pub const ITERATION: Var<'static> = var(
+    pub(crate) const ITERATION: Var<'static> = var(
         "iteration",
         "1",
         "parameter updates completed (log-spaced checkpoints)",
     );
     /// Fractional epoch of each checkpoint.
-    pub const EPOCH: Var<'static> = var("epoch", "1", "iteration / updates per epoch");
+    pub(crate) const EPOCH: Var<'static> = var("epoch", "1", "iteration / updates per epoch");
     /// Loss-bin coordinate.
-    pub const LOSS_BIN: Var<'static> = var(
+    pub(crate) const LOSS_BIN: Var<'static> = var(
         "loss_bin",
         "1",
         "loss histogram bin (0 = underflow incl. exact 0, last = overflow)",
     );
     /// Lower loss-bin edges.
-    pub const LOSS_BIN_LOWER: Var<'static> =
+    pub(crate) const LOSS_BIN_LOWER: Var<'static> =
         var("loss_bin_lower", "1", "lower edge of the loss bin (nats)");
     /// Upper loss-bin edges.
-    pub const LOSS_BIN_UPPER: Var<'static> = var(
+    pub(crate) const LOSS_BIN_UPPER: Var<'static> = var(
         "loss_bin_upper",
         "1",
         "upper edge of the loss bin (nats, exclusive)",
     );
     /// Layer coordinate.
-    pub const LAYER: Var<'static> = var("layer", "1", "layer (0 = first hidden, last = output)");
+    pub(crate) const LAYER: Var<'static> =
+        var("layer", "1", "layer (0 = first hidden, last = output)");
     /// Weight-bin coordinate.
-    pub const WEIGHT_BIN: Var<'static> = var(
+    pub(crate) const WEIGHT_BIN: Var<'static> = var(
         "weight_bin",
         "1",
         "weight histogram bin (0 = underflow, last = overflow)",
     );
     /// Lower weight-bin edges, per layer.
-    pub const WEIGHT_BIN_LOWER: Var<'static> = var(
+    pub(crate) const WEIGHT_BIN_LOWER: Var<'static> = var(
         "weight_bin_lower",
         "1",
         "lower edge of the weight bin, per layer",
     );
     /// Upper weight-bin edges, per layer.
-    pub const WEIGHT_BIN_UPPER: Var<'static> = var(
+    pub(crate) const WEIGHT_BIN_UPPER: Var<'static> = var(
         "weight_bin_upper",
         "1",
         "upper edge of the weight bin, per layer",
     );
     /// Weight histograms.
-    pub const WEIGHT_HIST: Var<'static> = var("weight_hist", "1", "weights per bin, per layer");
+    pub(crate) const WEIGHT_HIST: Var<'static> =
+        var("weight_hist", "1", "weights per bin, per layer");
     /// Bias histograms.
-    pub const BIAS_HIST: Var<'static> = var(
+    pub(crate) const BIAS_HIST: Var<'static> = var(
         "bias_hist",
         "1",
         "biases per bin, per layer (same bins as the weights)",
     );
     /// Per-layer norms, over `iteration x layer`, in the order the
     /// recorder computes them.
-    pub const NORMS: [Var<'static>; 4] = [
+    pub(crate) const NORMS: [Var<'static>; 4] = [
         var("weight_l2", "1", "L2 norm of the layer's weights"),
         var("weight_max_abs", "1", "largest |w| of the layer"),
         var("bias_l2", "1", "L2 norm of the layer's biases"),
@@ -342,39 +345,39 @@ pub mod ckpt {
     ];
     /// Per-set variable names: `train_loss`, `train_correct`,
     /// `train_loss_hist`, `train_loss_nan`.
-    pub fn set_vars(set: &str) -> [String; 4] {
+    pub(crate) fn set_vars(set: &str) -> [String; 4] {
         ["loss", "correct", "loss_hist", "loss_nan"].map(|v| format!("{set}_{v}"))
     }
 }
 
 /// `/state`: what a resume needs.
-pub mod state {
+pub(crate) mod state {
     /// The group's description.
-    pub const DESCRIPTION: &str = "weights (preinterp's in-memory layout), optimiser state and counters at the end of `epoch`, in slot `epoch % 2` (the other slot holds the epoch before, so a writer killed while saving leaves the last complete epoch intact); epoch -1 = no epoch completed yet";
+    pub(crate) const DESCRIPTION: &str = "weights (preinterp's in-memory layout), optimiser state and counters at the end of `epoch`, in slot `epoch % 2` (the other slot holds the epoch before, so a writer killed while saving leaves the last complete epoch intact); epoch -1 = no epoch completed yet";
     /// Parameters (float32, one per parameter).
-    pub const PARAMS: &str = "params";
+    pub(crate) const PARAMS: &str = "params";
     /// First moment / momentum buffer.
-    pub const OPT_M: &str = "opt_m";
+    pub(crate) const OPT_M: &str = "opt_m";
     /// Second moment.
-    pub const OPT_V: &str = "opt_v";
+    pub(crate) const OPT_V: &str = "opt_v";
     /// Optimiser steps (i64).
-    pub const OPT_STEP: &str = "opt_step";
+    pub(crate) const OPT_STEP: &str = "opt_step";
     /// The last complete epoch (i64, -1 = none).
-    pub const EPOCH: &str = "epoch";
+    pub(crate) const EPOCH: &str = "epoch";
     /// Updates at its end (i64).
-    pub const ITERATION: &str = "iteration";
+    pub(crate) const ITERATION: &str = "iteration";
     /// Wall time at its end (f64).
-    pub const WALL_TIME: &str = "wall_time";
+    pub(crate) const WALL_TIME: &str = "wall_time";
     /// The next epoch's shuffle RNG state (u64).
-    pub const SHUFFLE_SEED: &str = "shuffle_seed";
+    pub(crate) const SHUFFLE_SEED: &str = "shuffle_seed";
     /// Its long name.
-    pub const SHUFFLE_SEED_LONG: &str = "RNG state of the next epoch's shuffle: Xoshiro256PlusPlus::seed_from_u64(shuffle_seed) (rand_xoshiro), then a Fisher-Yates shuffle of the training indices";
+    pub(crate) const SHUFFLE_SEED_LONG: &str = "RNG state of the next epoch's shuffle: Xoshiro256PlusPlus::seed_from_u64(shuffle_seed) (rand_xoshiro), then a Fisher-Yates shuffle of the training indices";
     /// The dimension of the two state slots (written alternately).
-    pub const SLOT_DIM: &str = "slot";
+    pub(crate) const SLOT_DIM: &str = "slot";
     /// The dimension of the per-parameter variables.
-    pub const PARAM_DIM: &str = "param";
+    pub(crate) const PARAM_DIM: &str = "param";
     /// The dimension of the one-value variables.
-    pub const VALUE_DIM: &str = "value";
+    pub(crate) const VALUE_DIM: &str = "value";
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! `started_at` and `finished_at` and for bench reports.
 
 /// `2026-11-27T14:03:05Z` for the current time.
-pub fn utc_now() -> String {
+pub(crate) fn utc_now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

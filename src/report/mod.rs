@@ -18,7 +18,7 @@ use crate::plot;
 use crate::record::read::{PerEpoch, RunFile};
 use crate::record::schema::{self, RunStatus};
 use crate::stats::loss_stats;
-pub use samples::{SamplesSummary, DRAW_SEED, GALLERY_NEVER, GALLERY_TOP, SAMPLES_FILE};
+pub(crate) use samples::SamplesSummary;
 
 /// Outlier statistics for the summary (without per-sample arrays).
 #[derive(Clone, Debug, Serialize)]

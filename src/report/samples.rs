@@ -18,15 +18,15 @@ use crate::record::schema::attr;
 use crate::rng::{self, Purpose};
 
 /// The per-sample statistics file in the report folder.
-pub const SAMPLES_FILE: &str = "samples.h5";
+pub(crate) const SAMPLES_FILE: &str = "samples.h5";
 /// Validation samples with the highest final loss in the gallery.
-pub const GALLERY_TOP: usize = 40;
+pub(crate) const GALLERY_TOP: usize = 40;
 /// Never-outlier validation samples drawn for the gallery.
-pub const GALLERY_NEVER: usize = 20;
+pub(crate) const GALLERY_NEVER: usize = 20;
 /// Samples per group in the trajectory figure.
-pub const TRAJECTORIES_PER_GROUP: usize = 12;
+pub(crate) const TRAJECTORIES_PER_GROUP: usize = 12;
 /// Seed of the random draws of the figures (with [`Purpose::Report`]).
-pub const DRAW_SEED: u64 = 0;
+pub(crate) const DRAW_SEED: u64 = 0;
 
 /// What the summary says of the per-sample statistics.
 #[derive(Clone, Debug, Serialize)]

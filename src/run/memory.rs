@@ -41,7 +41,7 @@ pub fn estimate(cfg: &RunConfig) -> f64 {
 }
 
 /// This machine's memory in bytes (`MemTotal`), if known.
-pub fn machine_memory() -> Option<f64> {
+pub(crate) fn machine_memory() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -59,7 +59,7 @@ fn gb(bytes: f64) -> String {
 }
 
 /// Refuses `cfg` when its estimate exceeds `memory` bytes.
-pub fn check_against(cfg: &RunConfig, memory: f64) -> Result<()> {
+pub(crate) fn check_against(cfg: &RunConfig, memory: f64) -> Result<()> {
     let need = estimate(cfg);
     if need <= memory {
         return Ok(());

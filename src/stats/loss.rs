@@ -12,7 +12,7 @@ use super::quantile::position;
 
 /// Fraction cut from each end for the trimmed mean (as
 /// `scipy.stats.trim_mean(x, 0.1)`).
-pub const TRIM: f64 = 0.1;
+pub(crate) const TRIM: f64 = 0.1;
 
 /// The robust statistics of one epoch's losses.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -69,7 +69,7 @@ pub struct RobustCurves {
 
 impl RobustCurves {
     /// From the seven series in [`LossStats`]'s field order.
-    pub fn from_series(s: [Vec<f64>; 7]) -> RobustCurves {
+    pub(crate) fn from_series(s: [Vec<f64>; 7]) -> RobustCurves {
         let [q1, median, q3, fence, frac_above, share_above, trimmed_mean] = s;
         RobustCurves {
             q1,

@@ -21,9 +21,9 @@
 //! three pairs (`paper::claims::spearman`), and `compare` stores NaN.
 
 pub mod loss;
-pub mod quantile;
-pub mod rank;
+pub(crate) mod quantile;
+pub(crate) mod rank;
 
-pub use loss::{loss_stats, LossStats, RobustCurves, TRIM};
-pub use quantile::{nan_quantile, quantile_sorted};
+pub use loss::{loss_stats, RobustCurves};
+pub(crate) use quantile::{nan_quantile, quantile_sorted};
 pub use rank::{average_ranks, pearson, spearman};

@@ -17,7 +17,7 @@ pub fn position(n: usize, p: f64) -> (usize, f64) {
 /// The `p`-quantile of `x`, sorted ascending (by [`f64::total_cmp`] when
 /// it may hold NaN, which then sorts last and is interpolated like any
 /// value). NaN when `x` is empty.
-pub fn quantile_sorted(x: &[f64], p: f64) -> f64 {
+pub(crate) fn quantile_sorted(x: &[f64], p: f64) -> f64 {
     if x.is_empty() {
         return f64::NAN;
     }
@@ -29,7 +29,7 @@ pub fn quantile_sorted(x: &[f64], p: f64) -> f64 {
 /// The `p`-quantile of the values of `x` that are not NaN
 /// (`numpy.nanquantile(x, p)`); NaN when every value is NaN or `x` is
 /// empty.
-pub fn nan_quantile(x: impl IntoIterator<Item = f64>, p: f64) -> f64 {
+pub(crate) fn nan_quantile(x: impl IntoIterator<Item = f64>, p: f64) -> f64 {
     let mut v: Vec<f64> = x.into_iter().filter(|v| !v.is_nan()).collect();
     v.sort_by(f64::total_cmp);
     quantile_sorted(&v, p)

@@ -16,7 +16,7 @@ use crate::analysis::select::Criterion;
 use crate::record::schema::{var, Var};
 
 /// The file's name in the sweep folder.
-pub const FILE: &str = "sweep.h5";
+pub(crate) const FILE: &str = "sweep.h5";
 
 /// The coordinate: every run's id, in sweep order.
 pub const RUN: &str = "run";
@@ -25,41 +25,41 @@ pub const RUN: &str = "run";
 /// `tool_version`).
 pub mod attr {
     /// The sweep spec (`sweep.toml`) as read.
-    pub const SPEC: &str = "spec";
+    pub(crate) const SPEC: &str = "spec";
     /// What "final" means in the `final_*` columns.
-    pub const FINAL_DEFINITION: &str = "final_definition";
+    pub(crate) const FINAL_DEFINITION: &str = "final_definition";
     /// Its value.
-    pub const FINAL_DEFINITION_TEXT: &str = "final = first epoch with 100% training accuracy, or the epoch of maximum training accuracy for a run that never interpolates";
+    pub(crate) const FINAL_DEFINITION_TEXT: &str = "final = first epoch with 100% training accuracy, or the epoch of maximum training accuracy for a run that never interpolates";
 }
 
 /// CF `Conventions` of the file.
-pub const CONVENTIONS: &str = "CF-1.8";
+pub(crate) const CONVENTIONS: &str = "CF-1.8";
 
 /// Run status (string; `missing` = no run file).
-pub const STATUS: Var<'static> = var("status", "1", "run status (missing = no run file)");
+pub(crate) const STATUS: Var<'static> = var("status", "1", "run status (missing = no run file)");
 /// Dataset label (string).
-pub const DATASET: Var<'static> = var("dataset", "1", "dataset");
+pub(crate) const DATASET: Var<'static> = var("dataset", "1", "dataset");
 /// Optimiser name (string).
-pub const OPTIMIZER: Var<'static> = var("optimizer", "1", "optimiser");
+pub(crate) const OPTIMIZER: Var<'static> = var("optimizer", "1", "optimiser");
 /// Training samples (int64).
-pub const TRAIN_SIZE: Var<'static> = var("train_size", "1", "training samples");
+pub(crate) const TRAIN_SIZE: Var<'static> = var("train_size", "1", "training samples");
 /// Hidden layers (int64).
-pub const DEPTH: Var<'static> = var("depth", "1", "hidden layers");
+pub(crate) const DEPTH: Var<'static> = var("depth", "1", "hidden layers");
 /// Units per hidden layer (int64).
-pub const WIDTH: Var<'static> = var("width", "1", "units per hidden layer");
+pub(crate) const WIDTH: Var<'static> = var("width", "1", "units per hidden layer");
 /// Minibatch size (int64).
-pub const BATCH_SIZE: Var<'static> = var("batch_size", "1", "minibatch size");
+pub(crate) const BATCH_SIZE: Var<'static> = var("batch_size", "1", "minibatch size");
 /// Seed (int64).
-pub const SEED: Var<'static> = var("seed", "1", "seed");
+pub(crate) const SEED: Var<'static> = var("seed", "1", "seed");
 /// Learning rate (float64).
-pub const LR: Var<'static> = var("lr", "1", "learning rate");
+pub(crate) const LR: Var<'static> = var("lr", "1", "learning rate");
 /// Epochs recorded, including epoch 0 (int64).
-pub const EPOCHS_RECORDED: Var<'static> =
+pub(crate) const EPOCHS_RECORDED: Var<'static> =
     var("epochs_recorded", "1", "epochs recorded (incl. epoch 0)");
 
 /// The points of each run's curves with columns of their own: (column
 /// prefix, where, as the `long_name`s say it).
-pub const POINTS: [(&str, &str); 2] = [
+pub(crate) const POINTS: [(&str, &str); 2] = [
     ("min", "at the minimum validation loss"),
     (
         "final",
@@ -69,7 +69,7 @@ pub const POINTS: [(&str, &str); 2] = [
 
 /// The metrics recorded at each of [`POINTS`] (float64), by column
 /// suffix.
-pub const METRICS: [&str; 6] = [
+pub(crate) const METRICS: [&str; 6] = [
     "train_loss",
     "train_accuracy",
     "val_loss",
@@ -79,27 +79,27 @@ pub const METRICS: [&str; 6] = [
 ];
 
 /// `<point>_epoch` (int64, -1 = no data).
-pub fn point_epoch(point: &str) -> String {
+pub(crate) fn point_epoch(point: &str) -> String {
     format!("{point}_epoch")
 }
 
 /// `<point>_<metric>` (float64, NaN = no data).
-pub fn point_metric(point: &str, metric: &str) -> String {
+pub(crate) fn point_metric(point: &str, metric: &str) -> String {
     format!("{point}_{metric}")
 }
 
 /// First epoch with 100% training accuracy (int64, -1 = never).
-pub const INTERPOLATION_EPOCH: Var<'static> = var(
+pub(crate) const INTERPOLATION_EPOCH: Var<'static> = var(
     "interpolation_epoch",
     "1",
     "first epoch with 100% training accuracy (-1 = never)",
 );
 /// 1 if the run is plotted (int64): chosen by the grid search, or any
 /// run with data without one.
-pub const SELECTED: &str = "selected";
+pub(crate) const SELECTED: &str = "selected";
 /// 1 if validation loss and accuracy both rose from the minimum to the
 /// final epoch (int64).
-pub const TRIANGLE: Var<'static> = var(
+pub(crate) const TRIANGLE: Var<'static> = var(
     "triangle",
     "1",
     "1 if validation loss and accuracy both rose from the minimum to the final epoch",
@@ -107,23 +107,23 @@ pub const TRIANGLE: Var<'static> = var(
 
 /// `select_<criterion>_epoch`: the epoch the criterion selects (int64,
 /// -1 = not available).
-pub fn select_epoch(c: Criterion) -> String {
+pub(crate) fn select_epoch(c: Criterion) -> String {
     format!("select_{}_epoch", c.name())
 }
 
 /// `select_<criterion>_eval_accuracy`: test accuracy there (float64).
-pub fn select_eval_accuracy(c: Criterion) -> String {
+pub(crate) fn select_eval_accuracy(c: Criterion) -> String {
     format!("select_{}_eval_accuracy", c.name())
 }
 
 /// `select_<criterion>_eval_loss`: test mean loss there (float64).
-pub fn select_eval_loss(c: Criterion) -> String {
+pub(crate) fn select_eval_loss(c: Criterion) -> String {
     format!("select_{}_eval_loss", c.name())
 }
 
 /// `grid_<criterion>_picked`: 1 if a grid search judged by the
 /// criterion picks the run (int64; only with `select_best`).
-pub fn grid_picked(c: Criterion) -> String {
+pub(crate) fn grid_picked(c: Criterion) -> String {
     format!("grid_{}_picked", c.name())
 }
 

@@ -51,7 +51,7 @@ fn value_of(sweep: &Sweep, i: usize, key: &str) -> String {
 /// Which of the first `n` runs of `sweep` a grid search over setting
 /// `key` picks by `score` (larger is better, `None`: not judged): the
 /// best of each group of runs differing only in `key`, the first on ties.
-pub fn grid_best(
+pub(crate) fn grid_best(
     sweep: &Sweep,
     key: &str,
     n: usize,
@@ -62,7 +62,7 @@ pub fn grid_best(
 }
 
 /// Which run each grid group picks (`picked[i]`) judged by `c`.
-pub fn grid_picks(sweep: &Sweep, key: &str, rows: &[Row], c: Criterion) -> Vec<bool> {
+pub(crate) fn grid_picks(sweep: &Sweep, key: &str, rows: &[Row], c: Criterion) -> Vec<bool> {
     grid_best(sweep, key, rows.len(), |i| {
         rows[i].selection.get(c).map(|p| c.merit(&p))
     })
