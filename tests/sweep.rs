@@ -57,3 +57,127 @@ fn fig3_has_80_configurations_times_3_learning_rates() {
         .collect();
     assert_eq!(configs.len(), 80);
 }
+
+/// A tiny sweep on the MNIST fixture: two depths, two widths, two batch
+/// sizes, so the cost model has every term to fit.
+fn tiny_spec(dir: &std::path::Path) -> std::path::PathBuf {
+    let spec = dir.join("tiny.toml");
+    let data = root().join("fixtures/mnist-small");
+    std::fs::write(
+        &spec,
+        format!(
+            "name = \"tiny-plan\"\n[fixed]\ndataset = \"{}\"\ntrain_size = 500\nval_size = 200\n\
+             epochs = 4\noptimizer = \"adam\"\n[axes]\ndepth = [1, 2]\nwidth = [32, 256]\n\
+             batch_size = [16, 64]\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    spec
+}
+
+/// Predicted run times are within this factor of the measured ones: the
+/// runs take tenths of a second, on a machine other tests share.
+const PLAN_FACTOR: f64 = 3.0;
+
+#[test]
+fn plan_predicts_a_calibrated_sweep_and_one_core_takes_the_sum() {
+    let d = tempfile::tempdir().unwrap();
+    let spec = tiny_spec(d.path());
+    let (spec, runs) = (spec.to_str().unwrap(), d.path().join("runs"));
+    let runs = runs.to_str().unwrap();
+    let out = preinterp(
+        &["sweep", "run", spec, "--out", runs, "--jobs", "1"],
+        d.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let args = [
+        "sweep",
+        "plan",
+        spec,
+        "--calibrate",
+        runs,
+        "--cores",
+        "1,2,64",
+    ];
+    let out = preinterp(&[&args[..], &["--json"]].concat(), d.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let targets = plan["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 8);
+    let mut sum = 0.0;
+    for t in targets {
+        let (pred, real) = (
+            t["run_s"].as_f64().unwrap(),
+            t["measured_run_s"].as_f64().unwrap(),
+        );
+        assert!(
+            pred < real * PLAN_FACTOR && real < pred * PLAN_FACTOR,
+            "{}: predicted {pred} s, measured {real} s",
+            t["id"]
+        );
+        sum += t["seconds"].as_f64().unwrap();
+    }
+    let rows = plan["schedule"].as_array().unwrap();
+    let one = rows[0]["spec_order_s"].as_f64().unwrap();
+    assert!(
+        (one - sum).abs() <= 1e-9 * sum,
+        "1 core: {one} s, runs sum to {sum} s"
+    );
+    let many = rows[2]["spec_order_s"].as_f64().unwrap();
+    assert!((many - rows[2]["longest_run_s"].as_f64().unwrap()).abs() <= 1e-9 * sum);
+    let human = preinterp(&args, d.path());
+    assert_eq!(human.status.code(), Some(0), "{}", stderr(&human));
+    assert!(
+        stdout(&human).contains("longest first"),
+        "{}",
+        stdout(&human)
+    );
+}
+
+#[test]
+fn plan_without_run_files_or_spec_is_one_clear_line() {
+    let d = tempfile::tempdir().unwrap();
+    let spec = tiny_spec(d.path());
+    let empty = d.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (spec, empty) = (spec.to_str().unwrap(), empty.to_str().unwrap());
+    for (args, needle) in [
+        (
+            vec!["sweep", "plan", spec, "--calibrate", empty],
+            "--calibrate",
+        ),
+        (
+            vec!["sweep", "plan", "nope.toml", "--calibrate", empty],
+            "nope.toml",
+        ),
+        (vec!["sweep", "plan", spec], "--calibrate"),
+    ] {
+        let out = preinterp(&args, d.path());
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn list_json_is_one_object_per_run() {
+    let d = tempfile::tempdir().unwrap();
+    let spec = root().join("sweeps/fig3.toml");
+    let out = preinterp(
+        &["sweep", "list", spec.to_str().unwrap(), "--json"],
+        d.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let runs: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(runs.len(), 240);
+    assert_eq!(runs[0]["settings"]["epochs"], "150");
+    assert_eq!(runs[0]["settings"]["dataset"], "mnist");
+    assert!(runs[0]["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("dataset-mnist_"));
+}

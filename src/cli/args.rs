@@ -59,6 +59,9 @@ pub enum SweepCmd {
         /// job-array task when SLURM_ARRAY_TASK_ID/COUNT are set.
         #[arg(long)]
         shard: Option<String>,
+        /// One JSON object per run on stdout (id, title, settings).
+        #[arg(long)]
+        json: bool,
     },
     /// Collect a sweep folder into sweep.h5 and the scatter plots of
     /// figures 2 and 3; lists runs that are missing or still going.
@@ -89,6 +92,48 @@ pub enum SweepCmd {
         #[command(flatten)]
         data: Flags<DataLocation>,
     },
+    /// Predict a sweep's wall time on some core counts: a cost model of
+    /// one epoch fitted to the run files of sweeps already run, and the
+    /// scheduler of `sweep run` played out on its predictions.
+    Plan(Box<PlanArgs>),
+}
+
+/// Flags of `preinterp sweep plan`.
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// The sweep spec (TOML) to plan.
+    pub spec: PathBuf,
+    /// Sweep folders (`sweep run --out`) whose run files calibrate the
+    /// cost model; repeat or separate with commas.
+    #[arg(long, value_delimiter = ',', value_name = "DIR")]
+    pub calibrate: Vec<PathBuf>,
+    /// Core counts (`sweep run --jobs`) to schedule on.
+    #[arg(long, value_delimiter = ',', default_value = "2,16,64")]
+    pub cores: Vec<usize>,
+    /// Measured seconds per epoch of one configuration on one thread,
+    /// e.g. "depth=3,width=1000,batch_size=16,train_size=55000,dataset=mnist:24.2":
+    /// overrides the model for the runs it matches (the most specific
+    /// wins) and joins the fit (repeatable).
+    #[arg(long, value_name = "SETTINGS:SECONDS")]
+    pub measured: Vec<String>,
+    /// Weight of a --measured value in the fit, in run files (0: it only
+    /// overrides).
+    #[arg(long, default_value_t = 5.0)]
+    pub measured_weight: f64,
+    /// Measured 1-vs-2-thread speed-up of one heavy run (Amdahl's law
+    /// beyond two threads; 1: the tail's extra threads gain nothing).
+    #[arg(long, default_value_t = 1.0)]
+    pub speedup2: f64,
+    /// Quantile of a run's per-epoch times taken as its epoch time (a low
+    /// one, e.g. 0.1, discounts epochs slowed by other load).
+    #[arg(long, default_value_t = 0.5)]
+    pub quantile: f64,
+    /// Print the whole plan as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Where datasets are found (for their sizes and input density).
+    #[command(flatten)]
+    pub data: Flags<DataLocation>,
 }
 
 /// Flags of `preinterp report`.

@@ -1,4 +1,4 @@
-//! `preinterp sweep list|run|collect`, one handler each.
+//! `preinterp sweep list|run|collect|plan`, one handler each.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -9,18 +9,21 @@ use preinterp::config::{DataLocation, Settings};
 use preinterp::error::{Error, ErrorKind, Result};
 use preinterp::record::schema::RunStatus;
 use preinterp::sweep::collect::RowStatus;
+use preinterp::sweep::cost::Fit;
+use preinterp::sweep::measured::Measured;
+use preinterp::sweep::plan::{plan, Plan, PlanOpts};
 use preinterp::sweep::run::{run_sweep, Outcome, RunOpts};
 use preinterp::sweep::select::CriterionSummary;
 use preinterp::sweep::{Shard, Sweep};
 use preinterp::threads::Threads;
 
-use super::args::{SweepArgs, SweepCmd};
+use super::args::{PlanArgs, SweepArgs, SweepCmd};
 use super::flags::Flags;
 use super::progress::{fmt_secs, SweepBars};
 
 pub(super) fn run(a: &SweepArgs) -> Result<u8> {
     match &a.cmd {
-        SweepCmd::List { spec, shard } => list(spec, shard),
+        SweepCmd::List { spec, shard, json } => list(spec, shard, *json),
         SweepCmd::Collect { dir } => collect(dir),
         SweepCmd::Run {
             spec,
@@ -30,6 +33,7 @@ pub(super) fn run(a: &SweepArgs) -> Result<u8> {
             settings,
             data,
         } => run_runs(spec, out, *jobs, shard, settings, data),
+        SweepCmd::Plan(p) => plan_cmd(p),
     }
 }
 
@@ -41,11 +45,25 @@ fn shard(flag: &Option<String>) -> Result<Shard> {
     }
 }
 
-/// `sweep list`: the runs (of a shard), one line each.
-fn list(spec: &Path, flag: &Option<String>) -> Result<u8> {
+/// `sweep list`: the runs (of a shard), one line each (one JSON
+/// object each with `json`).
+fn list(spec: &Path, flag: &Option<String>, json: bool) -> Result<u8> {
     let sweep = Sweep::read(spec, &Settings::default())?;
     let shard = shard(flag)?;
     let mine = sweep.shard_runs(shard);
+    if json {
+        for r in mine {
+            let settings: serde_json::Map<String, serde_json::Value> = r
+                .settings
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            let line =
+                serde_json::json!({"id": r.id, "title": r.cfg.title(), "settings": settings});
+            println!("{line}");
+        }
+        return Ok(0);
+    }
     let of_shard = if shard.count > 1 {
         format!(
             ", shard {}/{} has {}",
@@ -176,5 +194,173 @@ fn print_selection(criteria: &[CriterionSummary], setting: Option<&str>) {
             );
         }
         println!("{line}");
+    }
+}
+
+/// `sweep plan`: the plan, as a table or as JSON.
+fn plan_cmd(a: &PlanArgs) -> Result<u8> {
+    let o = PlanOpts {
+        cores: a.cores.clone(),
+        calibrate: a.calibrate.clone(),
+        measured: a
+            .measured
+            .iter()
+            .map(|m| Measured::parse(m))
+            .collect::<Result<_>>()?,
+        measured_weight: a.measured_weight,
+        speedup2: a.speedup2,
+        quantile: a.quantile,
+        locator: a.data.parse()?.locator(),
+    };
+    let p = plan(&a.spec, &o)?;
+    if a.json {
+        let text = serde_json::to_string_pretty(&p)
+            .map_err(|e| Error::usage(format!("cannot write the plan as JSON: {e}")))?;
+        println!("{text}");
+    } else {
+        print_calibration(&p);
+        print_schedule(&p);
+    }
+    Ok(0)
+}
+
+/// Hours, with minutes too below 2 h (seconds below 2 min).
+fn fmt_h(s: f64) -> String {
+    let h = format!("{:.2} h", s / 3600.0);
+    if s < 120.0 {
+        format!("{s:.1} s")
+    } else if s < 7200.0 {
+        format!("{h} ({:.1} min)", s / 60.0)
+    } else {
+        h
+    }
+}
+
+/// One fit's coefficients, in words.
+fn describe(f: &Fit) -> String {
+    let gf = |k: f64| {
+        if k > 0.0 {
+            format!("{:.1} GFLOP/s", 1e-9 / k)
+        } else {
+            "(unused)".into()
+        }
+    };
+    let step = if f.per_step_term {
+        format!("{:.2} ns per parameter per step", f.d_s_per_update * 1e9)
+    } else {
+        "not identifiable from these runs, left out".into()
+    };
+    format!(
+        "{:<14} {:>3} runs: train {}, eval {}, per epoch +{:.1} ms, epoch 0 +{:.1} ms; per step: {step}",
+        f.name,
+        f.runs,
+        gf(f.a_s_per_train_flop),
+        gf(f.b_s_per_eval_flop),
+        f.c_s * 1e3,
+        f.c0_s * 1e3
+    )
+}
+
+/// What the model was fitted on, and how well it fits.
+fn print_calibration(p: &Plan) {
+    let dirs: Vec<String> = p
+        .calibrate
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    println!(
+        "calibration: {} run files read from {}",
+        p.runs_read,
+        dirs.join(", ")
+    );
+    if let Some(s) = p.skipped.first() {
+        println!("  {} unreadable, e.g. {s}", p.skipped.len());
+    }
+    if p.left_out_threaded > 0 {
+        println!(
+            "  {} ran on more than one thread: left out of the fit",
+            p.left_out_threaded
+        );
+    }
+    println!(
+        "cost model (one thread; seconds per epoch = the {}-quantile of each run's per-epoch times):",
+        p.quantile
+    );
+    let fits: Vec<&Fit> = p.model.per_dataset.values().collect();
+    if !matches!(fits.as_slice(), [only] if only.runs == p.model.pooled.runs) {
+        println!("  {}", describe(&p.model.pooled));
+    }
+    for f in fits {
+        println!("  {}", describe(f));
+    }
+    if let Some(e) = &p.fit_error {
+        println!(
+            "  error per run over {} runs: median |err| {:.1}%, max |err| {:.1}%",
+            e.runs,
+            100.0 * e.median_abs_rel_err,
+            100.0 * e.max_abs_rel_err
+        );
+    }
+    for m in &p.measured {
+        println!(
+            "  --measured {}: the model without it {:.2} s/epoch ({:+.1}%)",
+            m.measured,
+            m.model_without_it_s,
+            100.0 * (m.model_without_it_s - m.seconds) / m.seconds
+        );
+    }
+    println!(
+        "  per-run overhead (finish - start - recorded wall time, median): {:.2} s",
+        p.per_run_overhead_s
+    );
+}
+
+/// The prediction and the table of core counts.
+fn print_schedule(p: &Plan) {
+    let mut from: Vec<&str> = p.targets.iter().map(|t| t.epochs_from).collect();
+    from.sort_unstable();
+    from.dedup();
+    let n_measured = p.targets.iter().filter(|t| t.from_measured).count();
+    println!(
+        "sweep {} ({}): {} runs, epochs from {}{}",
+        p.sweep,
+        p.spec.display(),
+        p.targets.len(),
+        from.join(", "),
+        if n_measured > 0 {
+            format!(", {n_measured} timed by --measured")
+        } else {
+            String::new()
+        }
+    );
+    if let Some(t) = p
+        .targets
+        .iter()
+        .max_by(|a, b| a.seconds.total_cmp(&b.seconds))
+    {
+        println!(
+            "  longest run {}, {:.2} s/epoch: {}",
+            fmt_h(t.seconds),
+            t.epoch_s,
+            t.title
+        );
+    }
+    println!(
+        "speed-up on T threads: Amdahl's law through S(2) = {}",
+        p.speedup2
+    );
+    println!(
+        "{:>5}  {:>20}  {:>20}  {:>11}  {:>20}",
+        "cores", "spec order", "longest first", "core-hours", "longest run"
+    );
+    for r in &p.schedule {
+        println!(
+            "{:>5}  {:>20}  {:>20}  {:>11.2}  {:>20}",
+            r.cores,
+            fmt_h(r.spec_order_s),
+            fmt_h(r.longest_first_s),
+            r.core_hours,
+            fmt_h(r.longest_run_s)
+        );
     }
 }

@@ -37,10 +37,17 @@
 use std::path::{Path, PathBuf};
 
 pub mod collect;
+pub mod cost;
+mod lsq;
+pub mod measured;
+pub mod plan;
 pub mod row;
 pub mod run;
+pub mod schedule;
 pub mod schema;
 pub mod select;
+pub mod timing;
+pub mod workload;
 
 use toml::{Table, Value};
 

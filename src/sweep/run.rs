@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use super::schedule::{Queue, Slot};
 use super::SweepRun;
 use crate::data::{self, Dataset, Locator};
 use crate::error::{Error, Result};
@@ -69,10 +70,10 @@ pub enum Event<'a> {
 }
 
 /// Receives a sweep's [`Event`]s, from any of its workers.
-pub(crate) type OnEvent<'a> = dyn Fn(Event<'_>) + Sync + 'a;
+pub type OnEvent<'a> = dyn Fn(Event<'_>) + Sync + 'a;
 
 /// The file of run `id`.
-pub(crate) fn run_file(dir: &Path, id: &str) -> PathBuf {
+pub fn run_file(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.h5"))
 }
 
@@ -173,52 +174,46 @@ pub fn run_sweep(
 ) -> Result<Vec<(String, Outcome)>> {
     claim_folder(&o.out, spec)?;
     let datasets = load_datasets(runs, &o.locator)?;
-    let next = AtomicUsize::new(0);
+    // Fewer runs left than workers: the idle cores train (wide layers)
+    // and evaluate too (results never depend on the thread count).
+    let queue = Queue::new(runs.len(), o.jobs);
     let finished = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; runs.len()]);
-    let worker = || loop {
-        let k = next.fetch_add(1, Ordering::SeqCst);
-        if k >= runs.len() || stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let run = runs[k];
-        // Fewer runs left than workers: the idle cores train (wide
-        // layers) and evaluate too.
-        // (Results never depend on the thread count.)
-        let left = runs.len() - k;
-        let threads = if left < o.jobs {
-            (o.jobs / left).max(1)
-        } else {
-            1
-        };
-        on_event(Event::Started { run });
-        let start = Instant::now();
-        let mut obs = Epochs { run, on_event };
-        let data = &datasets[&run.cfg.dataset.label()];
-        let error_file = o.out.join(format!("{}.error", run.id));
-        let outcome = match run_one(run, data, o, threads, &mut obs, stop) {
-            Ok(x) => {
-                let _ = std::fs::remove_file(&error_file);
-                x
+    let worker = || {
+        while let Some(Slot { index: k, threads }) = queue.take() {
+            if stop.load(Ordering::SeqCst) {
+                break;
             }
-            Err(e) => {
-                let _ = std::fs::write(&error_file, format!("{e}\n"));
-                Outcome::Failed(e.to_string())
+            let run = runs[k];
+            on_event(Event::Started { run });
+            let start = Instant::now();
+            let mut obs = Epochs { run, on_event };
+            let data = &datasets[&run.cfg.dataset.label()];
+            let error_file = o.out.join(format!("{}.error", run.id));
+            let outcome = match run_one(run, data, o, threads, &mut obs, stop) {
+                Ok(x) => {
+                    let _ = std::fs::remove_file(&error_file);
+                    x
+                }
+                Err(e) => {
+                    let _ = std::fs::write(&error_file, format!("{e}\n"));
+                    Outcome::Failed(e.to_string())
+                }
+            };
+            on_event(Event::Finished {
+                run,
+                outcome: &outcome,
+                finished: finished.fetch_add(1, Ordering::SeqCst) + 1,
+                total: runs.len(),
+                secs: start.elapsed().as_secs_f64(),
+            });
+            if let Ok(mut r) = results.lock() {
+                r[k] = Some(outcome);
             }
-        };
-        on_event(Event::Finished {
-            run,
-            outcome: &outcome,
-            finished: finished.fetch_add(1, Ordering::SeqCst) + 1,
-            total: runs.len(),
-            secs: start.elapsed().as_secs_f64(),
-        });
-        if let Ok(mut r) = results.lock() {
-            r[k] = Some(outcome);
         }
     };
     std::thread::scope(|s| {
-        for _ in 0..o.jobs.max(1).min(runs.len().max(1)) {
+        for _ in 0..queue.workers() {
             s.spawn(worker);
         }
     });
