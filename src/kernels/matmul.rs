@@ -89,7 +89,7 @@ fn matmul_avx2(mut dst: MatMut<'_, f32>, accum: Accum, lhs: MatRef<'_, f32>, rhs
 
 /// The naive triple loop `matmul` must agree with (accumulated in f64).
 #[cfg(test)]
-pub fn matmul_ref(
+pub(crate) fn matmul_ref(
     mut dst: MatMut<'_, f32>,
     accum: Accum,
     lhs: MatRef<'_, f32>,

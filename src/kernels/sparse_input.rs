@@ -188,7 +188,7 @@ pub(crate) fn gather_cols(
 
 /// Scalar twin of [`gather_cols`]: pixel by pixel, through the mask.
 #[cfg(test)]
-pub fn gather_cols_ref(src: &Samples, idx: &[u32], cols: &ActiveCols, x: &mut [f32]) {
+pub(crate) fn gather_cols_ref(src: &Samples, idx: &[u32], cols: &ActiveCols, x: &mut [f32]) {
     let w = cols.width();
     for (r, &i) in idx.iter().enumerate() {
         let img = src.image(i as usize);

@@ -34,7 +34,7 @@ const WRONG: RGBColor = RGBColor(200, 20, 20);
 
 /// One sample in a gallery.
 #[derive(Clone, Debug, PartialEq)]
-pub struct GalleryItem {
+pub(crate) struct GalleryItem {
     /// Its 784 pixels, row-major, 0 = background.
     pub image: Vec<u8>,
     /// Its label.
@@ -51,7 +51,7 @@ pub struct GalleryItem {
 
 /// A run of items under a header.
 #[derive(Clone, Debug, PartialEq)]
-pub struct GallerySection {
+pub(crate) struct GallerySection {
     /// The header line above the items (empty: no header row).
     pub header: String,
     /// The items, drawn left to right, top to bottom.
@@ -71,7 +71,7 @@ pub fn gallery(dir: &Path, name: &str, title: &str, items: &[GalleryItem]) -> Re
 
 /// A gallery of several sections, each under its header. Returns the
 /// files written. An item whose image is not 784 pixels is an error.
-pub fn gallery_sections(
+pub(crate) fn gallery_sections(
     dir: &Path,
     name: &str,
     title: &str,

@@ -40,7 +40,7 @@ mod weight_heatmaps;
 pub(crate) use compare::{pair_matrix, runs_hist, PairMatrix, RunsHist};
 pub use curves::{curves, Marks};
 pub use data_map::{data_map, DataMapSet};
-pub use gallery::{gallery_sections, GalleryItem, GallerySection};
+pub(crate) use gallery::{gallery_sections, GalleryItem, GallerySection};
 pub(crate) use loss_heatmaps::loss_heatmaps;
 pub use outliers::outliers;
 pub use scatter::{scatter, ScatterColour, ScatterPoint};

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 
 /// Distinct (depth, width, train size, batch, validation size) settings
 /// a dataset needs for a fit of its own.
-pub const OWN_FIT_SHAPES: usize = 4;
+pub(crate) const OWN_FIT_SHAPES: usize = 4;
 
 /// The column of the per-step term `d`.
 const UPDATES: usize = 2;
@@ -128,17 +128,12 @@ impl Fit {
     }
 
     /// Predicted seconds of epoch 0 (evaluation only) on one thread.
-    pub fn epoch0(&self, f: &Features) -> f64 {
+    pub(crate) fn epoch0(&self, f: &Features) -> f64 {
         epoch0_row(f)
             .iter()
             .zip(self.coef())
             .map(|(x, b)| x * b)
             .sum()
-    }
-
-    /// Seconds of the per-step term in one epoch.
-    pub fn per_step(&self, f: &Features) -> f64 {
-        self.d_s_per_update * f.updates
     }
 }
 
@@ -181,7 +176,7 @@ impl Model {
     }
 
     /// The fit for runs of `dataset`.
-    pub fn fit_for(&self, dataset: &str) -> &Fit {
+    pub(crate) fn fit_for(&self, dataset: &str) -> &Fit {
         self.per_dataset.get(dataset).unwrap_or(&self.pooled)
     }
 }

@@ -278,7 +278,7 @@ fn targets(
 }
 
 /// Each core count's wall time, in spec order and longest first.
-pub fn schedule_table(seconds: &[f64], cores: &[usize], speedup: Speedup) -> Vec<Row> {
+pub(crate) fn schedule_table(seconds: &[f64], cores: &[usize], speedup: Speedup) -> Vec<Row> {
     let mut longest_first = seconds.to_vec();
     longest_first.sort_by(|a, b| b.total_cmp(a));
     cores

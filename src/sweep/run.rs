@@ -70,10 +70,10 @@ pub enum Event<'a> {
 }
 
 /// Receives a sweep's [`Event`]s, from any of its workers.
-pub type OnEvent<'a> = dyn Fn(Event<'_>) + Sync + 'a;
+pub(crate) type OnEvent<'a> = dyn Fn(Event<'_>) + Sync + 'a;
 
 /// The file of run `id`.
-pub fn run_file(dir: &Path, id: &str) -> PathBuf {
+pub(crate) fn run_file(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.h5"))
 }
 

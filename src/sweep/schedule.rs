@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Threads for a run started when `left` runs (itself included) remain
 /// on `jobs` workers.
-pub fn threads_for(left: usize, jobs: usize) -> usize {
+pub(crate) fn threads_for(left: usize, jobs: usize) -> usize {
     if left < jobs {
         (jobs / left.max(1)).max(1)
     } else {
@@ -20,7 +20,7 @@ pub fn threads_for(left: usize, jobs: usize) -> usize {
 
 /// The next run to start, and on how many threads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Slot {
+pub(crate) struct Slot {
     /// Its position in the run order.
     pub index: usize,
     /// Threads it trains and evaluates on.
@@ -30,7 +30,7 @@ pub struct Slot {
 /// The runs of a sweep, handed out in order to whichever worker asks
 /// first (shared by the workers of `sweep run`, and by [`simulate`]).
 #[derive(Debug)]
-pub struct Queue {
+pub(crate) struct Queue {
     next: AtomicUsize,
     total: usize,
     jobs: usize,
@@ -47,7 +47,7 @@ impl Queue {
     }
 
     /// Workers worth starting: `jobs`, at least one, at most one per run.
-    pub fn workers(&self) -> usize {
+    pub(crate) fn workers(&self) -> usize {
         self.jobs.max(1).min(self.total.max(1))
     }
 
@@ -67,14 +67,14 @@ impl Queue {
 /// Speed-up of one run on `t` threads: Amdahl's law with the parallel
 /// share fitted to the measured speed-up on two threads.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Speedup {
+pub(crate) struct Speedup {
     parallel: f64,
 }
 
 impl Speedup {
     /// From the measured 1-vs-2-thread speed-up (clamped to 1..=2; 1:
     /// threads gain nothing).
-    pub fn from_two_threads(s2: f64) -> Self {
+    pub(crate) fn from_two_threads(s2: f64) -> Self {
         let s = s2.clamp(1.0, 2.0);
         Speedup {
             parallel: 2.0 * (1.0 - 1.0 / s),
@@ -90,7 +90,7 @@ impl Speedup {
 
 /// One run in a simulated schedule.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Span {
+pub(crate) struct Span {
     /// When it starts (s).
     pub start: f64,
     /// When it ends (s).
@@ -101,7 +101,7 @@ pub struct Span {
 
 /// A simulated sweep: when it ends and when each run ran.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     /// Seconds from the first start to the last end.
     pub makespan: f64,
     /// Each run, in the order of the durations given.
@@ -120,7 +120,7 @@ struct Running {
 /// run order), with [`Queue`] handing them out. A run on `t` threads
 /// goes `speedup.at(t)` times as fast; when the runs in progress ask for
 /// more cores than `jobs`, all of them slow down in proportion.
-pub fn simulate(work: &[f64], jobs: usize, speedup: Speedup) -> Schedule {
+pub(crate) fn simulate(work: &[f64], jobs: usize, speedup: Speedup) -> Schedule {
     let queue = Queue::new(work.len(), jobs);
     let workers = queue.workers();
     let mut spans = vec![

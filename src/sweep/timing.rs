@@ -9,14 +9,13 @@ use crate::error::{Error, Result};
 use crate::record::h5::{open_read, read_attr_str};
 use crate::record::read::RunFile;
 use crate::record::schema::{attr, RunStatus, CURVES, CURVE_F64};
+use crate::stats;
 
 /// One run file's timings.
 #[derive(Clone, Debug)]
-pub struct RunTimes {
+pub(crate) struct RunTimes {
     /// The run's id (the file's stem).
     pub id: String,
-    /// The file.
-    pub path: PathBuf,
     /// Its configuration.
     pub cfg: RunConfig,
     /// Where it stands.
@@ -37,7 +36,7 @@ pub struct RunTimes {
 }
 
 /// Seconds since 1970 of `2026-11-27T14:03:05Z` (the run files' times).
-pub fn parse_utc(s: &str) -> Option<f64> {
+pub(crate) fn parse_utc(s: &str) -> Option<f64> {
     let s = s.trim().strip_suffix('Z')?;
     let (date, time) = s.split_once('T')?;
     let d: Vec<i64> = date
@@ -62,15 +61,11 @@ pub fn parse_utc(s: &str) -> Option<f64> {
     Some((days * 86_400 + hh * 3600 + mm * 60 + ss) as f64)
 }
 
-/// The `q`-quantile of `v` (linear interpolation), `None` if empty.
-pub fn quantile(mut v: Vec<f64>, q: f64) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let x = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
-    let (lo, hi) = (x.floor() as usize, x.ceil() as usize);
-    Some(v[lo] + (x - lo as f64) * (v[hi] - v[lo]))
+/// The `q`-quantile of `v` ([`stats::nan_quantile`]: linear
+/// interpolation, NaN left out), `None` if nothing is left.
+pub(crate) fn quantile(v: Vec<f64>, q: f64) -> Option<f64> {
+    let x = stats::nan_quantile(v, q.clamp(0.0, 1.0));
+    (!x.is_nan()).then_some(x)
 }
 
 impl RunTimes {
@@ -102,7 +97,6 @@ impl RunTimes {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            path: path.to_path_buf(),
             status: rf.status,
             epochs: wall.len().saturating_sub(1),
             epoch_s: quantile(diffs, q),
@@ -122,7 +116,11 @@ pub type Skipped = Vec<(PathBuf, String)>;
 /// they came from, for errors), sorted by path; files that cannot be
 /// read (still being created, not run files) are returned apart with
 /// the reason.
-pub fn read_folders(dirs: &[PathBuf], q: f64, flag: &str) -> Result<(Vec<RunTimes>, Skipped)> {
+pub(crate) fn read_folders(
+    dirs: &[PathBuf],
+    q: f64,
+    flag: &str,
+) -> Result<(Vec<RunTimes>, Skipped)> {
     let (mut runs, mut skipped) = (vec![], vec![]);
     for dir in dirs {
         let entries = std::fs::read_dir(dir).map_err(|e| {

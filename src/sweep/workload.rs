@@ -31,7 +31,7 @@ pub struct Features {
 
 /// The datasets runs use, loaded once, and the input density of their
 /// blocks, measured once per block size and first-layer width.
-pub struct Workloads {
+pub(crate) struct Workloads {
     locator: Locator,
     data: HashMap<String, Dataset>,
     density: HashMap<(String, usize, usize), f64>,
@@ -41,7 +41,7 @@ pub struct Workloads {
 /// blocks of `rows` samples of `pool` and a first layer of `h` units:
 /// the used columns when the block is compacted, all of them when it is
 /// not (the rule of `net::gather_input`), averaged over blocks.
-pub fn input_density(pool: &Samples, rows: usize, h: usize) -> f64 {
+pub(crate) fn input_density(pool: &Samples, rows: usize, h: usize) -> f64 {
     let n = pool.len();
     let rows = rows.clamp(1, n.max(1));
     let blocks = (n / rows).clamp(1, DENSITY_BLOCKS);
