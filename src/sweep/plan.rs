@@ -14,7 +14,7 @@ use super::schedule::{simulate, Speedup};
 use super::timing::{quantile, read_folders, RunTimes};
 use super::workload::Workloads;
 use super::Sweep;
-use crate::config::{Settings, Stop};
+use crate::config::{RunConfig, Settings, Stop};
 use crate::data::Locator;
 use crate::error::{Error, Result};
 
@@ -139,8 +139,15 @@ struct Calibration {
     overhead: f64,
 }
 
-fn observation(w: &mut Workloads, r: &RunTimes, epoch_s: f64) -> Result<Observation> {
-    let c = &r.cfg;
+/// An epoch time of the run `c`, as the fit sees it: measured in a run
+/// file (`epoch0_s` known, weight 1) or given with `--measured`.
+fn observation(
+    w: &mut Workloads,
+    c: &RunConfig,
+    epoch_s: f64,
+    epoch0_s: Option<f64>,
+    weight: f64,
+) -> Result<Observation> {
     Ok(Observation {
         dataset: c.dataset.label(),
         shape: (
@@ -152,9 +159,9 @@ fn observation(w: &mut Workloads, r: &RunTimes, epoch_s: f64) -> Result<Observat
         ),
         features: w.features(c)?,
         epoch_s,
-        epoch0_s: Some(r.epoch0_s),
-        weight: 1.0,
-        measured: false,
+        epoch0_s,
+        weight,
+        measured: epoch0_s.is_none(),
     })
 }
 
@@ -165,7 +172,7 @@ fn calibrate(o: &PlanOpts, w: &mut Workloads) -> Result<Calibration> {
     for r in &runs {
         match r.epoch_s {
             Some(_) if r.threads != 1 => threaded += 1,
-            Some(e) => fitted.push(observation(w, r, e)?),
+            Some(e) => fitted.push(observation(w, &r.cfg, e, Some(r.epoch0_s), 1.0)?),
             None => {}
         }
     }
@@ -188,24 +195,7 @@ fn calibrate(o: &PlanOpts, w: &mut Workloads) -> Result<Calibration> {
 fn measured_observations(o: &PlanOpts, w: &mut Workloads) -> Result<Vec<Observation>> {
     o.measured
         .iter()
-        .map(|m| {
-            let c = &m.cfg;
-            Ok(Observation {
-                dataset: c.dataset.label(),
-                shape: (
-                    c.shape.depth,
-                    c.shape.width,
-                    c.train_size,
-                    c.batch_size,
-                    c.val_size,
-                ),
-                features: w.features(c)?,
-                epoch_s: m.seconds,
-                epoch0_s: None,
-                weight: o.measured_weight,
-                measured: true,
-            })
-        })
+        .map(|m| observation(w, &m.cfg, m.seconds, None, o.measured_weight))
         .collect()
 }
 
