@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use hdf5::types::VarLenUnicode;
-use hdf5::{Dataset, Extent, Group, H5Type, SimpleExtents};
+use hdf5::types::{FloatSize, TypeDescriptor, VarLenUnicode};
+use hdf5::{Dataset, DatasetBuilderEmpty, Extent, Group, H5Type, SimpleExtents};
 
 use super::h5ds;
 use super::schema::{attr, Var};
@@ -82,6 +82,28 @@ pub(crate) fn describe(ds: &Dataset, v: &Var<'_>) -> hdf5::Result<()> {
     attr_str(ds, attr::LONG_NAME, v.long_name)
 }
 
+/// A new dataset of `T` in `g`; a float one gets NaN as its fill value
+/// (the creation property netCDF reads as `_FillValue`), so an element
+/// never written reads as missing rather than as zero.
+pub(crate) fn new_var<T: H5Type>(g: &Group) -> DatasetBuilderEmpty {
+    let b = g.new_dataset::<T>();
+    match T::type_descriptor() {
+        TypeDescriptor::Float(FloatSize::U4) => b.fill_value(f32::NAN),
+        TypeDescriptor::Float(FloatSize::U8) => b.fill_value(f64::NAN),
+        _ => b,
+    }
+}
+
+/// The `_FillValue` attribute (NaN, of the variable's own type) of a
+/// float dataset made by [`new_var`]; nothing for other types.
+pub(crate) fn fill_attr<T: H5Type>(ds: &Dataset) -> hdf5::Result<()> {
+    match T::type_descriptor() {
+        TypeDescriptor::Float(FloatSize::U4) => attr_num(ds, attr::FILL_VALUE, f32::NAN),
+        TypeDescriptor::Float(FloatSize::U8) => attr_num(ds, attr::FILL_VALUE, f64::NAN),
+        _ => Ok(()),
+    }
+}
+
 /// How long a coordinate is.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Len {
@@ -146,18 +168,40 @@ pub fn var<T: H5Type>(g: &Group, v: &Var<'_>, dims: &[&Dataset]) -> hdf5::Result
             n.clamp(1, 1 << 14)
         });
     }
-    let ds = g
-        .new_dataset::<T>()
+    let ds = new_var::<T>(g)
         .shape(SimpleExtents::from_vec(ext))
         .chunk(chunk)
         .shuffle()
         .deflate(4)
         .create(v.name)?;
     describe(&ds, v)?;
+    fill_attr::<T>(&ds)?;
     for (i, d) in dims.iter().enumerate() {
         h5ds::attach_scale(&ds, d, i)?;
     }
     Ok(ds)
+}
+
+/// A netCDF-4 dimension `name` of `len` without coordinate values: an
+/// unwritten dimension scale that netCDF and h5netcdf read as a bare
+/// dimension (compressed, as every dataset outside `/state`).
+pub(crate) fn dimension(g: &Group, name: &str, len: usize) -> hdf5::Result<Dataset> {
+    let ds = g
+        .new_dataset::<f32>()
+        .shape(len)
+        .chunk(len.clamp(1, 1 << 16))
+        .shuffle()
+        .deflate(4)
+        .create(name)?;
+    mark_dimension(&ds, len)?;
+    Ok(ds)
+}
+
+/// Marks the unwritten dataset `ds` as a dimension of `len` without
+/// coordinate values, as netCDF-4 does.
+pub(crate) fn mark_dimension(ds: &Dataset, len: usize) -> hdf5::Result<()> {
+    let label = format!("This is a netCDF dimension but not a netCDF variable.{len:10}");
+    h5ds::set_scale(ds, &label)
 }
 
 /// A variable `v` holding `values` over the given fixed dimensions.

@@ -4,10 +4,10 @@
 
 use hdf5::{Dataset, Group};
 
-use super::h5::{attr_num, attr_str, coord, coord_values, var, var_values, Len};
+use super::h5::{attr_num, attr_str, coord, coord_values, mark_dimension, var, var_values, Len};
 use super::hist::Bins;
 use super::schema::{self, attr, ckpt, state, var as v, SetDef, SETS};
-use super::{h5ds, utc_now, weight_bins, RecordOpts, RecordSamples};
+use super::{cf, h5ds, utc_now, weight_bins, RecordOpts, RecordSamples};
 use crate::config::RunConfig;
 use crate::train::Sets;
 
@@ -38,15 +38,16 @@ impl Layout<'_> {
         var::<f64>(&g, &ckpt::EPOCH, &[&k_iter])?;
         self.checkpoint_losses(&g, &k_iter)?;
         self.checkpoint_weights(&g, &k_iter)?;
+        epoch_of_checkpoints(&g)?;
         self.state(&file.create_group(schema::STATE)?)
     }
 
     fn provenance(&self, root: &hdf5::Location) -> hdf5::Result<()> {
         let (cfg, data) = (self.cfg, self.sets.data);
         let files: Vec<String> = data.files.iter().map(|p| p.display().to_string()).collect();
-        let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+        let command_line = cf::command_line();
         let strings: [(&str, &str); 7] = [
-            (attr::CONVENTIONS, "CF-1.8"),
+            (attr::CONVENTIONS, schema::CONVENTIONS),
             (attr::TITLE, &format!("preinterp run: {}", cfg.title())),
             (attr::TOOL, "preinterp"),
             (attr::TOOL_VERSION, env!("CARGO_PKG_VERSION")),
@@ -73,7 +74,7 @@ impl Layout<'_> {
         for (k, val) in strings {
             attr_str(root, k, val)?;
         }
-        Ok(())
+        cf::globals(root)
     }
 
     /// The sample coordinate of `set` (its indices in the dataset file).
@@ -101,7 +102,7 @@ impl Layout<'_> {
         let sc = self.samples(g, set)?;
         let long = format!("per-sample cross-entropy loss (nats), {short}");
         var::<f32>(g, &v(LOSS, "1", &long), &[&e, &sc])?;
-        var::<u8>(g, &schema::VAL_CORRECT, &[&e, &sc])?;
+        cf::correct_flags(&var::<u8>(g, &schema::VAL_CORRECT, &[&e, &sc])?)?;
         let long = format!("predicted class (argmax of the logits), {short}");
         var::<u8>(g, &v(PRED, "1", &long), &[&e, &sc])?;
         let idx = [&self.sets.split.train, &self.sets.split.val][set.min(1)];
@@ -130,6 +131,8 @@ impl Layout<'_> {
         let lb = coord_values::<i64>(g, &ckpt::LOSS_BIN, &indices(bins.len()))?;
         var_values::<f64>(g, &ckpt::LOSS_BIN_LOWER, &[&lb], &bins.lower())?;
         var_values::<f64>(g, &ckpt::LOSS_BIN_UPPER, &[&lb], &bins.upper())?;
+        let (lo, hi) = (bins.lower(), bins.upper());
+        cf::bounds(g, &lb, &ckpt::LOSS_BIN_BOUNDS, &[&lb], &lo, &hi)?;
         for (i, s) in SETS.iter().enumerate() {
             let [loss, correct, hist, nan] = ckpt::set_vars(s.name);
             if o.samples != RecordSamples::None {
@@ -137,7 +140,8 @@ impl Layout<'_> {
                 let long = format!("per-sample cross-entropy loss (nats), {}", s.long);
                 var::<f32>(g, &v(&loss, "1", &long), &[k_iter, &sc])?;
                 let long = "1 if the sample is classified correctly";
-                var::<u8>(g, &v(&correct, "1", long), &[k_iter, &sc])?;
+                let c = var::<u8>(g, &v(&correct, "1", long), &[k_iter, &sc])?;
+                cf::correct_flags(&c)?;
             }
             let long = format!("samples per loss bin, {}", s.long);
             var::<u64>(g, &v(&hist, "1", &long), &[k_iter, &lb])?;
@@ -157,6 +161,8 @@ impl Layout<'_> {
         let upper: Vec<f64> = bins.iter().flat_map(|b| b.upper()).collect();
         var_values::<f64>(g, &ckpt::WEIGHT_BIN_LOWER, &[&layer, &wb], &lower)?;
         var_values::<f64>(g, &ckpt::WEIGHT_BIN_UPPER, &[&layer, &wb], &upper)?;
+        let (b, dims) = (&ckpt::WEIGHT_BIN_BOUNDS, [&layer, &wb]);
+        cf::bounds(g, &wb, b, &dims, &lower, &upper)?;
         var::<u64>(g, &ckpt::WEIGHT_HIST, &[k_iter, &layer, &wb])?;
         var::<u64>(g, &ckpt::BIAS_HIST, &[k_iter, &layer, &wb])?;
         for n in &ckpt::NORMS {
@@ -186,6 +192,22 @@ impl Layout<'_> {
         let rng = slotted(g, state::SHUFFLE_SEED, shuffle, &slot)?;
         attr_str(&rng, attr::LONG_NAME, state::SHUFFLE_SEED_LONG)
     }
+}
+
+/// Names `epoch` as the auxiliary coordinate of every variable of
+/// `/checkpoints` over its `iteration` dimension.
+fn epoch_of_checkpoints(g: &Group) -> hdf5::Result<()> {
+    let all = SETS.iter().flat_map(|s| ckpt::set_vars(s.name));
+    let fixed = [ckpt::WEIGHT_HIST.name, ckpt::BIAS_HIST.name];
+    let names = fixed
+        .into_iter()
+        .chain(ckpt::NORMS.iter().map(|n| n.name))
+        .map(str::to_string)
+        .chain(all);
+    for name in names.filter(|n| g.link_exists(n)) {
+        cf::coordinates(&g.dataset(&name)?, ckpt::EPOCH.name)?;
+    }
+    Ok(())
 }
 
 /// A two-slot dataset `name` holding `v` in both slots, over `slot`.
@@ -224,8 +246,7 @@ fn dimension(g: &Group, name: &str, len: usize) -> hdf5::Result<Dataset> {
         .shape(len)
         .chunk(len.clamp(1, 1 << 16))
         .create(name)?;
-    let label = format!("This is a netCDF dimension but not a netCDF variable.{len:10}");
-    h5ds::set_scale(&ds, &label)?;
+    mark_dimension(&ds, len)?;
     Ok(ds)
 }
 

@@ -21,6 +21,7 @@
 //! the times.
 
 mod append;
+pub(crate) mod cf;
 pub mod h5;
 pub(crate) mod h5ds;
 pub mod hist;

@@ -8,7 +8,7 @@ use hdf5::{Dataset, Group};
 use super::h5::{attr_str, read_attr_str};
 use super::schema::{attr, RunStatus};
 use super::vars::{StateVars, Vars};
-use super::{busy, h5, h5ds, lock, schema, RecordOpts, Recorder, Schedule};
+use super::{busy, cf, h5, h5ds, lock, schema, RecordOpts, Recorder, Schedule};
 use crate::config::RunConfig;
 use crate::error::{Error, Result};
 use crate::rng;
@@ -178,6 +178,7 @@ impl Recorder {
             vars.each(&mut |a, ck| a.truncate(if ck { n_ckpt } else { n_epochs }))?;
             attr_str(&file, attr::STATUS, RunStatus::Running.as_str())?;
             attr_str(&file, attr::FINISHED_AT, "")?;
+            cf::append_history(&file)?;
             Ok(vars)
         })()
         .map_err(|e| {

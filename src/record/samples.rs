@@ -12,8 +12,9 @@ use std::path::Path;
 
 use hdf5::Group;
 
+use super::cf;
 use super::h5::{attr_num, attr_str, coord_values, err, var_values};
-use super::schema::{attr, var, Var};
+use super::schema::{self, attr, var, Var};
 use crate::analysis::samples::SampleStats;
 use crate::error::Result;
 
@@ -115,13 +116,14 @@ fn of<'a>(v: &Var<'static>, set: &str, long: &'a mut String) -> Var<'a> {
 pub(crate) fn write_samples(path: &Path, title: &str, sets: &[SetSamples<'_>]) -> Result<()> {
     let fail = |e: hdf5::Error| err(path, "cannot write the per-sample statistics", e);
     let f = hdf5::File::create(path).map_err(fail)?;
-    attr_str(&f, attr::CONVENTIONS, "CF-1.8").map_err(fail)?;
+    attr_str(&f, attr::CONVENTIONS, schema::CONVENTIONS).map_err(fail)?;
     attr_str(
         &f,
         attr::TITLE,
         &format!("preinterp per-sample statistics: {title}"),
     )
     .map_err(fail)?;
+    cf::globals(&f).map_err(fail)?;
     for s in sets {
         group(&f.create_group(s.group).map_err(fail)?, s).map_err(fail)?;
     }

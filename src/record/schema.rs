@@ -66,7 +66,41 @@ pub mod attr {
     pub(crate) const LONG_NAME: &str = "long_name";
     /// A group's description.
     pub(crate) const DESCRIPTION: &str = "description";
+    /// CF `history`: one line per invocation that wrote the file,
+    /// `<UTC ISO 8601>: <command line>`, oldest first.
+    pub(crate) const HISTORY: &str = "history";
+    /// CF `source`: `preinterp <version>`.
+    pub(crate) const SOURCE: &str = "source";
+    /// CF `references`: the paper reproduced.
+    pub(crate) const REFERENCES: &str = "references";
+    /// CF `flag_values` of a flag variable (its own type).
+    pub(crate) const FLAG_VALUES: &str = "flag_values";
+    /// CF `flag_meanings`: one word per flag value, blank-separated.
+    pub(crate) const FLAG_MEANINGS: &str = "flag_meanings";
+    /// netCDF `_FillValue` of a float variable (NaN, its own type).
+    pub(crate) const FILL_VALUE: &str = "_FillValue";
+    /// CF `bounds`: the variable holding a coordinate's cell edges.
+    pub(crate) const BOUNDS: &str = "bounds";
+    /// CF `coordinates`: the auxiliary coordinates of a variable.
+    pub(crate) const COORDINATES: &str = "coordinates";
 }
+
+/// CF `Conventions` of every file preinterp writes.
+pub(crate) const CONVENTIONS: &str = "CF-1.8";
+
+/// CF `references` of every file preinterp writes: the paper, as the
+/// repository cites it (it states no DOI, arXiv id or URL).
+pub(crate) const REFERENCES: &str =
+    "Venter, Theunissen & Davel (2021), Pre-interpolation loss behaviour in neural networks";
+
+/// CF `source` of every file preinterp writes.
+pub(crate) const SOURCE: &str = concat!("preinterp ", env!("CARGO_PKG_VERSION"));
+
+/// CF `flag_meanings` of the `correct` variables (flag values 0, 1).
+pub(crate) const CORRECT_FLAG_MEANINGS: &str = "misclassified correctly_classified";
+
+/// The dimension of the two edges of a cell, in the `*_bounds` variables.
+pub(crate) const BOUNDS_DIM: &str = "nv";
 
 /// What `loss_definition` says.
 pub(crate) const LOSS_DEFINITION: &str =
@@ -305,6 +339,12 @@ pub(crate) mod ckpt {
         "1",
         "upper edge of the loss bin (nats, exclusive)",
     );
+    /// CF bounds of the loss bins: `(lower, upper)` edges per bin.
+    pub(crate) const LOSS_BIN_BOUNDS: Var<'static> = var(
+        "loss_bin_bounds",
+        "1",
+        "lower and upper edge of the loss bin (nats; [lower, upper))",
+    );
     /// Layer coordinate.
     pub(crate) const LAYER: Var<'static> =
         var("layer", "1", "layer (0 = first hidden, last = output)");
@@ -325,6 +365,13 @@ pub(crate) mod ckpt {
         "weight_bin_upper",
         "1",
         "upper edge of the weight bin, per layer",
+    );
+    /// CF bounds of the weight bins: `(lower, upper)` edges per layer
+    /// and bin.
+    pub(crate) const WEIGHT_BIN_BOUNDS: Var<'static> = var(
+        "weight_bin_bounds",
+        "1",
+        "lower and upper edge of the weight bin, per layer ([lower, upper))",
     );
     /// Weight histograms.
     pub(crate) const WEIGHT_HIST: Var<'static> =

@@ -3,6 +3,9 @@
 //! table by id), the scatter plots of figures 2 and 3, and a list of the
 //! runs that are missing or still going.
 
+mod csv;
+
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use hdf5::types::VarLenUnicode;
@@ -17,9 +20,9 @@ use crate::config::{RunConfig, Settings};
 use crate::error::{Error, Result};
 use crate::plot::{self, ScatterPoint};
 use crate::record::h5::{self, attr_str, path_err, unicode};
-use crate::record::h5ds;
 use crate::record::read::RunFile;
 use crate::record::schema::{attr, var, Var};
+use crate::record::{cf, h5ds};
 
 /// What each selection criterion picks in run file `f` (the median and
 /// trimmed-mean criteria need its robust curves).
@@ -87,8 +90,10 @@ pub fn collect(dir: &Path) -> Result<Collected> {
         select_best(&sweep, key, &mut rows);
     }
     let table = dir.join(schema::FILE);
-    write_table(&table, &sweep, &rows).map_err(|e| path_err(&table, e))?;
-    let mut files = vec![table];
+    let cols = write_table(&table, &sweep, &rows).map_err(|e| path_err(&table, e))?;
+    let text = dir.join(schema::CSV_FILE);
+    std::fs::write(&text, csv::table(&cols)).map_err(|e| path_err(&text, e))?;
+    let mut files = vec![table, text];
     files.extend(scatter_plots(dir, &sweep, &rows)?);
     let criteria = super::select::summarise(&sweep, &rows);
     Ok(Collected {
@@ -153,10 +158,12 @@ fn select_best(sweep: &Sweep, key: &str, rows: &mut [Row]) {
     }
 }
 
-/// The columns of `sweep.h5`, each over the `run` coordinate.
+/// The columns of `sweep.h5`, each over the `run` coordinate, and the
+/// same columns as text for `sweep.csv` (`run` first).
 struct Columns {
     file: hdf5::File,
     run: hdf5::Dataset,
+    csv: RefCell<Vec<csv::Column>>,
 }
 
 impl Columns {
@@ -170,6 +177,7 @@ impl Columns {
             &format!("preinterp sweep {}", sweep.name),
         )?;
         attr_str(&file, attr::TOOL_VERSION, env!("CARGO_PKG_VERSION"))?;
+        cf::globals(&file)?;
         let spec = std::fs::read_to_string(&sweep.path).unwrap_or_default();
         attr_str(&file, schema::attr::SPEC, &spec)?;
         attr_str(
@@ -183,26 +191,35 @@ impl Columns {
             .create(schema::RUN)?;
         run.write_raw(&unicode(ids.iter().copied())?)?;
         h5ds::set_scale(&run, schema::RUN)?;
-        Ok(Columns { file, run })
+        let ids = ids.iter().map(|s| s.to_string()).collect();
+        let csv = RefCell::new(vec![(schema::RUN.to_string(), ids)]);
+        Ok(Columns { file, run, csv })
     }
 
-    fn column<T: hdf5::H5Type>(&self, c: &Var<'_>, v: &[T]) -> hdf5::Result<()> {
-        let ds = self.file.new_dataset::<T>().shape(v.len()).create(c.name)?;
+    /// Writes the column `c` holding `v`, whose cells in `sweep.csv` are
+    /// `text`.
+    fn column<T: hdf5::H5Type>(&self, c: &Var<'_>, v: &[T], text: Vec<String>) -> hdf5::Result<()> {
+        let ds = h5::new_var::<T>(&self.file).shape(v.len()).create(c.name)?;
         ds.write_raw(v)?;
         h5::describe(&ds, c)?;
+        h5::fill_attr::<T>(&ds)?;
+        self.csv.borrow_mut().push((c.name.to_string(), text));
         h5ds::attach_scale(&ds, &self.run, 0)
     }
 
     fn strings(&self, c: &Var<'_>, v: &[String]) -> hdf5::Result<()> {
-        self.column(c, &unicode(v.iter().map(String::as_str))?)
+        let h = unicode(v.iter().map(String::as_str))?;
+        self.column(c, &h, v.to_vec())
     }
 
     fn ints(&self, c: &Var<'_>, v: impl Iterator<Item = i64>) -> hdf5::Result<()> {
-        self.column(c, &v.collect::<Vec<_>>())
+        let v: Vec<i64> = v.collect();
+        self.column(c, &v, v.iter().map(i64::to_string).collect())
     }
 
     fn floats(&self, c: &Var<'_>, v: impl Iterator<Item = f64>) -> hdf5::Result<()> {
-        self.column(c, &v.collect::<Vec<_>>())
+        let v: Vec<f64> = v.collect();
+        self.column(c, &v, v.iter().map(|&x| csv::float(x)).collect())
     }
 }
 
@@ -315,7 +332,9 @@ fn write_selection(t: &Columns, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()>
     Ok(())
 }
 
-fn write_table(path: &Path, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
+/// Writes `sweep.h5` at `path`; returns its columns as text, for
+/// `sweep.csv`.
+fn write_table(path: &Path, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<Vec<csv::Column>> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let t = Columns::create(path, sweep, &ids)?;
     let cfgs: Vec<&RunConfig> = rows
@@ -331,5 +350,6 @@ fn write_table(path: &Path, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
         .collect::<hdf5::Result<_>>()?;
     write_settings(&t, rows, &cfgs)?;
     write_metrics(&t, sweep, rows)?;
-    write_selection(&t, sweep, rows)
+    write_selection(&t, sweep, rows)?;
+    Ok(t.csv.into_inner())
 }

@@ -18,11 +18,16 @@ use crate::record::schema::{var, Var};
 /// The file's name in the sweep folder.
 pub(crate) const FILE: &str = "sweep.h5";
 
+/// The same table as CSV, one row per run (`run` first), in the sweep
+/// folder.
+pub(crate) const CSV_FILE: &str = "sweep.csv";
+
 /// The coordinate: every run's id, in sweep order.
 pub const RUN: &str = "run";
 
-/// File attributes (besides the run file's `Conventions`, `title` and
-/// `tool_version`).
+/// File attributes (besides the run file's `Conventions`, `title`,
+/// `tool_version`, `history` (the collect invocation), `source` and
+/// `references`).
 pub mod attr {
     /// The sweep spec (`sweep.toml`) as read.
     pub(crate) const SPEC: &str = "spec";
@@ -33,7 +38,7 @@ pub mod attr {
 }
 
 /// CF `Conventions` of the file.
-pub(crate) const CONVENTIONS: &str = "CF-1.8";
+pub(crate) const CONVENTIONS: &str = crate::record::schema::CONVENTIONS;
 
 /// Run status (string; `missing` = no run file).
 pub(crate) const STATUS: Var<'static> = var("status", "1", "run status (missing = no run file)");
