@@ -1,6 +1,7 @@
 //! The HDF5 helpers every file preinterp writes or reads goes through
 //! (run files and `sweep.h5`): string and number attributes, CF
-//! `units`/`long_name`, netCDF-4 coordinates and variables, string
+//! `units`/`long_name`, NaN `_FillValue` of float variables, netCDF-4
+//! coordinates, dimensions and variables, string
 //! values, errors about a file, and opening a file that may still be
 //! written.
 

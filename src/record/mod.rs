@@ -18,7 +18,8 @@
 //! binds them by name, `write` appends epochs and checkpoints and ends
 //! the run, `resume` reads a stopped run's state and rolls its file back
 //! to it; [`Schedule`] says when checkpoints fall and [`utc_now`] stamps
-//! the times.
+//! the times; `cf` writes the CF metadata every file shares (`history`,
+//! `source`, `references`, flags, bounds, auxiliary coordinates).
 
 mod append;
 pub(crate) mod cf;
