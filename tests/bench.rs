@@ -236,3 +236,122 @@ fn sparse_and_breakdown_parts_report_every_workload() {
         assert!(bound.iter().all(|&b| b > 0.0), "{r}");
     }
 }
+
+#[test]
+fn strict_refuses_another_machine_with_exit_2() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = bench("1", &["--format", "json"], d);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    v["fingerprint"]["machine"]["cpu"] = "Some Other CPU".into();
+    let saved = d.join("other.json");
+    std::fs::write(&saved, v.to_string()).unwrap();
+    let out = bench(
+        "1",
+        &[
+            "--compare",
+            saved.to_str().unwrap(),
+            "--against",
+            saved.to_str().unwrap(),
+            "--strict",
+        ],
+        d,
+    );
+    let err = stderr(&out);
+    // --against the same file: same machine, compared, exit 0.
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let out = bench("1", &["--compare", saved.to_str().unwrap(), "--strict"], d);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("another machine")
+            && err.contains("Some Other CPU")
+            && err.contains("--strict"),
+        "{err}"
+    );
+}
+
+#[test]
+fn eval_keys_say_tall_not_the_core_count() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let out = preinterp(
+        &[
+            "bench",
+            "--only",
+            "eval",
+            "--datasets",
+            "mnist",
+            "--repeats",
+            "1",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let cores = report["fingerprint"]["machine"]["cores"].as_u64().unwrap();
+    let saved = dir.path().join("now.json");
+    // An old report whose rows say 2 threads on a 2-core machine reads
+    // as `tall`, like one measured now on any core count.
+    report["fingerprint"]["machine"]["cores"] = 2.into();
+    for row in report["eval"].as_array_mut().unwrap() {
+        if row["threads"].as_u64() == Some(cores) && cores > 1 {
+            row["threads"] = 2.into();
+        }
+    }
+    std::fs::write(&saved, report.to_string()).unwrap();
+    let s = saved.to_str().unwrap();
+    let out = preinterp(
+        &["bench", "--compare", s, "--against", s, "--format", "bmf"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value =
+        serde_json::from_str(stdout(&out).split("\ncompared with").next().unwrap()).unwrap();
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert!(
+        keys.iter().any(|k| k.as_str() == "eval/3x100/t1/mnist"),
+        "{keys:?}"
+    );
+    if cores > 1 {
+        assert!(
+            keys.iter().any(|k| k.as_str() == "eval/3x100/tall/mnist"),
+            "{keys:?}"
+        );
+    }
+    assert!(!keys.iter().any(|k| k.contains("/t2/")), "{keys:?}");
+}
+
+#[test]
+fn only_lists_every_part_and_help_lists_the_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = preinterp(&["bench", "--help"], dir.path());
+    let help = stdout(&out);
+    for part in preinterp::bench::Section::all() {
+        assert!(
+            help.contains(&format!("- {part}:")),
+            "{part} missing from\n{help}"
+        );
+    }
+    for args in [
+        &["--help"][..],
+        &["train", "--help"],
+        &["sweep", "run", "--help"],
+        &["bench", "--help"],
+    ] {
+        let out = preinterp(args, dir.path());
+        let help = stdout(&out);
+        assert!(help.contains("Exit codes:"), "{args:?}: {help}");
+        for code in ["0 ", "1 ", "2 ", "3 ", "130 ", "143 "] {
+            assert!(
+                help.contains(&format!("\n  {code}")),
+                "{args:?} lacks {code}: {help}"
+            );
+        }
+    }
+}

@@ -330,3 +330,57 @@ fn settings_errors_name_the_key_or_flag() {
         &["--resume: --width cannot be given"],
     );
 }
+
+/// Every command's help uses one value-name style (`<FILE>`, `<DIR>`,
+/// `<N>`, ...: no flag's own name as its value) and the short flags
+/// users expect.
+#[test]
+fn help_uses_one_value_name_style_and_short_flags() {
+    let cache = tempfile::tempdir().unwrap();
+    let commands: [&[&str]; 11] = [
+        &[],
+        &["train"],
+        &["report"],
+        &["reproduce", "a"],
+        &["reproduce", "paper"],
+        &["sweep", "list"],
+        &["sweep", "collect"],
+        &["sweep", "run"],
+        &["sweep", "plan"],
+        &["bench"],
+        &["compare"],
+    ];
+    let mut all = String::new();
+    for c in commands {
+        let mut args = c.to_vec();
+        args.push("--help");
+        let out = preinterp(&args, cache.path());
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        all += &stdout(&out);
+    }
+    for bad in [
+        "<SAVE_INIT>",
+        "<OUT>",
+        "<DATA_DIR>",
+        "<REPEATS>",
+        "<JOBS>",
+        "<THRESHOLD>",
+        "_",
+    ] {
+        let hit = all
+            .split('<')
+            .skip(1)
+            .filter_map(|s| s.split('>').next())
+            .find(|v| format!("<{v}>") == bad || (bad == "_" && v.contains('_')));
+        assert!(hit.is_none(), "value name {hit:?} in the help");
+    }
+    for want in [
+        "-o, --out <FILE>",
+        "-o, --out <DIR>",
+        "-j, --jobs <N>",
+        "-q, --quiet",
+        "-h, --help",
+    ] {
+        assert!(all.contains(want), "no {want} in the help");
+    }
+}

@@ -8,5 +8,6 @@ mod cli_errors;
 mod determinism;
 mod download;
 mod golden;
+mod readme;
 mod report;
 mod sweep;

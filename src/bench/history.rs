@@ -304,6 +304,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn all_cores_is_tall_whatever_the_core_count() {
+        use crate::bench::threads_key;
+        assert_eq!(threads_key(2, 2), "tall");
+        assert_eq!(threads_key(64, 64), "tall");
+        assert_eq!(threads_key(1, 2), "t1");
+        assert_eq!(threads_key(1, 1), "t1");
+        assert_eq!(threads_key(4, 16), "t4");
+    }
+
+    #[test]
     fn workload_keys_name_the_part_to_time_again() {
         let want = [
             (
@@ -316,6 +326,7 @@ mod tests {
                 Section::Train(10, 100, 64),
                 DatasetId::FashionMnist,
             ),
+            ("eval/3x1000/tall/mnist", Section::Eval, DatasetId::Mnist),
             ("eval/3x1000/t2/mnist", Section::Eval, DatasetId::Mnist),
             (
                 "monitored/fashion-mnist",

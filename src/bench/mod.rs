@@ -83,6 +83,29 @@ impl Section {
         ]);
         v
     }
+    /// One line on what the part times (for `--only`'s help).
+    pub fn describe(&self) -> String {
+        match self {
+            Section::Train(d, w, b) => {
+                format!("training, {d}x{w}, batch {b}, one thread, one epoch of 5000 samples")
+            }
+            Section::Eval => {
+                "per-sample evaluation, 3x100 and 3x1000, one thread and all cores".into()
+            }
+            Section::Scaling => "evaluation thread scaling of 3x100".into(),
+            Section::Monitored => {
+                "a monitored epoch (training plus evaluation and statistics)".into()
+            }
+            Section::Sparse => "the first layer dense against compacted per batch".into(),
+            Section::Fig3 => {
+                "one epoch of fig3's heaviest run, 3x1000 b16 on 55k samples (not by default)"
+                    .into()
+            }
+            Section::Breakdown => {
+                "where each training config's time goes, phase by phase (not by default)".into()
+            }
+        }
+    }
     /// What runs when `--only` is not given (all but [`Section::Fig3`] and
     /// [`Section::Breakdown`]).
     pub(crate) fn default_set() -> Vec<Section> {
@@ -316,9 +339,15 @@ impl BenchReport {
         for t in &self.train {
             v.push((format!("train/{}/{}", t.id, t.dataset), &t.ms));
         }
+        let cores = self.fingerprint.machine.cores;
         for e in self.eval.iter().chain(&self.scaling) {
             v.push((
-                format!("eval/{}/t{}/{}", e.model, e.threads, e.dataset),
+                format!(
+                    "eval/{}/{}/{}",
+                    e.model,
+                    threads_key(e.threads, cores),
+                    e.dataset
+                ),
                 &e.ms,
             ));
         }
@@ -333,6 +362,18 @@ impl BenchReport {
         }
         v.dedup_by(|a, b| a.0 == b.0);
         v
+    }
+}
+
+/// A thread count in a metric key: `tall` on all of the machine's cores,
+/// else `t<N>` (`t1`), so a key does not change with the runner's core
+/// count. Keys are made from a report's rows, so reports saved when the
+/// all-cores key was `t<cores>` read as `tall` too.
+pub(crate) fn threads_key(threads: usize, cores: usize) -> String {
+    if threads == cores && threads > 1 {
+        "tall".to_string()
+    } else {
+        format!("t{threads}")
     }
 }
 

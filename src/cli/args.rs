@@ -11,20 +11,36 @@ use preinterp::config::{DataLocation, Settings};
 
 use super::flags::Flags;
 
+/// The exit codes, listed in the help of the commands that use them.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0    ok
+  1    runtime error (I/O, data, download), or a run that failed or diverged
+  2    usage error: a bad flag, value or configuration (also bench --compare
+       --strict against a report from another machine)
+  3    regression (bench --compare, scripts/bench-compare, scripts/instr-gate)
+  130  interrupted by Ctrl-C (an unfinished run file resumes)
+  143  terminated by SIGTERM (an unfinished run file resumes)";
+
 /// Reproduces "Pre-interpolation loss behaviour in neural networks"
 /// (Venter, Theunissen & Davel, 2021) on CPUs.
 #[derive(Parser, Debug)]
-#[command(name = "preinterp", version, about)]
+#[command(name = "preinterp", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Quiet: no progress bars and no line per finished run, only the
+    /// final summary (train, sweep run, reproduce).
+    #[arg(short, long, global = true, display_order = 900)]
+    pub quiet: bool,
 }
 
 /// Subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Train one MLP and report its learning curves.
+    #[command(after_help = EXIT_CODES)]
     Train(Box<TrainArgs>),
     /// Turn a run file into the paper's figures and a summary.json.
     Report(ReportArgs),
@@ -35,6 +51,7 @@ pub enum Command {
     /// Sweeps of many runs (TOML specs in sweeps/).
     Sweep(SweepArgs),
     /// Measure training speed (ms/epoch, samples/s, GFLOPS).
+    #[command(after_help = EXIT_CODES)]
     Bench(super::bench_cmd::BenchArgs),
     /// Compare runs: do they single out the same samples?
     Compare(super::compare_cmd::CompareArgs),
@@ -54,10 +71,11 @@ pub enum SweepCmd {
     /// Expand a spec and list its runs (ids and settings).
     List {
         /// The sweep spec (TOML).
+        #[arg(value_name = "SPEC")]
         spec: PathBuf,
         /// Only shard I of N (1-based), e.g. 2/4; defaults to the Slurm
         /// job-array task when SLURM_ARRAY_TASK_ID/COUNT are set.
-        #[arg(long)]
+        #[arg(long, value_name = "I/N")]
         shard: Option<String>,
         /// One JSON object per run on stdout (id, title, settings).
         #[arg(long)]
@@ -67,23 +85,26 @@ pub enum SweepCmd {
     /// figures 2 and 3; lists runs that are missing or still going.
     Collect {
         /// The folder `sweep run --out` wrote.
+        #[arg(value_name = "DIR")]
         dir: PathBuf,
     },
     /// Run a sweep (or one shard of it), one model per core; finished
     /// runs are skipped and unfinished ones resumed. Settings given as
     /// flags apply to every run unless the spec sets them.
+    #[command(after_help = EXIT_CODES)]
     Run {
         /// The sweep spec (TOML).
+        #[arg(value_name = "SPEC")]
         spec: PathBuf,
         /// Folder for the run files (`<id>.h5`).
-        #[arg(long)]
+        #[arg(short, long, value_name = "DIR")]
         out: PathBuf,
         /// Runs at once [default: all cores].
-        #[arg(long)]
+        #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
         /// Only shard I of N (1-based); defaults to the Slurm job-array
         /// task when SLURM_ARRAY_TASK_ID/COUNT are set.
-        #[arg(long)]
+        #[arg(long, value_name = "I/N")]
         shard: Option<String>,
         /// Settings every run starts from.
         #[command(flatten)]
@@ -102,13 +123,19 @@ pub enum SweepCmd {
 #[derive(Args, Debug)]
 pub struct PlanArgs {
     /// The sweep spec (TOML) to plan.
+    #[arg(value_name = "SPEC")]
     pub spec: PathBuf,
     /// Sweep folders (`sweep run --out`) whose run files calibrate the
     /// cost model; repeat or separate with commas.
     #[arg(long, value_delimiter = ',', value_name = "DIR")]
     pub calibrate: Vec<PathBuf>,
     /// Core counts (`sweep run --jobs`) to schedule on.
-    #[arg(long, value_delimiter = ',', default_value = "2,16,64")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "2,16,64",
+        value_name = "N"
+    )]
     pub cores: Vec<usize>,
     /// Measured seconds per epoch of one configuration on one thread,
     /// e.g. "depth=3,width=1000,batch_size=16,train_size=55000,dataset=mnist:24.2":
@@ -118,15 +145,15 @@ pub struct PlanArgs {
     pub measured: Vec<String>,
     /// Weight of a --measured value in the fit, in run files (0: it only
     /// overrides).
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 5.0, value_name = "W")]
     pub measured_weight: f64,
     /// Measured 1-vs-2-thread speed-up of one heavy run (Amdahl's law
     /// beyond two threads; 1: the tail's extra threads gain nothing).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
     pub speedup2: f64,
     /// Quantile of a run's per-epoch times taken as its epoch time (a low
     /// one, e.g. 0.1, discounts epochs slowed by other load).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_name = "Q")]
     pub quantile: f64,
     /// Print the whole plan as JSON on stdout.
     #[arg(long)]
@@ -140,10 +167,11 @@ pub struct PlanArgs {
 #[derive(Args, Debug)]
 pub struct ReportArgs {
     /// The run file (from `train --out`), finished, interrupted or running.
+    #[arg(value_name = "FILE")]
     pub run: PathBuf,
-    /// Folder for the figures and summary.json [default: RUN-report next
+    /// Folder for the figures and summary.json [default: FILE-report next
     /// to the run file].
-    #[arg(long)]
+    #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Where the dataset is found (for the gallery's images), when the
     /// files the run read are gone.
@@ -189,11 +217,11 @@ pub enum ReproduceCmd {
 #[derive(Args, Debug)]
 pub struct CaseArgs {
     /// Epochs to train [default: 200].
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
     /// Folder for run.h5, the figures and summary.json [default:
     /// reproduce-CASE]. An unfinished run.h5 there is resumed.
-    #[arg(long)]
+    #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Start again even if the folder holds a finished run.
     #[arg(long)]
@@ -202,7 +230,7 @@ pub struct CaseArgs {
     #[command(flatten)]
     pub data: Flags<DataLocation>,
     /// Training and evaluation threads, 0 = all cores.
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 }
 
@@ -212,21 +240,21 @@ pub struct CaseArgs {
 pub struct PaperArgs {
     /// Folder of the reproduction [default: reproduce-paper]; running
     /// the same command on it again resumes or redraws the report.
-    #[arg(long)]
+    #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// The fig3 sweep, quick (sweeps/fig3-quick.toml, under an hour on 2
     /// cores) or full (sweeps/fig3.toml).
     #[arg(long, value_name = "quick|full")]
     pub fig3: Option<String>,
     /// Runs at once [default: all cores].
-    #[arg(long)]
+    #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
     /// Where datasets are found.
     #[command(flatten)]
     pub data: Flags<DataLocation>,
     /// For tests: read paper-cases.toml, fig2.toml and fig3-quick.toml
     /// (or fig3.toml) from this folder instead of the built-in specs.
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true, value_name = "DIR")]
     pub specs: Option<PathBuf>,
 }
 
@@ -241,19 +269,19 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub data: Flags<DataLocation>,
     /// Write the initial weights to this HDF5 file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub save_init: Option<PathBuf>,
     /// Write the final weights to this HDF5 file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub save_final: Option<PathBuf>,
     /// Record the run into this HDF5 file (curves, per-sample losses,
     /// histograms; see docs/hdf5-layout.md).
-    #[arg(long)]
+    #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Continue the unfinished run recorded in this file (its settings
     /// come from the file; only data-location flags, --threads and
     /// --json may be given).
-    #[arg(long, conflicts_with_all = ["out", "save_init"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "save_init"])]
     pub resume: Option<PathBuf>,
     /// Overwrite an existing --out file.
     #[arg(long, requires = "out")]

@@ -1,6 +1,7 @@
 //! `preinterp bench`: its flags, the call into the library, and every
 //! line it prints (the library returns a report value).
 
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, ValueEnum};
 
 use preinterp::bench::history::{self, Comparison, Verdict};
@@ -35,36 +36,40 @@ pub struct BenchArgs {
     #[arg(long)]
     pub json: bool,
     /// Timed repeats per workload (after one warm-up): median and spread.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_name = "N")]
     pub repeats: usize,
-    /// Only these parts, comma-separated: training configs (3x100-b64,
-    /// 3x100-b16, 3x100-b256, 3x1000-b64, 10x100-b64), eval, scaling,
-    /// monitored, fig3 (one epoch of 3x1000 b16 on 55k samples; not run
-    /// by default).
-    #[arg(long, value_delimiter = ',', value_parser = parse_part)]
+    /// Only these parts, comma-separated [default: all but fig3 and
+    /// breakdown].
+    #[arg(long, value_delimiter = ',', value_name = "PART", value_parser = PartParser)]
     pub only: Vec<Section>,
     /// Datasets, comma-separated (default: mnist,fashion-mnist). Each is
     /// found as `train` finds it (--data-dir, PREINTERP_DATA_DIR, the
     /// cache; never downloaded), else its committed fixture subset.
-    #[arg(long, value_delimiter = ',', value_parser = parse_dataset)]
+    #[arg(long, value_delimiter = ',', value_name = "DATASET", value_parser = parse_dataset)]
     pub datasets: Vec<DatasetId>,
     /// Folder holding the datasets.
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub data_dir: Option<std::path::PathBuf>,
     /// Save the report as NAME (bench-results/NAME.json, or
     /// $PREINTERP_BENCH_DIR/NAME.json; a NAME with a / or ending in
     /// .json is a path).
     #[arg(long, value_name = "NAME")]
     pub save: Option<String>,
-    /// Compare with the saved report NAME; exit 3 on a regression.
+    /// Compare with the saved report NAME; exit 3 on a regression. A
+    /// report from another machine (its fingerprint differs) is not
+    /// compared: a warning, or exit 2 with --strict.
     #[arg(long, value_name = "NAME")]
     pub compare: Option<String>,
+    /// With --compare: a report from another machine is an error (exit
+    /// 2) instead of a warning, so CI cannot pass without comparing.
+    #[arg(long, requires = "compare")]
+    pub strict: bool,
     /// With --compare: compare with the saved report NAME instead of
     /// measuring now (e.g. two results saved by CI).
     #[arg(long, value_name = "NAME", requires = "compare")]
     pub against: Option<String>,
     /// Percent a median must change by (beyond the noise) to count.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 5.0, value_name = "PCT")]
     pub threshold: f64,
     /// Adds PCT percent to every timed repeat (tests of --compare only).
     #[arg(long, hide = true, default_value_t = 0.0, value_name = "PCT")]
@@ -75,8 +80,31 @@ pub struct BenchArgs {
     pub transient: bool,
 }
 
-fn parse_part(s: &str) -> std::result::Result<Section, String> {
-    s.parse()
+/// `--only`'s parser: the library's part names ([`Section::all`]) are its
+/// possible values (listed in the help, which so cannot go stale), and a
+/// bad one gets the library's message naming them.
+#[derive(Clone)]
+struct PartParser;
+
+impl TypedValueParser for PartParser {
+    type Value = Section;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<Section, clap::Error> {
+        StringValueParser::new()
+            .try_map(|s| s.parse::<Section>())
+            .parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(Section::all().into_iter().map(|p| {
+            PossibleValue::new(p.to_string()).help(p.describe())
+        })))
+    }
 }
 
 fn parse_dataset(s: &str) -> std::result::Result<DatasetId, String> {
@@ -142,6 +170,11 @@ pub(super) fn run(a: &BenchArgs) -> Result<u8> {
                 ..opts.clone()
             })?;
             c.confirm(old, &rerun);
+        }
+        if let (Some(why), true) = (&c.other_machine, a.strict) {
+            return Err(Error::usage(format!(
+                "--compare {name} was measured on another machine ({why}); --strict refuses to pass without comparing"
+            )));
         }
         print_comparison(name, old, &c);
         if c.regressed() {

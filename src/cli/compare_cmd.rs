@@ -17,11 +17,11 @@ pub struct CompareArgs {
     /// Run files (`train --out`; recorded with --record-samples all), or
     /// a sweep folder (`sweep run --out`). A run given twice is compared
     /// with itself.
-    #[arg(required = true, value_name = "RUN.h5|DIR")]
+    #[arg(required = true, value_name = "FILE|DIR")]
     pub runs: Vec<PathBuf>,
     /// Output folder [default: DIR/compare for a sweep folder, else
     /// compare/ next to the first run file].
-    #[arg(long)]
+    #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Write into a non-empty --out folder that holds no earlier compare
     /// output (an earlier compare output is always replaced).

@@ -37,6 +37,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
         // Usage errors are one line, like every other error.
         Err(e) => return Err(Error::usage(one_line(&e))),
     };
+    progress::set_quiet(cli.quiet);
     match cli.command {
         Command::Train(a) => train_cmd::run(&a),
         Command::Report(a) => report_cmd::report(&a),

@@ -1,10 +1,11 @@
 //! Progress on stderr through `indicatif`: a bar with ETA for one run,
 //! and for a sweep one bar per running run under a totals bar. Nothing is
 //! drawn when stderr is not a terminal; the lines a sweep prints per
-//! finished run go to stdout either way.
+//! finished run go to stdout either way. `--quiet` ([`set_quiet`]) draws
+//! no bars and prints no per-run lines: only the final summary.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -12,6 +13,27 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use preinterp::error::Result;
 use preinterp::sweep::run::{Event, Outcome};
 use preinterp::train::{EpochMetrics, Observer, PerSample, Trainer};
+
+/// Whether `--quiet` was given (set once, before a command runs).
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// `--quiet`: no bars and no per-run lines from here on.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Where bars draw: stderr (when a terminal), or nowhere with `--quiet`.
+fn target() -> ProgressDrawTarget {
+    if quiet() {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    }
+}
 
 /// `83s` -> `1m23s`.
 pub fn fmt_secs(s: f64) -> String {
@@ -39,7 +61,7 @@ pub struct RunBar {
 impl RunBar {
     /// A bar for `epochs` epochs, starting after `done` of them.
     pub fn new(epochs: usize, done: usize) -> Self {
-        let bar = ProgressBar::with_draw_target(Some(epochs as u64), ProgressDrawTarget::stderr());
+        let bar = ProgressBar::with_draw_target(Some(epochs as u64), target());
         bar.set_style(style("[{bar:30}] epoch {pos}/{len}  {msg}  ETA {eta}"));
         bar.set_position(done as u64);
         bar.reset_eta();
@@ -78,7 +100,7 @@ pub struct SweepBars {
 impl SweepBars {
     /// Bars for a sweep of `runs` runs.
     pub fn new(runs: usize) -> Self {
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let multi = MultiProgress::with_draw_target(target());
         let total = multi.add(ProgressBar::new(runs as u64));
         total.set_style(style("[{bar:30}] {pos}/{len} runs done  {msg}  ETA {eta}"));
         total.set_message("0 failed");
@@ -133,9 +155,11 @@ impl SweepBars {
                         format!("FAILED: {m}")
                     }
                 };
-                self.multi.suspend(|| {
-                    println!("[{finished}/{total}] {} {what} ({secs:.1} s)", run.id);
-                });
+                if !quiet() {
+                    self.multi.suspend(|| {
+                        println!("[{finished}/{total}] {} {what} ({secs:.1} s)", run.id);
+                    });
+                }
                 self.total.inc(1);
                 self.total.set_message(format!("{} failed", self.failed()));
             }
