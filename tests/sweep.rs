@@ -76,12 +76,8 @@ fn tiny_spec(dir: &std::path::Path) -> std::path::PathBuf {
     spec
 }
 
-/// Predicted run times are within this factor of the measured ones: the
-/// runs take tenths of a second, on a machine other tests share.
-const PLAN_FACTOR: f64 = 3.0;
-
 #[test]
-fn plan_predicts_a_calibrated_sweep_and_one_core_takes_the_sum() {
+fn plan_of_a_calibrated_sweep_schedules_every_run_and_one_core_takes_the_sum() {
     let d = tempfile::tempdir().unwrap();
     let spec = tiny_spec(d.path());
     let (spec, runs) = (spec.to_str().unwrap(), d.path().join("runs"));
@@ -111,8 +107,11 @@ fn plan_predicts_a_calibrated_sweep_and_one_core_takes_the_sum() {
             t["run_s"].as_f64().unwrap(),
             t["measured_run_s"].as_f64().unwrap(),
         );
+        // How close they are is the machine's business (tenths of a
+        // second, on cores other tests share): speed is not tested here.
+        // That the fit recovers known costs is `sweep::cost`'s unit test.
         assert!(
-            pred < real * PLAN_FACTOR && real < pred * PLAN_FACTOR,
+            pred.is_finite() && pred > 0.0 && real > 0.0,
             "{}: predicted {pred} s, measured {real} s",
             t["id"]
         );
