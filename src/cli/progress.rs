@@ -132,6 +132,7 @@ impl SweepBars {
                         self.failed.fetch_add(1, Ordering::SeqCst);
                         format!("FAILED: {m}")
                     }
+                    Outcome::Held(w) => format!("held by another worker ({w})"),
                 };
                 self.multi.suspend(|| {
                     println!("[{finished}/{total}] {} {what} ({secs:.1} s)", run.id);
