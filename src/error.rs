@@ -16,8 +16,12 @@ pub enum ErrorKind {
     Io,
     /// A download failed (exit 1).
     Download,
-    /// The run was stopped by SIGINT/SIGTERM (exit 130).
+    /// The run was stopped by SIGINT (Ctrl-C) (exit 130).
     Interrupted,
+    /// The run was stopped by SIGTERM, e.g. by Slurm (exit 143).
+    Terminated,
+    /// The run was stopped by SIGHUP (exit 129).
+    HangUp,
 }
 
 /// The library's error: a kind plus a one-line, human message.
@@ -56,6 +60,8 @@ impl Error {
         match self.kind {
             ErrorKind::Usage => 2,
             ErrorKind::Interrupted => 130,
+            ErrorKind::Terminated => 143,
+            ErrorKind::HangUp => 129,
             _ => 1,
         }
     }

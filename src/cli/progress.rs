@@ -154,6 +154,7 @@ impl SweepBars {
                         self.failed.fetch_add(1, Ordering::SeqCst);
                         format!("FAILED: {m}")
                     }
+                    Outcome::Held(w) => format!("held by another worker ({w})"),
                 };
                 if !quiet() {
                     self.multi.suspend(|| {

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use preinterp::analysis::select::Criterion;
 use preinterp::config::{DataLocation, Settings};
-use preinterp::error::{Error, ErrorKind, Result};
+use preinterp::error::{Error, Result};
 use preinterp::record::schema::RunStatus;
 use preinterp::sweep::collect::RowStatus;
 use preinterp::sweep::cost::Fit;
@@ -120,7 +120,8 @@ fn collect(dir: &Path) -> Result<u8> {
     Ok(0)
 }
 
-/// `sweep run`: the runs of this shard, `jobs` at once.
+/// `sweep run`: the runs of this shard, `jobs` at once; runs other
+/// workers hold are left to them (and are no failure).
 fn run_runs(
     spec: &Path,
     out: &Path,
@@ -146,14 +147,23 @@ fn run_runs(
         .iter()
         .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
         .count();
+    let n_held = results
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Held(_)))
+        .count();
     let interrupted = stop.load(Ordering::SeqCst);
     println!(
-        "sweep {}: {} of {} runs in this shard handled, {} failed, in {}{}",
+        "sweep {}: {} of {} runs in this shard handled, {} failed, in {}{}{}",
         sweep.name,
         results.len(),
         mine.len(),
         n_failed,
         fmt_secs(start.elapsed().as_secs_f64()),
+        if n_held > 0 {
+            format!("; {n_held} left to other workers")
+        } else {
+            String::new()
+        },
         if interrupted {
             "; interrupted: run the same command again to resume"
         } else {
@@ -161,7 +171,7 @@ fn run_runs(
         }
     );
     if interrupted {
-        return Err(Error::new(ErrorKind::Interrupted, "sweep interrupted"));
+        return Err(super::train_cmd::stopped_error("sweep interrupted"));
     }
     Ok(if n_failed > 0 { 1 } else { 0 })
 }

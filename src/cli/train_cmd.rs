@@ -1,8 +1,8 @@
 //! `preinterp train`: load, train, summarise.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use serde_json::json;
 
@@ -17,17 +17,66 @@ use preinterp::weights;
 use super::args::TrainArgs;
 use super::progress::{fmt_secs, RunBar};
 
-/// Set by SIGINT/SIGTERM; the loop finishes its step and stops.
+/// Raised by SIGINT, SIGTERM or SIGHUP; the loop finishes its step and stops.
+static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+/// The signal that raised [`STOP`] (0: none yet).
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    // Atomic loads and stores only (`OnceLock::get` is one): no lock, no
+    // allocation, so async-signal-safe.
+    SIGNAL.store(sig, Ordering::SeqCst);
+    if let Some(f) = STOP.get() {
+        f.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Set by SIGINT/SIGTERM/SIGHUP; the loop finishes its step and stops.
 pub(crate) fn stop_flag() -> Arc<AtomicBool> {
-    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
-    FLAG.get_or_init(|| {
+    STOP.get_or_init(|| {
         let f = Arc::new(AtomicBool::new(false));
-        let g = f.clone();
-        // If a handler is already installed (tests), keep going without.
-        let _ = ctrlc::set_handler(move || g.store(true, Ordering::SeqCst));
+        // Installed once, after the flag exists (`get_or_init` runs this
+        // closure once).
+        install_handlers();
         f
     })
     .clone()
+}
+
+fn install_handlers() {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: `sigaction` is plain old data (all-zero is valid); the
+        // handler only does atomic loads and stores, async-signal-safe.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            sa.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+}
+
+/// The exit code of a command the stop flag ended: 128 + the signal
+/// (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
+pub(crate) fn stopped_exit_code() -> u8 {
+    match SIGNAL.load(Ordering::SeqCst) {
+        libc::SIGTERM => 143,
+        libc::SIGHUP => 129,
+        _ => 130,
+    }
+}
+
+/// The error a command the stop flag ended returns: its kind gives
+/// [`stopped_exit_code`].
+pub(crate) fn stopped_error(msg: &str) -> Error {
+    let kind = match stopped_exit_code() {
+        143 => ErrorKind::Terminated,
+        129 => ErrorKind::HangUp,
+        _ => ErrorKind::Interrupted,
+    };
+    Error::new(kind, msg)
 }
 
 /// What a training command writes, besides its summary.
@@ -161,7 +210,7 @@ fn report_and_exit(w: &Writes, run: &Run<'_>, report: &TrainReport) -> Result<u8
     Ok(match report.status {
         Status::Complete => 0,
         Status::Diverged => 1,
-        Status::Interrupted => 130,
+        Status::Interrupted => stopped_exit_code(),
     })
 }
 

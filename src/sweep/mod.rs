@@ -1,6 +1,8 @@
 //! Sweep specs: TOML files that expand into named runs with stable ids,
-//! and shards of them for many machines (`--shard I/N` or a Slurm job
-//! array's `SLURM_ARRAY_TASK_ID`/`SLURM_ARRAY_TASK_COUNT`).
+//! and static shards of them (`--shard I/N` or a Slurm job array's
+//! `SLURM_ARRAY_TASK_ID`/`SLURM_ARRAY_TASK_COUNT`); without shards, any
+//! number of `sweep run` workers share one folder as a work queue
+//! (see [`run`]).
 //!
 //! ```toml
 //! name = "fig2"
@@ -36,6 +38,7 @@
 
 use std::path::{Path, PathBuf};
 
+mod claim;
 pub mod collect;
 pub mod cost;
 mod lsq;

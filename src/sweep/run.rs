@@ -3,17 +3,25 @@
 //! skipped, unfinished ones resumed, so killing a sweep and starting it
 //! again loses at most the epoch each run had in flight. A run that
 //! fails is recorded in `DIR/<id>.error` and the sweep goes on.
+//!
+//! The folder is a work queue: any number of workers (processes, on one
+//! machine or many sharing the file system) may run the same spec into
+//! it. Each claims a run before it starts it (`DIR/<id>.claim`, see
+//! [`super::claim`]); a run another live worker holds is left to it
+//! ([`Outcome::Held`]), and the worker's writer lock on the run file
+//! stays as the second line of defence.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use super::claim::{self, Take};
 use super::schedule::{Queue, Slot};
 use super::SweepRun;
 use crate::data::{self, Dataset, Locator};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::record::schema::RunStatus;
 use crate::record::{lock, Overwrite, Recorder};
 use crate::run::Run;
@@ -38,6 +46,9 @@ pub enum Outcome {
     Done(Status),
     /// Failed with this message (also in `<id>.error`).
     Failed(String),
+    /// Left alone: another live worker holds it (this names the worker,
+    /// `host:pid`, or says that it writes the run file).
+    Held(String),
 }
 
 /// What a sweep reports while it runs.
@@ -77,19 +88,64 @@ pub(crate) fn run_file(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.h5"))
 }
 
-/// Forwards a run's epochs as [`Event::Epoch`].
+/// Forwards a run's epochs as [`Event::Epoch`]; stops the run at an
+/// epoch end once its claim is lost to another worker.
 struct Epochs<'a> {
     run: &'a SweepRun,
     on_event: &'a OnEvent<'a>,
+    lost: Option<Arc<AtomicBool>>,
+}
+
+/// The error that stops a run whose claim another worker took over.
+const LOST: &str = "its claim was taken over by another worker (this one was stale)";
+
+impl Epochs<'_> {
+    /// Whether the run's claim was lost to another worker.
+    fn is_lost(&self) -> bool {
+        self.lost.as_ref().is_some_and(|l| l.load(Ordering::SeqCst))
+    }
 }
 
 impl Observer for Epochs<'_> {
     fn epoch_end(&mut self, m: &EpochMetrics, _: &PerSample, _: &Trainer) -> Result<()> {
+        if self.is_lost() {
+            return Err(Error::new(ErrorKind::Io, LOST));
+        }
         (self.on_event)(Event::Epoch {
             run: self.run,
             metrics: m,
         });
         Ok(())
+    }
+}
+
+/// What [`Outcome::Held`] says when the run file's writer lock, not a
+/// claim, kept a worker off the run.
+const HELD_BY_WRITER: &str = "another process writes its run file";
+
+/// Claims `run` in `o.out`, then runs it; a run another worker holds is
+/// left to it. Its run file is opened only under the claim (a reader's
+/// HDF5 lock would make a writer's create fail).
+fn claim_and_run(
+    run: &SweepRun,
+    data: &Dataset,
+    o: &RunOpts,
+    threads: usize,
+    obs: &mut Epochs<'_>,
+    stop: &AtomicBool,
+) -> Result<Outcome> {
+    let claim = match claim::try_claim(&o.out, &run.id, claim::stale_limit())? {
+        Take::Held(h) => return Ok(Outcome::Held(h.to_string())),
+        Take::Mine(c) => c,
+    };
+    obs.lost = Some(claim.lost_flag());
+    match run_one(run, data, o, threads, obs, stop) {
+        Err(_) if obs.is_lost() => Ok(Outcome::Held(LOST.into())),
+        // The second line of defence: a writer without a claim.
+        Err(_) if lock::held_by_another(&run_file(&o.out, &run.id)) => {
+            Ok(Outcome::Held(HELD_BY_WRITER.into()))
+        }
+        x => x,
     }
 }
 
@@ -99,13 +155,14 @@ fn run_one(
     data: &Dataset,
     o: &RunOpts,
     threads: usize,
-    obs: &mut dyn Observer,
+    obs: &mut Epochs<'_>,
     stop: &AtomicBool,
 ) -> Result<Outcome> {
     let path = run_file(&o.out, &run.id);
     if path.exists() {
         match Recorder::status(&path) {
             Ok(s) if s.is_final() => return Ok(Outcome::Skipped(s)),
+            _ if lock::held_by_another(&path) => return Ok(Outcome::Held(HELD_BY_WRITER.into())),
             Ok(_) => {
                 if let Ok(point) = Recorder::resume_point(&path) {
                     let resumed = Run::resumed(&path, &point, data, threads)
@@ -115,7 +172,11 @@ fn run_one(
                     // one that another process is writing is left alone.
                     match resumed {
                         Ok(report) => return Ok(Outcome::Done(report.status)),
-                        Err(e) if lock::held_by_another(&path) => return Err(e),
+                        // Never start again over another worker's run.
+                        Err(e) if obs.is_lost() => return Err(e),
+                        Err(_) if lock::held_by_another(&path) => {
+                            return Ok(Outcome::Held(HELD_BY_WRITER.into()))
+                        }
                         Err(_) => {}
                     }
                 }
@@ -134,21 +195,53 @@ fn run_one(
     Ok(Outcome::Done(report.status))
 }
 
-/// Keeps the spec in `DIR/sweep.toml`; refuses a folder of another sweep.
+/// Keeps the spec in `DIR/sweep.toml`; refuses a folder of another
+/// sweep. Written to a temporary file and linked into place (no
+/// replace), so workers starting together never read half a file; the
+/// specs are compared as parsed TOML, not as text.
 fn claim_folder(out: &Path, spec: &Path) -> Result<()> {
     std::fs::create_dir_all(out)
         .map_err(|e| Error::io(out, format!("cannot create the sweep folder: {e}")))?;
     let copy = out.join("sweep.toml");
     let text = std::fs::read_to_string(spec).map_err(|e| Error::io(spec, e))?;
-    match std::fs::read_to_string(&copy) {
-        Ok(old) if old != text => Err(Error::usage(format!(
+    let mine = parsed(spec, &text)?;
+    if !copy.exists() {
+        publish(&copy, &text)?;
+    }
+    let theirs = std::fs::read_to_string(&copy).map_err(|e| Error::io(&copy, e))?;
+    if parsed(&copy, &theirs)? != mine {
+        return Err(Error::usage(format!(
             "{}: the folder holds another sweep (its sweep.toml differs from {}); use another --out",
             out.display(),
             spec.display()
-        ))),
-        Ok(_) => Ok(()),
-        Err(_) => std::fs::write(&copy, &text).map_err(|e| Error::io(&copy, e)),
+        )));
     }
+    Ok(())
+}
+
+/// `text` as a TOML table (`path` names it in the error).
+fn parsed(path: &Path, text: &str) -> Result<toml::Table> {
+    text.parse()
+        .map_err(|e: toml::de::Error| Error::usage(format!("{}: {}", path.display(), e.message())))
+}
+
+/// Writes `text` to `dest` unless it exists: a temporary file beside
+/// it, hard-linked into place (atomic, never replacing), or renamed where
+/// the file system has no hard links.
+fn publish(dest: &Path, text: &str) -> Result<()> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let tmp = dest.with_extension(format!("toml.{}.{nanos}.tmp", std::process::id()));
+    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+    let linked = std::fs::hard_link(&tmp, dest);
+    let result = match linked {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(_) => std::fs::rename(&tmp, dest).map_err(|e| Error::io(dest, e)),
+    };
+    let _ = std::fs::remove_file(&tmp);
+    result
 }
 
 /// Each dataset the runs use, loaded once.
@@ -187,10 +280,15 @@ pub fn run_sweep(
             let run = runs[k];
             on_event(Event::Started { run });
             let start = Instant::now();
-            let mut obs = Epochs { run, on_event };
+            let mut obs = Epochs {
+                run,
+                on_event,
+                lost: None,
+            };
             let data = &datasets[&run.cfg.dataset.label()];
             let error_file = o.out.join(format!("{}.error", run.id));
-            let outcome = match run_one(run, data, o, threads, &mut obs, stop) {
+            let outcome = match claim_and_run(run, data, o, threads, &mut obs, stop) {
+                Ok(x @ Outcome::Held(_)) => x,
                 Ok(x) => {
                     let _ = std::fs::remove_file(&error_file);
                     x
@@ -223,4 +321,26 @@ pub fn run_sweep(
         .zip(results)
         .filter_map(|(r, o)| o.map(|o| (r.id.clone(), o)))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_folder_keeps_one_spec_compared_as_parsed_toml() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("out");
+        let spec = d.path().join("a.toml");
+        std::fs::write(&spec, "name = \"a\"\n[fixed]\nwidth = 8\n").unwrap();
+        claim_folder(&out, &spec).unwrap();
+        // The same spec, written differently: the same sweep.
+        std::fs::write(&spec, "name=\"a\"\n\n[fixed]\nwidth=8 # comment\n").unwrap();
+        claim_folder(&out, &spec).unwrap();
+        std::fs::write(&spec, "name = \"a\"\n[fixed]\nwidth = 9\n").unwrap();
+        let e = claim_folder(&out, &spec).unwrap_err();
+        assert!(e.to_string().contains("another sweep"), "{e}");
+        let names: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
 }

@@ -229,7 +229,7 @@ def start_then(sig, out, wait_s):
     return p.returncode
 
 
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 130), (signal.SIGKILL, -9)])
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGKILL, -9)])
 def test_stop_then_resume_equals_an_uninterrupted_run(uninterrupted, tmp_path, sig, code):
     out = tmp_path / "stopped.h5"
     assert start_then(sig, out, 0.2) == code

@@ -1,5 +1,6 @@
-"""`preinterp sweep run`: parallel runs, skip and resume on rerun, and
-shards that together equal an unsharded sweep, value for value."""
+"""`preinterp sweep run`: parallel runs, skip and resume on rerun, shards
+that together equal an unsharded sweep, value for value, and many workers
+sharing one folder as a work queue."""
 
 import os
 import signal
@@ -139,11 +140,12 @@ epochs = 1000000
             time.sleep(0.05)
         r = sweep(s, "--out", out, "--jobs", "1", "--epochs", "1", check=False)
         assert first.poll() is None, "the first sweep ended too early for the test"
-        # The run being written fails in the second sweep, with the reason
-        # (its .error file goes when the first sweep finishes the run).
-        assert f"{run.stem} FAILED" in r.stdout
-        assert "another process is writing this run now" in r.stdout
-        assert r.returncode != 0
+        # The run being written is left to the first worker: no failure,
+        # no .error file, exit 0.
+        assert f"{run.stem} held by another worker" in r.stdout, r.stdout
+        assert "1 left to other workers" in r.stdout
+        assert r.returncode == 0
+        assert not (out / f"{run.stem}.error").exists()
     finally:
         first.send_signal(signal.SIGINT)
         first.wait()
@@ -269,3 +271,130 @@ lr = [0.001, 0.01]
                 accs.append(f["curves/val_accuracy"][()].max())
         want = int(np.argmax(accs))
         assert list(g.grid_max_val_accuracy_picked.values) == [int(i == want) for i in range(len(accs))]
+
+
+def same_curves(a_path, b_path):
+    """The curves of two complete run files are equal (wall time aside)."""
+    with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
+        assert a.attrs["status"] == b.attrs["status"] == "complete", a_path
+        names = [n for n in datasets(a["curves"]) if not n.endswith("wall_time")]
+        assert names
+        for n in names:
+            np.testing.assert_array_equal(a["curves"][n][()], b["curves"][n][()], err_msg=f"{a_path.name}: {n}")
+
+
+def equal_to_sequential(tmp_path, s, out):
+    seq = tmp_path / "sequential"
+    sweep(s, "--out", seq, "--jobs", "1")
+    files = sorted(p.name for p in seq.glob("*.h5"))
+    assert sorted(p.name for p in out.glob("*.h5")) == files
+    for f in files:
+        same_curves(seq / f, out / f)
+    assert not list(out.glob("*.claim*")) and not list(out.glob("*.error"))
+
+
+def workers(s, out, n, *extra, env=None):
+    return [subprocess.Popen([BIN, "sweep", "run", str(s), "--out", str(out), "--jobs", "1", *map(str, extra)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(n)]
+
+
+def test_three_workers_share_one_folder_and_equal_a_sequential_sweep(tmp_path):
+    s = spec(tmp_path, epochs=20)
+    out = tmp_path / "queue"
+    ps = workers(s, out, 3)
+    outs = [p.communicate() for p in ps]
+    for p, (o, e) in zip(ps, outs):
+        assert p.returncode == 0, (o, e)
+        assert "FAILED" not in o
+    # Every run was trained by exactly one worker.
+    trained = sum(o.count(" complete (") - o.count("already complete") for o, _ in outs)
+    assert trained == 6, [o for o, _ in outs]
+    equal_to_sequential(tmp_path, s, out)
+
+
+def test_simultaneous_starts_never_refuse(tmp_path):
+    s = spec(tmp_path, epochs=1)
+    for i in range(10):
+        for shard in (True, False):
+            out = tmp_path / f"o{i}{shard}"
+            ps = [subprocess.Popen([BIN, "sweep", "run", str(s), "--out", str(out), "--jobs", "1"]
+                                   + (["--shard", f"{k}/4"] if shard else []),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for k in range(1, 5)]
+            for p in ps:
+                o, e = p.communicate()
+                assert p.returncode == 0 and "another sweep" not in e, (o, e)
+            assert len(list(out.glob("*.h5"))) == 6 and not list(out.glob("*.tmp"))
+
+
+def wait_for_epoch(run, n, proc, limit=60):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        assert proc.poll() is None, "the worker ended too early for the test"
+        try:
+            with h5py.File(run, "r", locking=False, swmr=True) as f:
+                if f["curves/epoch"].shape[0] >= n:
+                    return
+        except (OSError, KeyError):
+            pass
+        time.sleep(0.05)
+    raise AssertionError("no progress")
+
+
+def one_run_spec(tmp_path, epochs):
+    s = tmp_path / "one.toml"
+    s.write_text(f'''name = "one"
+[fixed]
+dataset = "{ROOT / 'fixtures/mnist-small'}"
+train_size = 300
+val_size = 200
+depth = 1
+width = 8
+epochs = {epochs}
+''')
+    return s, f"{sweep_ids(s)[0]}.h5"
+
+
+def test_a_killed_workers_claim_is_taken_over_and_the_rerun_equals_sequential(tmp_path):
+    s, name = one_run_spec(tmp_path, 300)
+    out = tmp_path / "o"
+    [p] = workers(s, out, 1)
+    wait_for_epoch(out / name, 3, p)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    claim = out / name.replace(".h5", ".claim")
+    assert claim.exists()  # left behind, with a dead pid of this host
+    r = sweep(s, "--out", out, "--jobs", "1")
+    assert "1 of 1 runs" in r.stdout and "held" not in r.stdout, r.stdout
+    equal_to_sequential(tmp_path, s, out)
+
+
+def test_a_stale_claim_of_another_host_waits_for_the_stale_limit(tmp_path):
+    s, name = one_run_spec(tmp_path, 3)
+    out = tmp_path / "o"
+    out.mkdir()
+    claim = out / name.replace(".h5", ".claim")
+    claim.write_text(f'host = "elsewhere"\npid = 1\ntoken = "t"\nheartbeat = {time.time() - 5:.3f}\n')
+    r = sweep(s, "--out", out, "--jobs", "1")
+    assert "held by another worker (elsewhere:1)" in r.stdout and "1 left to other workers" in r.stdout
+    assert claim.exists() and not (out / name).exists()
+    env = dict(os.environ, PREINTERP_CLAIM_STALE_S="2")
+    r = subprocess.run([BIN, "sweep", "run", str(s), "--out", str(out)], capture_output=True, text=True, env=env,
+                       check=True)
+    assert "held" not in r.stdout and not claim.exists()
+    with h5py.File(out / name, "r") as f:
+        assert f.attrs["status"] == "complete"
+
+
+def test_sigterm_exits_143_and_leaves_a_resumable_run_and_no_claim(tmp_path):
+    s, name = one_run_spec(tmp_path, 100000)
+    out = tmp_path / "o"
+    [p] = workers(s, out, 1)
+    wait_for_epoch(out / name, 3, p)
+    p.send_signal(signal.SIGTERM)
+    o, e = p.communicate(timeout=30)
+    assert p.returncode == 143, (o, e)
+    assert "interrupted: run the same command again to resume" in o
+    assert e.strip().splitlines()[-1] == "preinterp: error: sweep interrupted"
+    assert not list(out.glob("*.claim*"))
+    with h5py.File(out / name, "r") as f:
+        assert f.attrs["status"] == "interrupted"
