@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::RwLock;
 
-use preinterp::error::Result;
+use preinterp::error::{ErrorKind, Result};
 use preinterp::paper::reproduce::{reproduce, Options, Progress};
 use preinterp::paper::Fig3;
 use preinterp::threads::Threads;
@@ -28,7 +28,15 @@ pub(super) fn run(a: &PaperArgs) -> Result<u8> {
     };
     let stop = super::train_cmd::stop_flag();
     let bars = RwLock::new(None);
-    let done = reproduce(&o, &stop, &|p| show(&bars, p))?;
+    let done = match reproduce(&o, &stop, &|p| show(&bars, p)) {
+        // Stopped by a signal: the exit code says which (130, 143, 129).
+        Err(e) if e.kind() == ErrorKind::Interrupted => {
+            return Err(super::train_cmd::stopped_error(
+                "reproduce paper interrupted",
+            ))
+        }
+        r => r?,
+    };
     println!("claims:");
     for c in &done.paper.claims {
         println!("  {:>2}. {}: {}", c.number, c.verdict, c.evidence);
