@@ -15,6 +15,7 @@ use super::flags::Flags;
 /// (Venter, Theunissen & Davel, 2021) on CPUs.
 #[derive(Parser, Debug)]
 #[command(name = "preinterp", version, about)]
+#[command(after_long_help = super::env_help::ENV)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -38,6 +39,9 @@ pub enum Command {
     Bench(super::bench_cmd::BenchArgs),
     /// Compare runs: do they single out the same samples?
     Compare(super::compare_cmd::CompareArgs),
+    /// Download and verify the datasets into a folder, for machines
+    /// without network (a cluster's compute nodes).
+    Fetch(FetchArgs),
 }
 
 /// `preinterp sweep ...`.
@@ -261,4 +265,27 @@ pub struct TrainArgs {
     /// Print a machine-readable JSON summary on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Flags of `preinterp fetch`.
+#[derive(Args, Debug)]
+pub struct FetchArgs {
+    /// The dataset to fetch.
+    #[arg(value_name = "DATASET", default_value = "all", value_parser = ["mnist", "fashion-mnist", "all"])]
+    pub dataset: String,
+    /// Folder to put the datasets in (DIR/mnist, DIR/fashion-mnist);
+    /// pass it as --data-dir (or PREINTERP_DATA_DIR) where they are used
+    /// [default: the cache: $PREINTERP_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/preinterp, else ~/.cache/preinterp].
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+    /// Download from this base URL instead of the canonical mirrors
+    /// ({dataset} in it stands for mnist or fashion-mnist; needed with
+    /// `all`).
+    #[arg(long, value_name = "URL", env = "PREINTERP_MIRROR")]
+    pub mirror: Option<String>,
+    /// Never download: only verify the files already in the folder (e.g.
+    /// on a compute node, after copying them there).
+    #[arg(long)]
+    pub no_download: bool,
 }
