@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 use preinterp::data::fetch::{download, sha256_file};
 use preinterp::ErrorKind;
 
-use crate::util::{fixtures, preinterp, shared_datasets, stderr};
+use crate::util::{fixtures, preinterp, shared_datasets, stderr, stdout};
 
 /// Serves `files` (URL path -> bytes) on 127.0.0.1 until dropped or 60 s
-/// pass; 404 for anything else. Returns the base URL.
+/// pass; 404 for anything else. Returns the base URL. A truncating
+/// server announces each file's full length but sends only half of it.
 struct Server {
     base: String,
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -22,6 +23,14 @@ struct Server {
 
 impl Server {
     fn start(files: HashMap<String, Vec<u8>>) -> Server {
+        Server::spawn(files, false)
+    }
+
+    fn truncating(files: HashMap<String, Vec<u8>>) -> Server {
+        Server::spawn(files, true)
+    }
+
+    fn spawn(files: HashMap<String, Vec<u8>>, truncate: bool) -> Server {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.set_nonblocking(true).unwrap();
         let base = format!("http://{}/", l.local_addr().unwrap());
@@ -57,7 +66,8 @@ impl Server {
                             "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                             b.len()
                         );
-                        let _ = sock.write_all(b);
+                        let sent = if truncate { &b[..b.len() / 2] } else { b };
+                        let _ = sock.write_all(sent);
                     }
                     None => {
                         let _ = sock.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -77,11 +87,15 @@ impl Drop for Server {
 
 /// Serves the four dataset files of `dir` under their canonical names.
 fn serve_dataset(dir: &Path) -> Server {
-    let files = preinterp::data::FILES
+    Server::start(dataset_files(dir, "/"))
+}
+
+/// The four dataset files of `dir` as URL paths `PREFIX<name>` -> bytes.
+fn dataset_files(dir: &Path, prefix: &str) -> HashMap<String, Vec<u8>> {
+    preinterp::data::FILES
         .iter()
-        .map(|f| (format!("/{f}"), std::fs::read(dir.join(f)).unwrap()))
-        .collect();
-    Server::start(files)
+        .map(|f| (format!("{prefix}{f}"), std::fs::read(dir.join(f)).unwrap()))
+        .collect()
 }
 
 fn leftovers(dir: &Path) -> Vec<String> {
@@ -198,4 +212,236 @@ fn cli_downloads_mnist_into_the_cache_then_uses_it() {
     drop(server);
     let out = run(&["--no-download"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+fn sorted_names(dir: &Path) -> Vec<String> {
+    let mut names = leftovers(dir);
+    names.sort();
+    names
+}
+
+fn canonical_names() -> Vec<String> {
+    let mut want: Vec<String> = preinterp::data::FILES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    want.sort();
+    want
+}
+
+/// `fetch all` from a loopback mirror serving the real datasets fills a
+/// folder that `train --no-download --data-dir` then uses offline; a
+/// second `fetch` reuses the verified files without the server.
+#[test]
+fn fetch_fills_a_folder_that_train_uses_offline() {
+    let real = shared_datasets();
+    assert!(
+        real.join("mnist").is_dir() && real.join("fashion-mnist").is_dir(),
+        "{} is needed for this test (CI has it)",
+        real.display()
+    );
+    let mut files = dataset_files(&real.join("mnist"), "/mnist/");
+    files.extend(dataset_files(
+        &real.join("fashion-mnist"),
+        "/fashion-mnist/",
+    ));
+    let server = Server::start(files);
+    let cache = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let to = tmp.path().join("data");
+    let to_s = to.to_str().unwrap();
+    let mirror = format!("{}{{dataset}}/", server.base);
+    let fetch = |extra: &[&str]| {
+        let mut args = vec!["fetch", "all", "--to", to_s];
+        args.extend(extra);
+        preinterp(&args, cache.path())
+    };
+    let out = fetch(&["--mirror", &mirror]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("8 files downloaded, 0 already there"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("--data-dir {to_s}")), "{text}");
+    assert!(
+        text.contains(&format!("PREINTERP_DATA_DIR={to_s}")),
+        "{text}"
+    );
+    for name in ["mnist", "fashion-mnist"] {
+        assert_eq!(sorted_names(&to.join(name)), canonical_names(), "{name}");
+    }
+    assert!(leftovers(cache.path()).is_empty(), "the cache stays empty");
+    drop(server);
+
+    // Again, with the server gone: nothing to download.
+    let out = fetch(&["--mirror", &mirror]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("0 files downloaded, 8 already there"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("already there and verified").count(),
+        8,
+        "{text}"
+    );
+    let out = fetch(&["--no-download"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    for dataset in ["mnist", "fashion-mnist"] {
+        let out = preinterp(
+            &[
+                "train",
+                "--no-download",
+                "--data-dir",
+                to_s,
+                "--dataset",
+                dataset,
+                "--train-size",
+                "200",
+                "--val-size",
+                "100",
+                "--width",
+                "8",
+                "--epochs",
+                "1",
+            ],
+            cache.path(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{dataset}: {}", stderr(&out));
+    }
+}
+
+/// Runs `fetch mnist --to DIR/data ARGS` with an empty cache; returns the
+/// exit code, stderr, and the files left in DIR/data/mnist.
+fn failing_fetch(extra: &[&str]) -> (Option<i32>, String, Vec<String>) {
+    let cache = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let to = tmp.path().join("data");
+    let mut args = vec!["fetch", "mnist", "--to", to.to_str().unwrap()];
+    args.extend(extra);
+    let out = preinterp(&args, cache.path());
+    let mnist = to.join("mnist");
+    let left = if mnist.is_dir() {
+        sorted_names(&mnist)
+    } else {
+        vec![]
+    };
+    (out.status.code(), stderr(&out), left)
+}
+
+/// The `downloading` progress lines go to stderr too; the error is the
+/// one line after them.
+fn error_lines(err: &str) -> Vec<&str> {
+    err.lines()
+        .filter(|l| !l.contains(": downloading "))
+        .collect()
+}
+
+#[test]
+fn fetch_refuses_bad_files_in_one_line_and_keeps_nothing() {
+    let fixture = fixtures().join("mnist-small");
+    // Fixture files under MNIST's names: the checksum does not match.
+    let server = serve_dataset(&fixture);
+    let (code, err, left) = failing_fetch(&["--mirror", &server.base]);
+    assert_eq!(code, Some(1), "{err}");
+    let lines = error_lines(&err);
+    assert_eq!(lines.len(), 1, "{err}");
+    let url = format!("{}train-images-idx3-ubyte.gz", server.base);
+    assert!(
+        lines[0].contains("checksum mismatch") && lines[0].contains(&url),
+        "{err}"
+    );
+    assert!(left.is_empty(), "left behind: {left:?}");
+    drop(server);
+
+    // A transfer cut short (a truncated gzip).
+    let server = Server::truncating(dataset_files(&fixture, "/"));
+    let url = format!("{}train-images-idx3-ubyte.gz", server.base);
+    let (code, err, left) = failing_fetch(&["--mirror", &server.base]);
+    assert_eq!(code, Some(1), "{err}");
+    let lines = error_lines(&err);
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains(&url), "{err}");
+    assert!(left.is_empty(), "left behind: {left:?}");
+    drop(server);
+
+    // Nobody listening.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("http://127.0.0.1:{port}/");
+    let (code, err, left) = failing_fetch(&["--mirror", &dead]);
+    assert_eq!(code, Some(1), "{err}");
+    let lines = error_lines(&err);
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains("could not download mnist") && lines[0].contains(&dead),
+        "{err}"
+    );
+    assert!(left.is_empty(), "left behind: {left:?}");
+
+    // Checking a folder that is not there, without downloads.
+    let (code, err, _) = failing_fetch(&["--no-download"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("downloads are off") && err.lines().count() == 1,
+        "{err}"
+    );
+}
+
+#[test]
+fn fetch_refuses_an_unusable_folder_or_mirror_up_front() {
+    let cache = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    // --to below a plain file cannot be created (root can write anywhere,
+    // so no permission bits are used here).
+    let file = tmp.path().join("plain");
+    std::fs::write(&file, b"x").unwrap();
+    let to = file.join("data");
+    let out = preinterp(
+        &[
+            "fetch",
+            "mnist",
+            "--to",
+            to.to_str().unwrap(),
+            "--mirror",
+            "http://127.0.0.1:9/",
+        ],
+        cache.path(),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&to.join("mnist").display().to_string()),
+        "{err}"
+    );
+
+    // One mirror without {dataset} cannot serve both datasets.
+    let out = preinterp(
+        &[
+            "fetch",
+            "all",
+            "--to",
+            tmp.path().to_str().unwrap(),
+            "--mirror",
+            "http://127.0.0.1:9/",
+        ],
+        cache.path(),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("{dataset}") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(
+        leftovers(tmp.path()) == vec!["plain".to_string()],
+        "nothing created"
+    );
 }

@@ -7,6 +7,7 @@ mod bench;
 mod cli_errors;
 mod determinism;
 mod download;
+mod env_vars;
 mod golden;
 mod readme;
 mod report;

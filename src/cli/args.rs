@@ -26,6 +26,7 @@ Exit codes:
 /// (Venter, Theunissen & Davel, 2021) on CPUs.
 #[derive(Parser, Debug)]
 #[command(name = "preinterp", version, about, after_help = EXIT_CODES)]
+#[command(after_long_help = format!("{EXIT_CODES}\n\n{}", super::env_help::ENV))]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -55,6 +56,9 @@ pub enum Command {
     Bench(super::bench_cmd::BenchArgs),
     /// Compare runs: do they single out the same samples?
     Compare(super::compare_cmd::CompareArgs),
+    /// Download and verify the datasets into a folder, for machines
+    /// without network (a cluster's compute nodes).
+    Fetch(FetchArgs),
 }
 
 /// `preinterp sweep ...`.
@@ -289,4 +293,27 @@ pub struct TrainArgs {
     /// Print a machine-readable JSON summary on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Flags of `preinterp fetch`.
+#[derive(Args, Debug)]
+pub struct FetchArgs {
+    /// The dataset to fetch.
+    #[arg(value_name = "DATASET", default_value = "all", value_parser = ["mnist", "fashion-mnist", "all"])]
+    pub dataset: String,
+    /// Folder to put the datasets in (DIR/mnist, DIR/fashion-mnist);
+    /// pass it as --data-dir (or PREINTERP_DATA_DIR) where they are used
+    /// [default: the cache: $PREINTERP_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/preinterp, else ~/.cache/preinterp].
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+    /// Download from this base URL instead of the canonical mirrors
+    /// ({dataset} in it stands for mnist or fashion-mnist; needed with
+    /// `all`).
+    #[arg(long, value_name = "URL", env = "PREINTERP_MIRROR")]
+    pub mirror: Option<String>,
+    /// Never download: only verify the files already in the folder (e.g.
+    /// on a compute node, after copying them there).
+    #[arg(long)]
+    pub no_download: bool,
 }

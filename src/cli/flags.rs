@@ -1,5 +1,6 @@
 //! Flags made from a settings type's key table ([`Keyed::KEYS`]): each
-//! key `train_size` becomes `--train-size`, with its help and value name.
+//! key `train_size` becomes `--train-size`, with its help, value name
+//! and environment variable (`--mirror`, `$PREINTERP_MIRROR`).
 //! Commands flatten [`Flags<Settings>`] or [`Flags<DataLocation>`]
 //! (`#[command(flatten)]`), so the flags, the sweep keys and their help
 //! all come from the one table in `config`. Values are typed by the same
@@ -10,6 +11,7 @@
 
 use std::marker::PhantomData;
 
+use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 
 use preinterp::config::{Keyed, Kind};
@@ -50,8 +52,13 @@ impl<T: Keyed> FromArgMatches for Flags<T> {
                     }
                 }
                 _ => {
+                    // An empty environment variable counts as unset, as
+                    // the library reads it.
+                    let from_env = m.value_source(k.name) == Some(ValueSource::EnvVariable);
                     if let Some(v) = m.get_one::<String>(k.name) {
-                        given.push((k.name, v.clone()));
+                        if !(from_env && v.is_empty()) {
+                            given.push((k.name, v.clone()));
+                        }
                     }
                 }
             }
@@ -79,6 +86,10 @@ impl<T: Keyed> Args for Flags<T> {
                     arg.value_name(k.value_name).allow_negative_numbers(true)
                 }
                 _ => arg.value_name(k.value_name),
+            };
+            let arg = match k.env {
+                Some(name) => arg.env(name),
+                None => arg,
             };
             cmd.arg(arg)
         })

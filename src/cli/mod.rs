@@ -5,6 +5,8 @@
 mod args;
 mod bench_cmd;
 mod compare_cmd;
+mod env_help;
+mod fetch_cmd;
 mod flags;
 mod paper_cmd;
 mod progress;
@@ -45,6 +47,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
         Command::Sweep(a) => sweep_cmd::run(&a),
         Command::Bench(a) => bench_cmd::run(&a),
         Command::Compare(a) => compare_cmd::run(&a),
+        Command::Fetch(a) => fetch_cmd::run(&a),
     }
 }
 

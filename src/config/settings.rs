@@ -51,9 +51,20 @@ pub struct Key {
     pub value_name: &'static str,
     /// One-line help, with the default.
     pub help: &'static str,
+    /// The environment variable that gives the value when the flag is
+    /// not given (shown in `--help`), if any.
+    pub env: Option<&'static str>,
 }
 
 impl Key {
+    /// This key, its value also read from environment variable `name`.
+    const fn env(self, name: &'static str) -> Key {
+        Key {
+            env: Some(name),
+            ..self
+        }
+    }
+
     /// `--train-size`.
     pub fn flag(&self) -> String {
         format!("--{}", self.name.replace('_', "-"))
@@ -247,6 +258,7 @@ const fn key(name: &'static str, kind: Kind, value_name: &'static str, help: &'s
         kind,
         value_name,
         help,
+        env: None,
     }
 }
 
@@ -440,7 +452,7 @@ pub struct DataLocation {
 impl Keyed for DataLocation {
     const KEYS: &'static [Key] = &[
         key("data_dir", Kind::Path, "DIR", "Folder searched first for the dataset's files (then $PREINTERP_DATA_DIR, then the cache, then a download)"),
-        key("mirror", Kind::Text, "URL", "Download from this base URL instead of the canonical mirrors"),
+        key("mirror", Kind::Text, "URL", "Download from this base URL instead of the canonical mirrors ({dataset} in it stands for mnist or fashion-mnist)").env("PREINTERP_MIRROR"),
         key("no_download", Kind::Switch, "", "Never download; fail if the files are not found"),
     ];
 }

@@ -1,7 +1,8 @@
 //! Finding a dataset's files: `--data-dir`, then `$PREINTERP_DATA_DIR`,
-//! then the user cache folder; failing those, a download from the
-//! canonical mirrors, verified by SHA-256 and written atomically
+//! then the user cache folder ([`cache_dir`]); failing those, a download
+//! from the canonical mirrors, verified by SHA-256 and written atomically
 //! (temp file + rename), so a failed or corrupt download caches nothing.
+//! [`fill`] is the download part, shared with [`super::prefetch`].
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -9,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::cache::cache_dir;
 use super::registry::{DatasetId, FILES};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -29,25 +31,19 @@ pub struct Locator {
 
 impl Locator {
     /// The locator for this process: `data_dir` from the flag, the rest
-    /// from the environment (`PREINTERP_DATA_DIR`, `PREINTERP_CACHE_DIR`,
-    /// `XDG_CACHE_HOME`, `HOME`, `PREINTERP_MIRROR`).
+    /// from the environment (`PREINTERP_DATA_DIR`, the cache folder of
+    /// [`cache_dir`], `PREINTERP_MIRROR`).
     pub fn from_env(
         data_dir: Option<PathBuf>,
         mirror: Option<String>,
         allow_download: bool,
     ) -> Self {
-        let var = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        let cache_dir = var("PREINTERP_CACHE_DIR")
-            .or_else(|| var("XDG_CACHE_HOME").map(|p| p.join("preinterp")))
-            .or_else(|| var("HOME").map(|p| p.join(".cache").join("preinterp")));
         Locator {
             data_dir,
-            env_dir: var("PREINTERP_DATA_DIR"),
-            cache_dir,
+            env_dir: std::env::var_os("PREINTERP_DATA_DIR")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            cache_dir: cache_dir(),
             mirror: mirror.or_else(|| {
                 std::env::var("PREINTERP_MIRROR")
                     .ok()
@@ -105,38 +101,92 @@ impl Locator {
         let dest = cache.join(id.name());
         fs::create_dir_all(&dest)
             .map_err(|e| Error::io(&dest, format!("cannot create the cache folder: {e}")))?;
-        let mirrors: Vec<String> = match &self.mirror {
-            Some(m) => vec![m.clone()],
-            None => id.mirrors().iter().map(|s| s.to_string()).collect(),
-        };
-        for (file, want) in FILES.iter().zip(id.sha256()) {
-            let target = dest.join(file);
-            if target.is_file() {
-                verify_file(&target, want)?;
-                continue;
-            }
-            let mut errors = vec![];
-            let mut done = false;
-            for m in &mirrors {
-                let url = format!("{}/{file}", m.trim_end_matches('/'));
-                match download(&url, &target, want) {
-                    Ok(()) => {
-                        done = true;
-                        break;
-                    }
-                    Err(e) if e.kind() == ErrorKind::Data => return Err(e),
-                    Err(e) => errors.push(e.to_string()),
-                }
-            }
-            if !done {
-                return Err(Error::new(
-                    ErrorKind::Download,
-                    format!("could not download {id} ({}); {hint}", errors.join("; ")),
-                ));
-            }
-        }
-        Ok(FILES.map(|f| dest.join(f)))
+        let mirrors = mirror_urls(id, self.mirror.as_deref());
+        fill(id, &dest, &mirrors, true, &mut |_| {}).map_err(|e| match e.kind() {
+            ErrorKind::Download => Error::new(ErrorKind::Download, format!("{e}; {hint}")),
+            _ => e,
+        })
     }
+}
+
+/// The base URLs to download `id` from: `mirror` (with `{dataset}` in
+/// it replaced by the dataset's name) if given, else the canonical ones.
+pub(crate) fn mirror_urls(id: DatasetId, mirror: Option<&str>) -> Vec<String> {
+    match mirror {
+        Some(m) => vec![m.replace(DATASET_PLACEHOLDER, id.name())],
+        None => id.mirrors().iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Stands for the dataset's name in a `--mirror` URL.
+pub(crate) const DATASET_PLACEHOLDER: &str = "{dataset}";
+
+/// One file's progress through [`fill`], for a caller to show.
+#[derive(Clone, Copy, Debug)]
+pub enum Step<'a> {
+    /// The file was already there with its canonical SHA-256; it is not
+    /// downloaded again.
+    Verified(&'a Path),
+    /// A download of the file (first) from this URL begins.
+    Downloading(&'a Path, &'a str),
+    /// The file was downloaded from this URL and verified.
+    Downloaded(&'a Path, &'a str),
+}
+
+/// Puts the four files of `id` into the existing folder `dest`: a file
+/// already there is verified (a mismatch is a `Data` error naming it), a
+/// missing one is downloaded from the first of `mirrors` that serves it
+/// when `allow_download` (else it is a `Data` error). Tells `on` each
+/// step; returns the paths in [`FILES`] order.
+pub(crate) fn fill(
+    id: DatasetId,
+    dest: &Path,
+    mirrors: &[String],
+    allow_download: bool,
+    on: &mut dyn FnMut(Step<'_>),
+) -> Result<[PathBuf; 4]> {
+    for (file, want) in FILES.iter().zip(id.sha256()) {
+        let target = dest.join(file);
+        if target.is_file() {
+            verify_file(&target, want)?;
+            on(Step::Verified(&target));
+        } else if allow_download {
+            download_one(id, file, &target, want, mirrors, on)?;
+        } else {
+            return Err(Error::data(&target, "missing, and downloads are off"));
+        }
+    }
+    Ok(FILES.map(|f| dest.join(f)))
+}
+
+/// Downloads `file` of `id` to `target` from the first of `mirrors` that
+/// serves it; a checksum mismatch or a local I/O error stops at once, a
+/// transport failure moves on to the next mirror.
+fn download_one(
+    id: DatasetId,
+    file: &str,
+    target: &Path,
+    want: &str,
+    mirrors: &[String],
+    on: &mut dyn FnMut(Step<'_>),
+) -> Result<()> {
+    let mut errors = vec![];
+    for m in mirrors {
+        let url = format!("{}/{file}", m.trim_end_matches('/'));
+        on(Step::Downloading(target, &url));
+        match download(&url, target, want) {
+            Ok(()) => {
+                on(Step::Downloaded(target, &url));
+                return Ok(());
+            }
+            Err(e) if e.kind() == ErrorKind::Download => errors.push(e.to_string()),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::new(
+        ErrorKind::Download,
+        format!("could not download {id} ({})", errors.join("; ")),
+    ))
 }
 
 /// SHA-256 of a file, as lowercase hex.
@@ -187,7 +237,8 @@ pub fn download(url: &str, dest: &Path, want: &str) -> Result<()> {
             .call()
             .map_err(|e| Error::new(ErrorKind::Download, format!("{url}: {e}")))?;
         let mut body = resp.into_body().into_reader();
-        let mut out = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let mut out = File::create(&tmp)
+            .map_err(|e| Error::io(&tmp, format!("cannot create the download's temp file: {e}")))?;
         let mut h = Sha256::new();
         let mut buf = vec![0u8; 1 << 16];
         loop {

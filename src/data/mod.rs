@@ -1,8 +1,10 @@
 //! Datasets: IDX files -> images and labels in memory (as `u8`), with
 //! their provenance (where they came from and their checksums).
 
+mod cache;
 pub mod fetch;
 pub mod idx;
+pub mod prefetch;
 pub mod registry;
 pub mod split;
 
