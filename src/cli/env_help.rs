@@ -21,6 +21,8 @@ Environment:
                            [default: 6291456]; results never depend on it
   PREINTERP_MIN_PART_MACS  Multiply-adds each part of a cut product gets [default: 1048576];
                            results never depend on it
+  PREINTERP_CLAIM_STALE_S  Seconds after which a sweep worker's claim on a run, not refreshed,
+                           may be taken over by another worker [default: 600]
   PREINTERP_BENCH_DIR      Folder of `bench --save NAME` / `--compare NAME` results [default:
                            bench-results]
   SLURM_ARRAY_TASK_ID,     The default of `sweep list/run --shard` inside a Slurm job array

@@ -121,8 +121,12 @@ impl Recorder {
         if lock::held_by_another(path) {
             return Err(busy(path));
         }
+        // The HDF5 1.10 file format, which SWMR needs, and no newer: a
+        // file written by a newer HDF5 (the static-hdf5 build's) stays
+        // readable by the 1.10 of Debian 12 and of most clusters.
+        let v110 = hdf5::file::LibraryVersion::V110;
         let file = hdf5::File::with_options()
-            .with_fapl(|p| p.libver_latest())
+            .with_fapl(|p| p.libver_bounds(v110, v110))
             .create(path)
             .map_err(|e| h5::err(path, "cannot create the output file", e))?;
         layout
