@@ -346,6 +346,17 @@ pub struct PerSample {
     pub eval: SetEval,
 }
 
+impl PerSample {
+    /// Buffers for the per-sample results of `sets`, allocated once.
+    fn for_sets(sets: &Sets<'_>) -> PerSample {
+        PerSample {
+            train: SetEval::with_len(sets.split.train.len()),
+            val: SetEval::with_len(sets.split.val.len()),
+            eval: SetEval::with_len(sets.eval.len()),
+        }
+    }
+}
+
 /// Evaluates the three sets into `out` and returns their summaries.
 fn evaluate_all(
     ev: &mut Evaluator,
@@ -407,11 +418,7 @@ impl Loop<'_> {
             Some(r) => (r.epoch + 1, r.wall_s),
             None => (0, 0.0),
         };
-        let mut per = PerSample {
-            train: SetEval::with_len(sets.split.train.len()),
-            val: SetEval::with_len(sets.split.val.len()),
-            eval: SetEval::with_len(sets.eval.len()),
-        };
+        let mut per = PerSample::for_sets(sets);
         let mut report = TrainReport {
             status: Status::Complete,
             interpolation_epoch: None,

@@ -470,29 +470,7 @@ fn run_part(r: &mut BenchReport, part: Section, sets: &[BenchData], t: &Timing) 
                 r.scaling.push(row);
             }
         }
-        Section::Sparse => {
-            for d in sets {
-                for &(depth, width, batch) in &SPARSE_CONFIGS {
-                    let shape = Shape { depth, width };
-                    let [dense, auto] = workloads::train_sparse_pair(d, shape, batch, 5000, t);
-                    let compact = workloads::compact_fraction(&d.train, 5000, batch, width);
-                    let id = format!("train/{}-b{batch}", shape.label());
-                    r.sparse.push(sparse_row(id, d, dense, auto, compact));
-                }
-                for width in [100, 1000] {
-                    let shape = Shape { depth: 3, width };
-                    let [dense, auto] = workloads::eval_sparse_pair(d, shape, 10_000, t)?;
-                    let compact = workloads::compact_fraction(
-                        &d.test,
-                        10_000,
-                        crate::eval::EVAL_BLOCK,
-                        width,
-                    );
-                    let id = format!("eval/{}", shape.label());
-                    r.sparse.push(sparse_row(id, d, dense, auto, compact));
-                }
-            }
-        }
+        Section::Sparse => sparse_rows(r, sets, t)?,
         Section::Breakdown => {
             for d in sets {
                 for &(depth, width, batch) in &TRAIN_CONFIGS {
@@ -511,6 +489,29 @@ fn run_part(r: &mut BenchReport, part: Section, sets: &[BenchData], t: &Timing) 
                     total_ms,
                 });
             }
+        }
+    }
+    Ok(())
+}
+
+/// [`Section::Sparse`]: the first layer dense against compacted per
+/// batch, for the training configs and both evaluation widths.
+fn sparse_rows(r: &mut BenchReport, sets: &[BenchData], t: &Timing) -> Result<()> {
+    for d in sets {
+        for &(depth, width, batch) in &SPARSE_CONFIGS {
+            let shape = Shape { depth, width };
+            let [dense, auto] = workloads::train_sparse_pair(d, shape, batch, 5000, t);
+            let compact = workloads::compact_fraction(&d.train, 5000, batch, width);
+            let id = format!("train/{}-b{batch}", shape.label());
+            r.sparse.push(sparse_row(id, d, dense, auto, compact));
+        }
+        for width in [100, 1000] {
+            let shape = Shape { depth: 3, width };
+            let [dense, auto] = workloads::eval_sparse_pair(d, shape, 10_000, t)?;
+            let compact =
+                workloads::compact_fraction(&d.test, 10_000, crate::eval::EVAL_BLOCK, width);
+            let id = format!("eval/{}", shape.label());
+            r.sparse.push(sparse_row(id, d, dense, auto, compact));
         }
     }
     Ok(())
