@@ -253,6 +253,10 @@ pub struct PaperArgs {
     /// Runs at once [default: all cores].
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Seeds per case, the grid's own included [default: 5]; a folder
+    /// trained with another number is refused.
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<usize>,
     /// Where datasets are found.
     #[command(flatten)]
     pub data: Flags<DataLocation>,

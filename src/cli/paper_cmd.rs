@@ -24,6 +24,7 @@ pub(super) fn run(a: &PaperArgs) -> Result<u8> {
         fig3,
         specs: a.specs.clone(),
         jobs: a.jobs.unwrap_or_else(|| Threads::ALL.get()),
+        seeds: a.seeds,
         locator: loc.locator(),
     };
     let stop = super::train_cmd::stop_flag();
@@ -60,6 +61,11 @@ fn show(bars: &RwLock<Option<SweepBars>>, p: Progress<'_>) {
             println!("{}: {} runs in {}", part.name, runs, dir.display());
             if let Ok(mut b) = bars.write() {
                 *b = Some(SweepBars::new(runs));
+            }
+        }
+        Progress::Added { runs } => {
+            if let Some(b) = bars.read().ok().as_ref().and_then(|b| b.as_ref()) {
+                b.add_runs(runs);
             }
         }
         Progress::Run(e) => {

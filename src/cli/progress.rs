@@ -112,6 +112,11 @@ impl SweepBars {
         }
     }
 
+    /// `n` more runs to do (the grid protocol added them).
+    pub fn add_runs(&self, n: usize) {
+        self.total.inc_length(n as u64);
+    }
+
     /// Runs that failed so far.
     pub fn failed(&self) -> usize {
         self.failed.load(Ordering::SeqCst)

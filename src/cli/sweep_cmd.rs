@@ -12,7 +12,7 @@ use preinterp::sweep::collect::RowStatus;
 use preinterp::sweep::cost::Fit;
 use preinterp::sweep::measured::Measured;
 use preinterp::sweep::plan::{plan, Plan, PlanOpts};
-use preinterp::sweep::run::{run_sweep, Outcome, RunOpts};
+use preinterp::sweep::run::{run_protocol, Outcome, RunOpts};
 use preinterp::sweep::select::CriterionSummary;
 use preinterp::sweep::{Shard, Sweep};
 use preinterp::threads::Threads;
@@ -131,7 +131,8 @@ fn run_runs(
     data: &Flags<DataLocation>,
 ) -> Result<u8> {
     let sweep = Sweep::read(spec, &settings.parse()?)?;
-    let mine = sweep.shard_runs(shard(flag)?);
+    let shard = shard(flag)?;
+    let mine = sweep.shard_runs(shard);
     let o = RunOpts {
         out: out.to_path_buf(),
         jobs: jobs.unwrap_or_else(|| Threads::ALL.get()),
@@ -140,7 +141,9 @@ fn run_runs(
     let stop = super::train_cmd::stop_flag();
     let start = Instant::now();
     let bars = SweepBars::new(mine.len());
-    let results = run_sweep(&sweep.path, &mine, &o, &stop, &|e| bars.on_event(e));
+    let results = run_protocol(&sweep, shard, &o, &stop, &|e| bars.on_event(e), &|n| {
+        bars.add_runs(n)
+    });
     bars.finish();
     let results = results?;
     let n_failed = results
@@ -152,11 +155,20 @@ fn run_runs(
         .filter(|(_, o)| matches!(o, Outcome::Held(_)))
         .count();
     let interrupted = stop.load(Ordering::SeqCst);
+    let added = results
+        .iter()
+        .filter(|(id, _)| !mine.iter().any(|r| &r.id == id))
+        .count();
     println!(
-        "sweep {}: {} of {} runs in this shard handled, {} failed, in {}{}{}",
+        "sweep {}: {} of {} runs in this shard handled{}, {} failed, in {}{}{}",
         sweep.name,
-        results.len(),
+        results.len() - added,
         mine.len(),
+        if added > 0 {
+            format!(" and {added} the grid protocol added")
+        } else {
+            String::new()
+        },
         n_failed,
         fmt_secs(start.elapsed().as_secs_f64()),
         if n_held > 0 {

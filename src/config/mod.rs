@@ -101,6 +101,9 @@ pub enum Preset {
     C,
     /// 3x100, 55k Fashion-MNIST, Adam lr 3e-4, batch 16.
     D,
+    /// The paper's Fig. 1 model: 1x1000, 5k Fashion-MNIST, SGD lr 0.1,
+    /// batch 64 (`fig1`; its letter is `f`).
+    Fig1,
 }
 
 /// Default Adam learning rate (PyTorch's).
@@ -111,15 +114,16 @@ pub(crate) const SGD_LR: f64 = 0.01;
 pub(crate) const DEFAULT_EPOCHS: usize = 200;
 
 impl Preset {
-    /// `a`..`d` (either case).
+    /// `a`..`d` or `fig1` (also `f`; either case).
     pub fn parse(s: &str) -> Result<Preset> {
         match s.to_ascii_lowercase().as_str() {
             "a" => Ok(Preset::A),
             "b" => Ok(Preset::B),
             "c" => Ok(Preset::C),
             "d" => Ok(Preset::D),
+            "f" | "fig1" => Ok(Preset::Fig1),
             _ => Err(Error::usage(format!(
-                "--preset {s}: unknown preset; choose one of a, b, c, d"
+                "--preset {s}: unknown preset; choose one of a, b, c, d, fig1"
             ))),
         }
     }
@@ -131,6 +135,18 @@ impl Preset {
             Preset::B => 'b',
             Preset::C => 'c',
             Preset::D => 'd',
+            Preset::Fig1 => 'f',
+        }
+    }
+
+    /// How the report names it: `A`..`D`, or `Fig. 1`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Preset::A => "A",
+            Preset::B => "B",
+            Preset::C => "C",
+            Preset::D => "D",
+            Preset::Fig1 => "Fig. 1",
         }
     }
 
@@ -141,15 +157,17 @@ impl Preset {
             Preset::B => (DatasetId::Mnist, 5000, false, 0.1, 64),
             Preset::C => (DatasetId::FashionMnist, 5000, false, 0.1, 64),
             Preset::D => (DatasetId::FashionMnist, 55_000, true, 3e-4, 16),
+            Preset::Fig1 => (DatasetId::FashionMnist, 5000, false, 0.1, 64),
+        };
+        let (depth, width) = match self {
+            Preset::Fig1 => (1, 1000),
+            _ => (3, 100),
         };
         RunConfig {
             dataset: DatasetSpec::Named(ds),
             train_size: n,
             val_size: None,
-            shape: Shape {
-                depth: 3,
-                width: 100,
-            },
+            shape: Shape { depth, width },
             optimizer: if adam {
                 adam_default(lr)
             } else {

@@ -113,10 +113,39 @@ fn spec_name(text: &str, origin: &str) -> Result<String> {
         .ok_or_else(|| Error::usage(format!("{origin}: the spec has no `name`")))
 }
 
+/// The cases' spec with `seeds = n` (in place of its own `seeds` line,
+/// or added at the top).
+fn with_seeds(spec: &str, n: usize) -> String {
+    let line = format!("seeds = {n}");
+    let mut found = false;
+    let lines: Vec<String> = spec
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("seeds") && l.contains('=') && !found {
+                found = true;
+                line.clone()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let text = lines.join("\n") + "\n";
+    if found {
+        text
+    } else {
+        format!("{line}\n{text}")
+    }
+}
+
 /// The three parts: the specs built into the binary, or, for tests,
 /// `paper-cases.toml`, `fig2.toml` and `fig3-quick.toml` (or `fig3.toml`)
-/// from `specs`.
-pub fn parts(fig3: Fig3, specs: Option<&Path>) -> Result<Vec<Part>> {
+/// from `specs`; `seeds` replaces the cases' seeds per pick.
+pub fn parts(fig3: Fig3, specs: Option<&Path>, seeds: Option<usize>) -> Result<Vec<Part>> {
+    if seeds == Some(0) {
+        return Err(Error::usage(
+            "--seeds 0: each case needs at least 1 seed (the grid's)",
+        ));
+    }
     let texts: [(Role, &str, &str); 3] = [
         (
             Role::Cases,
@@ -140,6 +169,10 @@ pub fn parts(fig3: Fig3, specs: Option<&Path>) -> Result<Vec<Part>> {
                     (t, p.display().to_string())
                 }
                 None => (builtin.to_string(), format!("built-in {file}")),
+            };
+            let spec = match seeds {
+                Some(n) if role == Role::Cases => with_seeds(&spec, n),
+                _ => spec,
             };
             let name = spec_name(&spec, &origin)?;
             Ok(Part { role, spec, name })

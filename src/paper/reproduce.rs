@@ -11,7 +11,8 @@ use std::time::Instant;
 use super::{parts, prepare, sweep_of, write_report, Fig3, Paper, Part, Timings, REPORT};
 use crate::data::Locator;
 use crate::error::{Error, ErrorKind, Result};
-use crate::sweep::run::{run_sweep, Event, Outcome, RunOpts};
+use crate::sweep::run::{run_protocol, Event, Outcome, RunOpts};
+use crate::sweep::Shard;
 
 /// What to reproduce, and how.
 pub struct Options {
@@ -24,6 +25,8 @@ pub struct Options {
     pub specs: Option<PathBuf>,
     /// Runs at once (at least 1).
     pub jobs: usize,
+    /// Seeds per case in place of the spec's (`--seeds`).
+    pub seeds: Option<usize>,
     /// Where datasets are found.
     pub locator: Locator,
 }
@@ -38,6 +41,11 @@ pub enum Progress<'a> {
         runs: usize,
         /// Its folder.
         dir: &'a Path,
+    },
+    /// The grid protocol added `runs` runs to the current part.
+    Added {
+        /// How many.
+        runs: usize,
     },
     /// A run of the current part started, finished an epoch or ended.
     Run(Event<'a>),
@@ -70,7 +78,7 @@ pub struct Reproduced {
 /// `stop` is raised, with an [`ErrorKind::Interrupted`] error; the same
 /// call on the same folder resumes.
 pub fn reproduce(o: &Options, stop: &AtomicBool, on: &OnProgress<'_>) -> Result<Reproduced> {
-    let parts = parts(o.fig3, o.specs.as_deref())?;
+    let parts = parts(o.fig3, o.specs.as_deref(), o.seeds)?;
     let specs = prepare(&o.dir, &parts)?;
     let mut failed = 0;
     for (part, spec) in parts.iter().zip(&specs) {
@@ -106,7 +114,14 @@ fn run_part(
         locator: o.locator.clone(),
     };
     let start = Instant::now();
-    let results = run_sweep(spec, &runs, &ro, stop, &|e| on(Progress::Run(e)));
+    let results = run_protocol(
+        &sweep,
+        Shard::ALL,
+        &ro,
+        stop,
+        &|e| on(Progress::Run(e)),
+        &|runs| on(Progress::Added { runs }),
+    );
     on(Progress::PartEnd);
     let results = results?;
     if results.iter().any(|(_, r)| matches!(r, Outcome::Done(_))) {

@@ -260,6 +260,14 @@ fn read_weight_hists(k: &Group, rows: usize) -> hdf5::Result<Vec<Hist>> {
         .collect())
 }
 
+/// Only the per-epoch curves of the run file at `path` (a file still
+/// open for writing is read through SWMR).
+pub(crate) fn curves(path: &Path) -> Result<Curves> {
+    let err = |e: hdf5::Error| h5::err(path, "cannot read the curves", e);
+    let file = h5::open_read(path).map_err(err)?;
+    read_curves(&file.group(schema::CURVES).map_err(err)?).map_err(err)
+}
+
 impl RunFile {
     /// Reads `path`; a file still open for writing is read through SWMR.
     pub fn read(path: &Path) -> Result<RunFile> {

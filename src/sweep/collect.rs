@@ -13,7 +13,7 @@ use hdf5::types::VarLenUnicode;
 pub use super::row::{Row, RowStatus};
 use super::schema;
 use super::select::{self as sweep_select, CriterionSummary};
-use super::Sweep;
+use super::{Sweep, SweepRun};
 use crate::analysis::select::{self, Criterion, Selection};
 use crate::analysis::{self, CurveSummary, Point};
 use crate::config::{RunConfig, Settings};
@@ -51,7 +51,7 @@ pub fn collect(dir: &Path) -> Result<Collected> {
             dir.display()
         )));
     }
-    let sweep = Sweep::read(&spec, &Settings::default())?;
+    let sweep = Sweep::read(&spec, &Settings::default())?.resolved_in(dir)?;
     let mut rows = vec![];
     for r in &sweep.runs {
         let path = super::run::run_file(dir, &r.id);
@@ -147,11 +147,16 @@ fn scatter_plots(dir: &Path, sweep: &Sweep, rows: &[Row]) -> Result<Vec<PathBuf>
 type Metric = fn(&Point) -> f64;
 
 /// Among runs whose settings differ only in `key`, keeps the one with the
-/// best final validation error (the first on ties).
+/// best final validation error (the first on ties; diverged runs and the
+/// protocol's other seeds are never picked).
 fn select_best(sweep: &Sweep, key: &str, rows: &mut [Row]) {
     // The validation accuracy at the end of training (the last epoch).
     let picked = sweep_select::grid_best(sweep, key, rows.len(), |i| {
-        rows[i].summary.as_ref().map(|s| s.last.val_acc)
+        let r = &rows[i];
+        r.summary
+            .as_ref()
+            .filter(|_| sweep_select::eligible(r))
+            .map(|s| s.last.val_acc)
     });
     for (r, p) in rows.iter_mut().zip(picked) {
         r.selected = p;
@@ -234,9 +239,12 @@ const METRICS: [Metric; 6] = [
 ];
 
 /// The settings columns, from each run's configuration.
-fn write_settings(t: &Columns, rows: &[Row], cfgs: &[&RunConfig]) -> hdf5::Result<()> {
+fn write_settings(t: &Columns, rows: &[Row], runs: &[&SweepRun]) -> hdf5::Result<()> {
     let status: Vec<String> = rows.iter().map(|r| r.status.to_string()).collect();
     t.strings(&schema::STATUS, &status)?;
+    let origin: Vec<String> = runs.iter().map(|r| r.origin.name().into()).collect();
+    t.strings(&schema::ORIGIN, &origin)?;
+    let cfgs: Vec<&RunConfig> = runs.iter().map(|r| &r.cfg).collect();
     let labels: Vec<String> = cfgs.iter().map(|c| c.dataset.label()).collect();
     t.strings(&schema::DATASET, &labels)?;
     let opts: Vec<String> = cfgs.iter().map(|c| c.optimizer.name().into()).collect();
@@ -337,18 +345,17 @@ fn write_selection(t: &Columns, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()>
 fn write_table(path: &Path, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<Vec<csv::Column>> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let t = Columns::create(path, sweep, &ids)?;
-    let cfgs: Vec<&RunConfig> = rows
+    let runs: Vec<&SweepRun> = rows
         .iter()
         .map(|r| {
             sweep
                 .runs
                 .iter()
                 .find(|x| x.id == r.id)
-                .map(|x| &x.cfg)
                 .ok_or_else(|| hdf5::Error::from(format!("{} is not a run of the sweep", r.id)))
         })
         .collect::<hdf5::Result<_>>()?;
-    write_settings(&t, rows, &cfgs)?;
+    write_settings(&t, rows, &runs)?;
     write_metrics(&t, sweep, rows)?;
     write_selection(&t, sweep, rows)?;
     Ok(t.csv.into_inner())

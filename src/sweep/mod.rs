@@ -26,7 +26,8 @@
 //! crossed with each other, in spec order. `select_best = "lr"` makes
 //! `sweep collect` pick, among runs that differ only in `lr`, the one
 //! with the best validation error at the last epoch (a learning-rate grid
-//! search).
+//! search); `extend_edges = N` extends a grid whose pick is an edge, and
+//! `seeds = S` trains each pick with S seeds ([`protocol`]).
 //!
 //! Keys are the run settings of [`crate::config::Settings`] (`train`
 //! flags without dashes: `train_size`, `batch_size`, `lr`, ...), read by
@@ -44,6 +45,7 @@ pub mod cost;
 mod lsq;
 pub mod measured;
 pub mod plan;
+pub mod protocol;
 pub mod row;
 pub mod run;
 pub mod schedule;
@@ -56,6 +58,7 @@ use toml::{Table, Value};
 
 use crate::config::{Keyed, RecordOpts, RunConfig, Settings};
 use crate::error::{Error, Result};
+pub use protocol::Origin;
 
 /// One run of a sweep.
 #[derive(Clone, Debug)]
@@ -68,6 +71,10 @@ pub struct SweepRun {
     pub cfg: RunConfig,
     /// What its run file records.
     pub record: RecordOpts,
+    /// Listed by the spec, or added by the protocol.
+    pub origin: Origin,
+    /// Its axis and variant values, in spec order (the id's parts).
+    pub(crate) named: Named,
 }
 
 /// A parsed, expanded sweep.
@@ -81,6 +88,14 @@ pub struct Sweep {
     pub runs: Vec<SweepRun>,
     /// The setting a grid search selects over (`select_best`), if any.
     pub select_best: Option<String>,
+    /// Steps a grid may extend past a picked edge (`extend_edges`).
+    pub extend_edges: usize,
+    /// Seeds each pick is trained with, its own included (`seeds`).
+    pub seeds: usize,
+    /// The settings under the spec's (the command line's).
+    pub(crate) base: Settings,
+    /// The spec's `[fixed]` values.
+    pub(crate) fixed: Named,
 }
 
 /// Named lists of values, in spec order.
@@ -153,13 +168,44 @@ fn id_part(v: &str) -> String {
 }
 
 /// The spec's top-level keys, checked.
-fn check_top_level(path: &Path, t: &Table) -> Result<(String, Option<String>)> {
+struct TopLevel {
+    name: String,
+    select_best: Option<String>,
+    extend_edges: usize,
+    seeds: usize,
+}
+
+/// Most steps `extend_edges` may ask for.
+const MAX_EXTEND: i64 = 10;
+
+/// An integer top-level key in `lo..=hi` (`default` when absent).
+fn int_key(path: &Path, t: &Table, key: &str, lo: i64, hi: i64, default: usize) -> Result<usize> {
+    match t.get(key) {
+        None => Ok(default),
+        Some(Value::Integer(i)) if (lo..=hi).contains(i) => Ok(*i as usize),
+        Some(v) => Err(spec_err(
+            path,
+            format!("`{key} = {v}`: must be a whole number from {lo} to {hi}"),
+        )),
+    }
+}
+
+fn check_top_level(path: &Path, t: &Table) -> Result<TopLevel> {
     let name = match t.get("name") {
         Some(Value::String(s)) => s.clone(),
         _ => return Err(spec_err(path, "needs `name = \"...\"`")),
     };
     for k in t.keys() {
-        let known = ["name", "description", "fixed", "axes", "select_best"].contains(&k.as_str());
+        let known = [
+            "name",
+            "description",
+            "fixed",
+            "axes",
+            "select_best",
+            "extend_edges",
+            "seeds",
+        ]
+        .contains(&k.as_str());
         if !known && !k.starts_with("variants") {
             return Err(spec_err(path, format!("unknown top-level key `{k}`")));
         }
@@ -174,7 +220,20 @@ fn check_top_level(path: &Path, t: &Table) -> Result<(String, Option<String>)> {
             ))
         }
     };
-    Ok((name, select_best))
+    let extend_edges = int_key(path, t, "extend_edges", 0, MAX_EXTEND, 0)?;
+    let seeds = int_key(path, t, "seeds", 1, 1000, 1)?;
+    if select_best.is_none() && (extend_edges > 0 || seeds > 1) {
+        return Err(spec_err(
+            path,
+            "`extend_edges` and `seeds` need a grid search (`select_best = \"lr\"`)",
+        ));
+    }
+    Ok(TopLevel {
+        name,
+        select_best,
+        extend_edges,
+        seeds,
+    })
 }
 
 /// Each variant group's alternatives, each as its list of axes.
@@ -243,7 +302,12 @@ impl Sweep {
         let t: Table = text.parse().map_err(|e: toml::de::Error| {
             spec_err(path, format!("not valid TOML: {}", e.message()))
         })?;
-        let (name, select_best) = check_top_level(path, &t)?;
+        let TopLevel {
+            name,
+            select_best,
+            extend_edges,
+            seeds,
+        } = check_top_level(path, &t)?;
         let table = |k: &str| -> Result<Table> {
             match t.get(k) {
                 None => Ok(Table::new()),
@@ -289,13 +353,22 @@ impl Sweep {
             path: path.to_path_buf(),
             runs,
             select_best,
+            extend_edges,
+            seeds,
+            base: base.clone(),
+            fixed,
         })
     }
 }
 
 /// One run: its id from the `named` (axis and variant) values, its
 /// settings from `base`, then `fixed`, then `named`.
-fn expand(path: &Path, base: &Settings, fixed: &Named, named: Named) -> Result<SweepRun> {
+pub(crate) fn expand(
+    path: &Path,
+    base: &Settings,
+    fixed: &Named,
+    named: Named,
+) -> Result<SweepRun> {
     let mut id = vec![];
     for (k, v) in &named {
         id.push(format!("{k}-{}", id_part(&shown(path, k, v)?)));
@@ -322,6 +395,8 @@ fn expand(path: &Path, base: &Settings, fixed: &Named, named: Named) -> Result<S
         settings,
         cfg,
         record,
+        origin: Origin::Spec,
+        named,
     })
 }
 

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use super::claim::{self, Take};
 use super::schedule::{Queue, Slot};
-use super::SweepRun;
+use super::{Origin, Shard, Sweep, SweepRun};
 use crate::data::{self, Dataset, Locator};
 use crate::error::{Error, ErrorKind, Result};
 use crate::record::schema::RunStatus;
@@ -321,6 +321,47 @@ pub fn run_sweep(
         .zip(results)
         .filter_map(|(r, o)| o.map(|o| (r.id.clone(), o)))
         .collect())
+}
+
+/// A sweep with its grid protocol ([`super::protocol`]): the spec's runs
+/// of `shard`, then, round by round, the runs the protocol adds as the
+/// folder's results decide them (any worker may take those: claims keep
+/// them to one), until a round adds nothing this worker can take.
+/// `on_round` hears how many runs each round after the first adds.
+pub fn run_protocol(
+    sweep: &Sweep,
+    shard: Shard,
+    o: &RunOpts,
+    stop: &AtomicBool,
+    on_event: &OnEvent<'_>,
+    on_round: &dyn Fn(usize),
+) -> Result<Vec<(String, Outcome)>> {
+    let mut tried = std::collections::HashSet::new();
+    let mut results = vec![];
+    for round in 0.. {
+        let resolved = if round == 0 {
+            sweep.clone()
+        } else {
+            sweep.resolved_in(&o.out)?
+        };
+        let todo: Vec<&SweepRun> = resolved
+            .runs
+            .iter()
+            .enumerate()
+            .filter(|(k, r)| r.origin != Origin::Spec || shard.contains(*k))
+            .map(|(_, r)| r)
+            .filter(|r| !tried.contains(&r.id))
+            .collect();
+        if todo.is_empty() || stop.load(Ordering::SeqCst) {
+            break;
+        }
+        if round > 0 {
+            on_round(todo.len());
+        }
+        tried.extend(todo.iter().map(|r| r.id.clone()));
+        results.extend(run_sweep(&sweep.path, &todo, o, stop, on_event)?);
+    }
+    Ok(results)
 }
 
 #[cfg(test)]

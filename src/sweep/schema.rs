@@ -42,6 +42,13 @@ pub(crate) const CONVENTIONS: &str = crate::record::schema::CONVENTIONS;
 
 /// Run status (string; `missing` = no run file).
 pub(crate) const STATUS: Var<'static> = var("status", "1", "run status (missing = no run file)");
+/// Where the run comes from (string): `spec`, or added by the grid
+/// protocol (`extension` past a picked edge, `seed` of a pick).
+pub(crate) const ORIGIN: Var<'static> = var(
+    "origin",
+    "1",
+    "spec = listed by the spec; extension = a half-decade step past a picked edge; seed = another seed of a pick",
+);
 /// Dataset label (string).
 pub(crate) const DATASET: Var<'static> = var("dataset", "1", "dataset");
 /// Optimiser name (string).

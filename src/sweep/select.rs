@@ -6,10 +6,11 @@
 
 use serde::Serialize;
 
-use super::row::Row;
-use super::Sweep;
+use super::row::{Row, RowStatus};
+use super::{Origin, Sweep};
 use crate::analysis::groups::{best_of_groups, groups_differing_only_in};
 use crate::analysis::select::Criterion;
+use crate::record::schema::RunStatus;
 
 /// What one criterion leads to over the sweep.
 #[derive(Clone, Debug, Serialize)]
@@ -51,6 +52,8 @@ fn value_of(sweep: &Sweep, i: usize, key: &str) -> String {
 /// Which of the first `n` runs of `sweep` a grid search over setting
 /// `key` picks by `score` (larger is better, `None`: not judged): the
 /// best of each group of runs differing only in `key`, the first on ties.
+/// The protocol's other seeds of a pick ([`Origin::Seed`]) are no part
+/// of the grid and never picked.
 pub(crate) fn grid_best(
     sweep: &Sweep,
     key: &str,
@@ -58,13 +61,23 @@ pub(crate) fn grid_best(
     score: impl Fn(usize) -> Option<f64>,
 ) -> Vec<bool> {
     let settings = sweep.runs.iter().take(n).map(|r| r.settings.as_slice());
-    best_of_groups(&groups_differing_only_in(settings, key), n, score)
+    let grid = |i: usize| score(i).filter(|_| sweep.runs[i].origin != Origin::Seed);
+    best_of_groups(&groups_differing_only_in(settings, key), n, grid)
+}
+
+/// A run a grid search may pick: not diverged.
+pub(crate) fn eligible(r: &Row) -> bool {
+    r.status != RowStatus::Run(RunStatus::Diverged)
 }
 
 /// Which run each grid group picks (`picked[i]`) judged by `c`.
 pub(crate) fn grid_picks(sweep: &Sweep, key: &str, rows: &[Row], c: Criterion) -> Vec<bool> {
     grid_best(sweep, key, rows.len(), |i| {
-        rows[i].selection.get(c).map(|p| c.merit(&p))
+        let r = &rows[i];
+        r.selection
+            .get(c)
+            .filter(|_| eligible(r))
+            .map(|p| c.merit(&p))
     })
 }
 
