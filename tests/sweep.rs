@@ -47,15 +47,157 @@ fn a_bad_spec_is_one_clear_line() {
 }
 
 #[test]
-fn fig3_has_80_configurations_times_3_learning_rates() {
+fn fig3_has_80_configurations_times_5_learning_rates_over_2_decades() {
     let spec = root().join("sweeps/fig3.toml");
     let all = ids(&["sweep", "list", spec.to_str().unwrap()]);
-    assert_eq!(all.len(), 240);
+    assert_eq!(all.len(), 400);
     let configs: std::collections::BTreeSet<&str> = all
         .iter()
         .map(|i| i.rsplit_once("_lr-").unwrap().0)
         .collect();
     assert_eq!(configs.len(), 80);
+    // Every configuration's grid spans 2 decades in half-decade steps.
+    for c in &configs {
+        let mut lrs: Vec<f64> = all
+            .iter()
+            .filter_map(|i| i.strip_prefix(c)?.strip_prefix("_lr-")?.parse().ok())
+            .collect();
+        lrs.sort_by(f64::total_cmp);
+        assert_eq!(lrs.len(), 5, "{c}");
+        assert!((lrs[4] / lrs[0] - 100.0).abs() < 1e-9, "{c}: {lrs:?}");
+    }
+}
+
+#[test]
+fn the_paper_cases_are_five_models_on_5_value_grids() {
+    let spec = root().join("sweeps/paper-cases.toml");
+    let all = ids(&["sweep", "list", spec.to_str().unwrap()]);
+    assert_eq!(all.len(), 25);
+    for p in ["a", "b", "c", "d", "fig1"] {
+        let n = all
+            .iter()
+            .filter(|i| i.starts_with(&format!("preset-{p}_")))
+            .count();
+        assert_eq!(n, 5, "{p}");
+    }
+}
+
+/// A tiny grid spec on the fixtures with the protocol's keys.
+fn protocol_spec(dir: &std::path::Path, grid: &str) -> std::path::PathBuf {
+    let spec = dir.join("grid.toml");
+    let data = root().join("fixtures/mnist-small");
+    std::fs::write(
+        &spec,
+        format!(
+            "name = \"grid\"\nselect_best = \"lr\"\nextend_edges = 2\nseeds = 3\n[fixed]\ndataset = \"{}\"\ntrain_size = 200\nval_size = 200\ndepth = 1\nwidth = 16\nepochs = 3\n[[variants]]\noptimizer = \"adam\"\nlr = {grid}\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    spec
+}
+
+/// `sweep.csv`'s rows as `(run, origin, selected)`.
+fn origins(dir: &std::path::Path) -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(dir.join("sweep.csv")).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let (o, s) = (col("origin"), col("selected"));
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[o].to_string(), f[s].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_grid_protocol_extends_an_edge_pick_then_trains_its_seeds() {
+    let d = tempfile::tempdir().unwrap();
+    // Learning rates too small for 3 epochs: the largest wins, an edge,
+    // twice; the pick after the 2 extensions then gets its seeds.
+    let spec = protocol_spec(d.path(), "[0.0001, 0.0003, 0.001]");
+    let out = d.path().join("out");
+    let run = |dir: &std::path::Path| {
+        let o = preinterp(
+            &[
+                "sweep",
+                "run",
+                spec.to_str().unwrap(),
+                "-o",
+                dir.to_str().unwrap(),
+                "-q",
+            ],
+            d.path(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let said = run(&out);
+    assert!(
+        said.contains("3 of 3 runs in this shard handled and 4 the grid protocol added"),
+        "{said}"
+    );
+    let o = preinterp(&["sweep", "collect", out.to_str().unwrap()], d.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = origins(&out);
+    let of = |origin: &str| -> Vec<&str> {
+        rows.iter()
+            .filter(|r| r.1 == origin)
+            .map(|r| r.0.as_str())
+            .collect()
+    };
+    assert_eq!(
+        of("extension"),
+        ["optimizer-adam_lr-0.003", "optimizer-adam_lr-0.01"]
+    );
+    assert_eq!(
+        of("seed"),
+        [
+            "optimizer-adam_lr-0.01_seed-1",
+            "optimizer-adam_lr-0.01_seed-2"
+        ]
+    );
+    // Exactly one pick, never a seed run.
+    let picked: Vec<_> = rows.iter().filter(|r| r.2 == "1").collect();
+    assert_eq!(picked.len(), 1, "{rows:?}");
+    assert_eq!(picked[0].1, "extension");
+    // Run again: nothing left to do, the same runs.
+    let again = run(&out);
+    assert!(again.contains("0 failed"), "{again}");
+    assert_eq!(
+        std::fs::read_dir(&out)
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "h5"))
+            .count(),
+        7
+    );
+}
+
+#[test]
+fn protocol_keys_out_of_range_are_one_clear_line() {
+    let d = tempfile::tempdir().unwrap();
+    for (key, want) in [
+        ("seeds = 0", "`seeds = 0`: must be a whole number from 1"),
+        ("extend_edges = -1", "`extend_edges = -1`"),
+    ] {
+        let spec = d.path().join("bad.toml");
+        std::fs::write(
+            &spec,
+            format!("name = \"x\"\nselect_best = \"lr\"\n{key}\n[axes]\nlr = [0.1, 0.3]\n"),
+        )
+        .unwrap();
+        let out = preinterp(&["sweep", "list", spec.to_str().unwrap()], d.path());
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{}", stderr(&out));
+    }
 }
 
 /// A tiny sweep on the MNIST fixture: two depths, two widths, two batch

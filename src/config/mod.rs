@@ -139,6 +139,20 @@ impl Preset {
         }
     }
 
+    /// Every preset, in `--preset` order.
+    pub const ALL: [Preset; 5] = [Preset::A, Preset::B, Preset::C, Preset::D, Preset::Fig1];
+
+    /// Its `--preset` value: `a`..`d` or `fig1`.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Preset::A => "a",
+            Preset::B => "b",
+            Preset::C => "c",
+            Preset::D => "d",
+            Preset::Fig1 => "fig1",
+        }
+    }
+
     /// How the report names it: `A`..`D`, or `Fig. 1`.
     pub fn label(self) -> &'static str {
         match self {

@@ -5,9 +5,10 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use super::{Case, Paper, Role, Timings};
+use super::{criteria, Case, Paper, Role, Timings};
 use crate::record::schema::RunStatus;
 use crate::sweep::collect::{Collected, RowStatus};
+use crate::sweep::protocol::GroupView;
 
 /// Markdown table cells cannot hold `|` or newlines.
 fn cell(s: &str) -> String {
@@ -74,29 +75,42 @@ const OPEN_SETTINGS: &[(&str, &str)] = &[
     ("Validation set", "the training pool (60,000 samples) minus the training samples, drawn by the seed; capped at 5,000 samples in fig3-quick"),
     ("Evaluation set", "the official 10,000-sample test set"),
     ("Loss", "mean cross-entropy; per-sample losses computed as log1p(sum_{j!=y} exp(z_j - z_y)) so that tiny losses stay exact"),
-    ("Learning rates of cases A-D", "a grid search per case (Adam 3e-4, 1e-3, 3e-3; SGD 0.01, 0.03, 0.1), judged by the validation error at the last of 200 epochs (below)"),
+    ("Learning-rate grid", "5 values over 2 decades in half-decade steps (Adam 1e-4 ... 1e-2; SGD 3e-3 ... 0.3, no momentum), for the cases, the Fig. 1 model and fig3; a pick at an edge of the values tried extends the grid by one half-decade step there, up to 3 times"),
+    ("Learning-rate pick", "\"the best validation error achieved by the end of training\", read as the validation error at the last epoch (ties: the first listed); diverged runs are never picked; the other reading (the smallest validation error over the epochs) is shown beside it"),
+    ("Cases A-D and the Fig. 1 model", "fig3 models (\"four selected models from the previous section\"), trained for 150 epochs at the picked learning rate with 5 seeds: seed 0 from the grid and seeds 1-4"),
     ("Learning rates of fig2", "Adam 1e-3 (PyTorch's default), SGD 0.1 without momentum; trained until 100% training accuracy, at most 5,000 epochs"),
-    ("Learning rates of fig3", "the same grid as the cases, judged the same way (150 epochs)"),
     ("Adam", "betas 0.9, 0.999, eps 1e-8; SGD without momentum or weight decay"),
     ("Which 80 fig3 models", "see sweeps/fig3.toml: the full grid over data, depth, width and optimiser at batch 64, and batch 16 and 256 for the 3-hidden-layer models"),
     ("Final epoch of fig2", "the first epoch with 100% training accuracy (else the epoch of maximum training accuracy)"),
     ("Outliers", "above the upper Tukey fence Q3 + 1.5 IQR of the validation losses of that epoch (linear-interpolated quartiles)"),
     ("Iterations of the heatmaps", "20 checkpoints per decade of parameter updates, from the first update"),
-    ("Seeds", "seed 0 for cases and fig3; seeds 0-2 (Adam) and 0-1 (SGD) for fig2"),
+    ("Seeds", "seeds 0-4 for the cases and the Fig. 1 model (figures 1 and 5-7: seed 0); seed 0 for fig3; seeds 0-2 (Adam) and 0-1 (SGD) for fig2"),
 ];
 
 fn claims_table(out: &mut String, p: &Paper) {
     out.push_str("## The claims\n\n");
-    out.push_str("Each criterion is fixed in `src/paper/claims.rs` before any data is seen, and unit-tested on constructed cases; thresholds are stated in the criterion.\n\n");
-    out.push_str("| # | claim | criterion | evidence | verdict |\n|---|---|---|---|---|\n");
+    let _ = writeln!(
+        out,
+        "Each criterion lives in one table in `src/paper/criteria.rs` (the claim, the criterion, its thresholds), is unit-tested both ways on constructed evidence, and is versioned: **criteria version `{}`**, a SHA-256 of the table's text and thresholds that a test pins, so that any change to a criterion shows in review. Claims 6-10, 12 and 13 are judged on every seed of their cases: a claim holds when it holds in at least 4 of 5 seeds, and is partly met when it holds in 2-3 (or is at least partly met in every seed); numbers are the median over seeds with their range.\n",
+        criteria::version()
+    );
+    out.push_str(
+        "| # | claim | criterion | evidence | per seed | verdict |\n|---|---|---|---|---|---|\n",
+    );
     for c in &p.claims {
+        let seeds: Vec<String> = c
+            .per_seed
+            .iter()
+            .map(|s| format!("{}: {}", s.label, s.verdict))
+            .collect();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | **{}** |",
+            "| {} | {} | {} | {} | {} | **{}** |",
             c.number,
             cell(c.claim),
             cell(c.criterion),
             cell(&c.evidence),
+            cell(&seeds.join("; ")),
             c.verdict
         );
     }
@@ -138,43 +152,102 @@ fn open_settings(out: &mut String) {
     out.push('\n');
 }
 
+fn pct(x: Option<f64>) -> String {
+    x.map_or("-".into(), |e| format!("{:.2}%", 100.0 * e))
+}
+
+/// Why a pick at an edge stands, in words (empty when it is inside).
+fn edge_note(g: &GroupView, limit: usize) -> String {
+    match g.edge {
+        None => String::new(),
+        Some(up) => {
+            let side = if up { "largest" } else { "smallest" };
+            if g.extensions >= limit {
+                format!("the pick is still the {side} value tried after {} extensions (the limit): the best rate may lie beyond it", g.extensions)
+            } else {
+                format!("the pick is the {side} value tried, with {} of {limit} extensions used (the run is unfinished)", g.extensions)
+            }
+        }
+    }
+}
+
 fn grid(out: &mut String, p: &Paper) {
-    out.push_str("## Cases A-D: the learning-rate grid\n\n");
-    out.push_str("Each case trained at every learning rate of the grid for 200 epochs; the run with the lowest validation error at the last epoch is the case (ties: the first listed).\n\n");
-    out.push_str("| case | learning rate | validation error at the end | minimum validation loss at epoch | chosen |\n|---|---|---|---|---|\n");
+    let limit = p.collected.first().map_or(0, |c| c.sweep.extend_edges);
+    out.push_str("## Cases A-D and the Fig. 1 model: the learning-rate grid\n\n");
+    out.push_str("Each case trained for 150 epochs at every learning rate of its grid (`spec`), and at one more half-decade step past an edge its grid picked (`extension`, up to 3). The pick has the lowest validation error at the last epoch (ties: the first listed; diverged runs never); `min over epochs` marks what the other reading, the lowest validation error at any epoch, would pick.\n\n");
+    out.push_str("| case | learning rate | origin | status | validation error at the end | lowest validation error | minimum validation loss at epoch | pick | min over epochs |\n|---|---|---|---|---|---|---|---|---|\n");
+    let name = |l: char| {
+        p.cases
+            .iter()
+            .find(|c| c.letter == l)
+            .map_or(l.to_ascii_uppercase().to_string(), |c| c.name())
+    };
     for g in &p.grid {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
-            g.case.to_ascii_uppercase(),
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            name(g.case),
             g.lr,
-            g.final_val_error
-                .map_or("-".into(), |e| format!("{:.2}%", 100.0 * e)),
+            g.origin.name(),
+            g.status,
+            pct(g.final_val_error),
+            pct(g.best_val_error),
             g.min_epoch.map_or("-".into(), |e| e.to_string()),
-            if g.selected { "yes" } else { "" }
+            if g.selected { "**yes**" } else { "" },
+            if g.alt_selected { "yes" } else { "" }
         );
     }
     out.push('\n');
     for c in &p.cases {
-        let note = if c.lr == c.preset_lr {
+        let done = c.seeds.iter().filter(|s| s.2).count();
+        let preset = if c.lr == c.preset_lr {
             "the preset uses it".to_string()
         } else {
-            format!(
-                "the preset uses {} (it was chosen on other data)",
-                c.preset_lr
-            )
+            format!("the preset uses {}", c.preset_lr)
         };
+        let alt = match c.alt_lr {
+            Some(a) if a == c.lr => "the other reading agrees".to_string(),
+            Some(a) => format!("the other reading would pick {a}"),
+            None => "the other reading picks nothing".to_string(),
+        };
+        let edge = edge_note(&c.grid, limit);
         let _ = writeln!(
             out,
-            "- Case {}: learning rate {} ({note}); run `{}`, report in [{}]({}/).",
-            c.letter.to_ascii_uppercase(),
+            "- {}: learning rate {} ({preset}; {alt}){}; {done} of {} seeds finished; seed 0 is `{}`, its report in [{}]({}/).",
+            if c.letter == 'f' { "The Fig. 1 model".to_string() } else { format!("Case {}", c.name()) },
             c.lr,
+            if edge.is_empty() { String::new() } else { format!("; {edge}") },
+            c.seeds.len(),
             c.id,
             c.report_dir,
             c.report_dir
         );
     }
     out.push('\n');
+    let (groups, edges) = &p.fig3_grid;
+    let _ = writeln!(
+        out,
+        "fig3: {groups} configurations searched; {} picked an edge of the values tried{}",
+        edges.len(),
+        if edges.is_empty() { "." } else { ":" }
+    );
+    for e in edges {
+        let _ = writeln!(
+            out,
+            "- `{}` (tried {:?}): {}",
+            e.id,
+            e.grid.values,
+            edge_note(&e.grid, limit)
+        );
+    }
+    out.push('\n');
+    for (part, id, span) in &p.narrow {
+        let _ = writeln!(
+            out,
+            "**Warning:** the {part} spec's grid of `{id}` spans {span:.2} decades, less than the {} the protocol asks for.\n",
+            super::GRID_DECADES
+        );
+    }
 }
 
 fn figures(out: &mut String, dir: &Path, p: &Paper) {
@@ -186,12 +259,13 @@ fn figures(out: &mut String, dir: &Path, p: &Paper) {
             .map(|i| sweep_plots(dir, &p.collected[i]))
             .unwrap_or_default()
     };
-    out.push_str("## Figure 1: learning curves of case A\n\n");
+    out.push_str("## Figure 1: learning curves of the paper's Fig. 1 model\n\n");
+    out.push_str("A 1x1000 MLP trained on 5,000 Fashion-MNIST samples with SGD and mini-batch size 64 (seed 0), as the paper's Fig. 1.\n\n");
     out.push_str(&case_figure(
         dir,
-        case('a'),
+        case('f'),
         "fig1_curves.png",
-        "Figure 1, case A",
+        "Figure 1, the 1x1000 Fashion-MNIST SGD model",
     ));
     out.push_str("\n## Figure 2: 95 one-hidden-layer models trained to interpolation\n\n");
     out.push_str("Each metric at the final (interpolation) epoch against its value at the epoch of minimum validation loss; triangles: validation loss and accuracy both rose.\n\n");
@@ -204,40 +278,43 @@ fn figures(out: &mut String, dir: &Path, p: &Paper) {
         "\n## Figure 3: models over dataset, training-set size, depth, width, batch size and optimiser ({name})\n"
     );
     if p.quick {
-        out.push_str("The quick subset of fig3 (`sweeps/fig3-quick.toml`: every factor keeps at least two levels; its description says what is left out). `reproduce paper --fig3 full` runs all 240 runs.\n\n");
+        out.push_str("The quick subset of fig3 (`sweeps/fig3-quick.toml`: every factor keeps at least two levels; its description says what is left out). `reproduce paper --fig3 full` runs all 80 configurations.\n\n");
     }
     for f in sweep(Role::Fig3) {
         out.push_str(&figure(dir, &f, "Figure 3"));
     }
-    out.push_str("\n## Figure 4: learning curves of cases B, C and D\n\n");
-    for l in ['b', 'c', 'd'] {
-        let alt = format!("Figure 4, case {}", l.to_ascii_uppercase());
-        out.push_str(&case_figure(dir, case(l), "fig1_curves.png", &alt));
+    out.push_str("\n## Figure 4: learning curves of cases A-D over their seeds\n\n");
+    out.push_str("Per case, the mean over its seeds of each set's curve, with the band from the lowest to the highest seed.\n\n");
+    match &p.fig4 {
+        Some(f) => out.push_str(&figure(dir, f, "Figure 4, cases A-D")),
+        None => out.push_str("*Figure 4: no case has a finished run*\n"),
     }
-    out.push_str("\n## Figure 5: per-sample loss distributions of case A (train, validation, evaluation)\n\n");
-    out.push_str(&case_figure(
-        dir,
-        case('a'),
-        "fig5_loss_heatmaps.png",
-        "Figure 5, case A",
-    ));
-    out.push_str("\n## Figure 6: per-layer weight distributions of case A\n\n");
-    out.push_str(&case_figure(
-        dir,
-        case('a'),
-        "fig6_weight_heatmaps.png",
-        "Figure 6, case A",
-    ));
-    out.push_str(
-        "\n## Figure 7: epochs above the upper Tukey fence against final loss, case A\n\n",
-    );
-    out.push_str(&case_figure(
-        dir,
-        case('a'),
-        "fig7_outliers.png",
-        "Figure 7, case A",
-    ));
-    out.push_str("\n## Appendix: figures 5, 6 and 7 for cases B, C and D\n\n");
+    for (file, n, what) in [
+        (
+            "fig5_loss_heatmaps.png",
+            5,
+            "per-sample loss distributions of case A (train, validation, evaluation)",
+        ),
+        (
+            "fig6_weight_heatmaps.png",
+            6,
+            "per-layer weight distributions of case A",
+        ),
+        (
+            "fig7_outliers.png",
+            7,
+            "epochs above the upper Tukey fence against final loss, case A",
+        ),
+    ] {
+        let _ = writeln!(out, "\n## Figure {n}: {what} (seed 0)\n");
+        out.push_str(&case_figure(
+            dir,
+            case('a'),
+            file,
+            &format!("Figure {n}, case A"),
+        ));
+    }
+    out.push_str("\n## Appendix: figures 5, 6 and 7 for cases B, C and D (seed 0)\n\n");
     for l in ['b', 'c', 'd'] {
         let u = l.to_ascii_uppercase();
         let _ = writeln!(out, "### Case {u}\n");
@@ -261,7 +338,7 @@ fn figures(out: &mut String, dir: &Path, p: &Paper) {
 pub fn render(dir: &Path, p: &Paper, t: &Timings) -> String {
     let mut out = String::new();
     out.push_str("# Pre-interpolation loss behaviour in neural networks: a reproduction\n\n");
-    out.push_str("Venter, Theunissen & Davel (2021), reproduced by `preinterp reproduce paper`: cases A-D (each with a learning-rate grid), the fig2 sweep and a fig3 sweep, on the CPU. Run the same command on the same folder again to resume or to redraw this report.\n\n");
+    out.push_str("Venter, Theunissen & Davel (2021), reproduced by `preinterp reproduce paper`: cases A-D and the paper's Fig. 1 model (each with a learning-rate grid and 5 seeds), the fig2 sweep and a fig3 sweep, on the CPU. Run the same command on the same folder again to resume or to redraw this report.\n\n");
     claims_table(&mut out, p);
     machine(&mut out, p, t);
     open_settings(&mut out);

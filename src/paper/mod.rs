@@ -25,12 +25,17 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::select::Criterion;
 use crate::config::{Preset, Settings};
 use crate::data::Locator;
 use crate::error::{Error, Result};
+use crate::plot::{self, SeedCurves};
+use crate::record::read;
 use crate::report;
 use crate::sweep::collect::{self, Collected};
-use crate::sweep::Sweep;
+use crate::sweep::protocol::GroupView;
+use crate::sweep::select::grid_picks;
+use crate::sweep::{Origin, Sweep};
 use claims::Judged;
 
 /// Which fig3 sweep to run.
@@ -260,38 +265,71 @@ pub(crate) fn sweep_of(spec: &Path) -> Result<Sweep> {
     Sweep::read(spec, &Settings::default())
 }
 
-/// A case's learning-rate grid, as the report shows it.
+/// One run of a grid, as the report shows it.
 #[derive(Clone, Debug)]
 pub struct GridRow {
-    /// The case.
+    /// The case's letter (`f`: the Fig. 1 model).
     pub case: char,
     /// The run id.
     pub id: String,
     /// Its learning rate.
     pub lr: f64,
+    /// Listed by the spec or an extension past an edge.
+    pub origin: Origin,
+    /// Its status.
+    pub status: String,
     /// Validation error at the last epoch.
     pub final_val_error: Option<f64>,
+    /// Smallest validation error over the epochs.
+    pub best_val_error: Option<f64>,
     /// Epoch of the minimum validation loss.
     pub min_epoch: Option<i64>,
-    /// The grid search chose it.
+    /// The grid search picked it (validation error at the last epoch).
     pub selected: bool,
+    /// The other reading (smallest validation error over the epochs)
+    /// would pick it.
+    pub alt_selected: bool,
 }
 
 /// One case as reported.
 #[derive(Clone, Debug)]
 pub struct Case {
-    /// `a`..`d`.
+    /// `a`..`d`, or `f` for the Fig. 1 model.
     pub letter: char,
-    /// The run's id in the cases sweep.
+    /// Its seed-0 run (the grid's pick) in the cases sweep.
     pub id: String,
     /// Its learning rate.
     pub lr: f64,
     /// The preset's learning rate.
     pub preset_lr: f64,
-    /// Its report folder, relative to DIR.
+    /// The seed-0 run's report folder, relative to DIR.
     pub report_dir: String,
     /// Figures the report drew (file names).
     pub figures: Vec<String>,
+    /// Every seed trained at the pick: `(seed, run id, finished)`.
+    pub seeds: Vec<(u64, String, bool)>,
+    /// Its grid.
+    pub grid: GroupView,
+    /// The learning rate the other reading would pick.
+    pub alt_lr: Option<f64>,
+}
+
+impl Case {
+    /// `A`..`D`, or `Fig. 1`.
+    pub fn name(&self) -> String {
+        Preset::parse(&self.letter.to_string())
+            .map(|p| p.label().to_string())
+            .unwrap_or_else(|_| self.letter.to_ascii_uppercase().to_string())
+    }
+}
+
+/// A fig3 configuration whose pick is an edge of the values tried.
+#[derive(Clone, Debug)]
+pub struct EdgePick {
+    /// A run id of the configuration (its pick).
+    pub id: String,
+    /// Its grid.
+    pub grid: GroupView,
 }
 
 /// What the report was made from.
@@ -300,45 +338,151 @@ pub struct Paper {
     pub parts: Vec<Part>,
     /// Each part collected.
     pub collected: Vec<Collected>,
-    /// The cases' grid.
+    /// The cases' grid runs.
     pub grid: Vec<GridRow>,
-    /// The selected case runs.
+    /// The cases, each at its pick.
     pub cases: Vec<Case>,
     /// The claims, judged.
     pub claims: Vec<Judged>,
     /// The fig3 sweep is the quick one.
     pub quick: bool,
+    /// fig3 configurations searched, and those whose pick is an edge.
+    pub fig3_grid: (usize, Vec<EdgePick>),
+    /// Grids of a spec spanning fewer than [`GRID_DECADES`] decades:
+    /// `(part, a run id, span in decades)`.
+    pub narrow: Vec<(String, String, f64)>,
+    /// Fig. 4 (the cases' seeds as bands), relative to DIR, if drawn.
+    pub fig4: Option<String>,
 }
 
-fn case_of(run: &crate::sweep::SweepRun) -> Option<char> {
-    run.cfg.preset
-}
+/// The span a learning-rate grid should have, in decades.
+pub const GRID_DECADES: f64 = 2.0;
 
-/// The grid rows of the cases sweep and the case each grid picks.
-fn cases_grid(c: &Collected) -> (Vec<GridRow>, Vec<(char, String, f64)>) {
-    let mut grid = vec![];
-    let mut picked = vec![];
-    for (row, run) in c.rows.iter().zip(&c.sweep.runs) {
-        let Some(case) = case_of(run) else { continue };
-        let lr = run.cfg.optimizer.lr();
-        grid.push(GridRow {
-            case,
-            id: row.id.clone(),
-            lr,
-            final_val_error: row.summary.as_ref().map(|s| 1.0 - s.last.val_acc),
-            min_epoch: row.summary.as_ref().map(|s| s.min_val_loss.epoch),
-            selected: row.selected && row.summary.is_some(),
+/// The grid rows of the cases sweep, and each case at its pick.
+fn cases_grid(c: &Collected) -> (Vec<GridRow>, Vec<Case>) {
+    let state = c.state();
+    let alt = grid_picks(&c.sweep, "lr", &c.rows, Criterion::MaxValAccuracy);
+    let runs = &c.sweep.runs;
+    let (mut grid, mut cases) = (vec![], vec![]);
+    for g in c.sweep.groups(&state) {
+        let Some(letter) = runs[g.runs[0]].cfg.preset else {
+            continue;
+        };
+        let mut members = g.runs.clone();
+        members.sort_by(|&a, &b| {
+            runs[a]
+                .cfg
+                .optimizer
+                .lr()
+                .total_cmp(&runs[b].cfg.optimizer.lr())
         });
-        if row.selected && row.summary.is_some() {
-            picked.push((case, row.id.clone(), lr));
+        for &i in &members {
+            let row = &c.rows[i];
+            grid.push(GridRow {
+                case: letter,
+                id: row.id.clone(),
+                lr: runs[i].cfg.optimizer.lr(),
+                origin: runs[i].origin,
+                status: row.status.to_string(),
+                final_val_error: row.summary.as_ref().map(|s| 1.0 - s.last.val_acc),
+                best_val_error: row
+                    .selection
+                    .get(Criterion::MaxValAccuracy)
+                    .map(|p| 1.0 - p.val_accuracy),
+                min_epoch: row.summary.as_ref().map(|s| s.min_val_loss.epoch),
+                selected: g.pick == Some(i),
+                alt_selected: alt[i],
+            });
         }
+        let Some(p) = g.pick else { continue };
+        let lr = runs[p].cfg.optimizer.lr();
+        let mut seeds: Vec<(u64, String, bool)> = (0..runs.len())
+            .filter(|&i| {
+                i == p
+                    || (runs[i].origin == Origin::Seed
+                        && runs[i].cfg.preset == Some(letter)
+                        && runs[i].cfg.optimizer.lr() == lr)
+            })
+            .map(|i| (runs[i].cfg.seed, runs[i].id.clone(), state[i].is_some()))
+            .collect();
+        seeds.sort();
+        let preset_lr = Preset::parse(&letter.to_string())
+            .map(|x| x.config().optimizer.lr())
+            .unwrap_or(f64::NAN);
+        cases.push(Case {
+            letter,
+            id: runs[p].id.clone(),
+            lr,
+            preset_lr,
+            report_dir: String::new(),
+            figures: vec![],
+            seeds,
+            grid: c.sweep.view(&g, &state),
+            alt_lr: members
+                .iter()
+                .find(|&&i| alt[i])
+                .map(|&i| runs[i].cfg.optimizer.lr()),
+        });
     }
-    picked.sort_by_key(|p| p.0);
-    (grid, picked)
+    cases.sort_by_key(|c| c.letter);
+    (grid, cases)
 }
 
-/// Collects every part, reports each selected case, judges the claims
-/// and writes `DIR/REPORT.md`.
+/// fig3's configurations searched, and those that picked an edge.
+fn fig3_grid(c: &Collected) -> (usize, Vec<EdgePick>) {
+    let state = c.state();
+    let groups = c.sweep.groups(&state);
+    let edges = groups
+        .iter()
+        .filter_map(|g| {
+            let view = c.sweep.view(g, &state);
+            view.edge?;
+            Some(EdgePick {
+                id: c.sweep.runs[g.pick?].id.clone(),
+                grid: view,
+            })
+        })
+        .collect();
+    (groups.len(), edges)
+}
+
+/// Fig. 4: cases A-D, each its seeds' mean curves with min-max bands,
+/// drawn into the cases' folder; its path relative to `dir`.
+fn draw_fig4(dir: &Path, cases_dir: &str, cases: &[Case]) -> Result<Option<String>> {
+    let mut curves = vec![];
+    for c in cases.iter().filter(|c| c.letter != 'f') {
+        let mut runs = vec![];
+        for (_, id, done) in &c.seeds {
+            if *done {
+                runs.push(read::curves(&dir.join(cases_dir).join(format!("{id}.h5")))?);
+            }
+        }
+        curves.push((format!("case {}, {} seeds", c.name(), runs.len()), runs));
+    }
+    if curves.iter().all(|(_, r)| r.is_empty()) {
+        return Ok(None);
+    }
+    let panels: Vec<SeedCurves<'_>> = curves
+        .iter()
+        .map(|(name, runs)| SeedCurves {
+            name: name.clone(),
+            runs: runs.iter().collect(),
+        })
+        .collect();
+    let files = plot::seed_bands(
+        &dir.join(cases_dir),
+        "Figure 4: cases A-D, mean over seeds with min-max band",
+        &panels,
+    )?;
+    Ok(files
+        .iter()
+        .find(|f| f.extension().is_some_and(|e| e == "png"))
+        .and_then(|f| f.strip_prefix(dir).ok())
+        .map(|f| f.to_string_lossy().replace('\\', "/")))
+}
+
+/// Collects every part, reports each selected case (seed 0), judges the
+/// claims on every seed and writes `DIR/REPORT.md`.
 pub(crate) fn write_report(
     dir: &Path,
     parts: &[Part],
@@ -355,36 +499,44 @@ pub(crate) fn write_report(
             .position(|p| p.role == r)
             .map(|i| &collected[i])
     };
-    let (grid, picked) = by_role(Role::Cases).map(cases_grid).unwrap_or_default();
+    let (grid, mut cases) = by_role(Role::Cases).map(cases_grid).unwrap_or_default();
     let cases_dir = parts
         .iter()
         .find(|p| p.role == Role::Cases)
         .map(|p| p.name.clone())
         .unwrap_or_default();
-    let mut cases = vec![];
     let mut evidence = vec![];
-    for (letter, id, lr) in picked {
-        let run = dir.join(&cases_dir).join(format!("{id}.h5"));
-        let rel = format!("{cases_dir}/case-{letter}");
-        let s = report::report(&run, &dir.join(&rel), loc)?;
-        let preset_lr = Preset::parse(&letter.to_string())?.config().optimizer.lr();
-        cases.push(Case {
-            letter,
-            id,
-            lr,
-            preset_lr,
-            report_dir: rel,
-            figures: s.figures,
-        });
-        evidence.push(evidence::case_evidence(letter, &run)?);
+    for case in &mut cases {
+        let rel = format!("{cases_dir}/case-{}", case.letter);
+        let run = dir.join(&cases_dir).join(format!("{}.h5", case.id));
+        case.figures = report::report(&run, &dir.join(&rel), loc)?.figures;
+        case.report_dir = rel;
+        for (seed, id, done) in &case.seeds {
+            if *done {
+                let path = dir.join(&cases_dir).join(format!("{id}.h5"));
+                evidence.push(evidence::case_evidence(case.letter, *seed, &path)?);
+            }
+        }
     }
+    let fig4 = draw_fig4(dir, &cases_dir, &cases)?;
     let fig2 = by_role(Role::Fig2)
         .map(|c| evidence::sweep_points(c, false))
         .unwrap_or_default();
     let fig3 = by_role(Role::Fig3)
         .map(|c| evidence::sweep_points(c, true))
         .unwrap_or_default();
-    let claims = judge(&fig2, &fig3, &evidence, quick);
+    let claims = claims::judge_all(&fig2, &fig3, &evidence, quick);
+    let fig3_grid = by_role(Role::Fig3).map(fig3_grid).unwrap_or_default();
+    let narrow = parts
+        .iter()
+        .zip(&collected)
+        .flat_map(|(p, c)| {
+            c.sweep
+                .narrow_grids(GRID_DECADES)
+                .into_iter()
+                .map(|(id, span)| (p.name.clone(), id, span))
+        })
+        .collect();
     let paper = Paper {
         parts: parts.to_vec(),
         collected,
@@ -392,36 +544,12 @@ pub(crate) fn write_report(
         cases,
         claims,
         quick,
+        fig3_grid,
+        narrow,
+        fig4,
     };
     let text = markdown::render(dir, &paper, &Timings::read(dir));
     let path = dir.join(REPORT);
     std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
     Ok(paper)
-}
-
-/// All ten claims from the evidence.
-pub(crate) fn judge(
-    fig2: &[claims::SweepPoint],
-    fig3: &[claims::SweepPoint],
-    cases: &[claims::CaseEvidence],
-    quick: bool,
-) -> Vec<Judged> {
-    let a = cases
-        .iter()
-        .find(|c| c.letter == 'a')
-        .cloned()
-        .unwrap_or_default();
-    let others: Vec<_> = cases.iter().filter(|c| c.letter != 'a').cloned().collect();
-    vec![
-        claims::narrow_models(fig2),
-        claims::wider_models(fig2),
-        claims::higher_minimum_larger_rise(fig2),
-        claims::wide_variety(fig3),
-        claims::larger_smaller_harder(fig3, quick),
-        claims::most_fall_few_rise(&a),
-        claims::training_outliers(&a),
-        claims::weights_grow(&a),
-        claims::outliers_most_of_training(&a),
-        claims::other_cases(&others),
-    ]
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use hdf5::types::VarLenUnicode;
 
+use super::protocol::Finished;
 pub use super::row::{Row, RowStatus};
 use super::schema;
 use super::select::{self as sweep_select, CriterionSummary};
@@ -21,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::plot::{self, ScatterPoint};
 use crate::record::h5::{self, attr_str, path_err, unicode};
 use crate::record::read::RunFile;
+use crate::record::schema::RunStatus;
 use crate::record::schema::{attr, var, Var};
 use crate::record::{cf, h5ds};
 
@@ -40,6 +42,26 @@ pub struct Collected {
     pub criteria: Vec<CriterionSummary>,
     /// Files written.
     pub files: Vec<PathBuf>,
+}
+
+impl Collected {
+    /// What the grid protocol sees of each run (indexed like the rows).
+    pub fn state(&self) -> Vec<Option<Finished>> {
+        self.rows
+            .iter()
+            .map(|r| match r.status {
+                RowStatus::Run(RunStatus::Diverged) => Some(Finished::Excluded),
+                RowStatus::Run(RunStatus::Complete) => Some(
+                    r.summary
+                        .as_ref()
+                        .map(|s| s.last.val_acc)
+                        .filter(|a| a.is_finite())
+                        .map_or(Finished::Excluded, Finished::Scored),
+                ),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// Reads every run of the sweep in `dir` and writes the table and plots.

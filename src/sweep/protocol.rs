@@ -134,7 +134,60 @@ fn value(run: &SweepRun, key: &str) -> Option<f64> {
         .and_then(|(_, v)| v.parse().ok())
 }
 
+/// A group as a report shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupView {
+    /// The values tried (spec and extensions), ascending.
+    pub values: Vec<f64>,
+    /// The picked value.
+    pub pick: Option<f64>,
+    /// The pick is the largest (`Some(true)`) or smallest (`Some(false)`)
+    /// value tried.
+    pub edge: Option<bool>,
+    /// Extension runs the group has.
+    pub extensions: usize,
+    /// Its runs that diverged (or have no finite validation loss).
+    pub excluded: Vec<usize>,
+}
+
 impl Sweep {
+    /// What a report says of group `g` (`state` as for [`Sweep::groups`]).
+    pub fn view(&self, g: &Group, state: &[Option<Finished>]) -> GroupView {
+        let key = self.select_best.as_deref().unwrap_or("lr");
+        let mut values: Vec<f64> = g
+            .runs
+            .iter()
+            .filter_map(|&i| value(&self.runs[i], key))
+            .collect();
+        values.sort_by(f64::total_cmp);
+        let pick = g.pick.and_then(|p| value(&self.runs[p], key));
+        let edge = pick.filter(|_| values.len() > 1).and_then(|v| {
+            if Some(&v) == values.last() {
+                Some(true)
+            } else if Some(&v) == values.first() {
+                Some(false)
+            } else {
+                None
+            }
+        });
+        GroupView {
+            values,
+            pick,
+            edge,
+            extensions: g
+                .runs
+                .iter()
+                .filter(|&&i| self.runs[i].origin == Origin::Extension)
+                .count(),
+            excluded: g
+                .runs
+                .iter()
+                .copied()
+                .filter(|&i| state.get(i).copied().flatten() == Some(Finished::Excluded))
+                .collect(),
+        }
+    }
+
     /// The grid groups (seed runs left out) of `self.runs`, each with
     /// its pick by `state` (indexed like `self.runs`).
     pub fn groups(&self, state: &[Option<Finished>]) -> Vec<Group> {
