@@ -16,6 +16,7 @@
 //! ```
 
 pub mod claims;
+pub mod criteria;
 mod evidence;
 mod markdown;
 pub mod reproduce;
@@ -343,7 +344,7 @@ pub(crate) fn write_report(
             report_dir: rel,
             figures: s.figures,
         });
-        evidence.push(evidence::case_evidence(letter, &run)?);
+        evidence.push(evidence::case_evidence(letter, 0, &run)?);
     }
     let fig2 = by_role(Role::Fig2)
         .map(|c| evidence::sweep_points(c, false))
@@ -366,29 +367,12 @@ pub(crate) fn write_report(
     Ok(paper)
 }
 
-/// All ten claims from the evidence.
+/// All thirteen claims from the evidence ([`claims::judge_all`]).
 pub(crate) fn judge(
     fig2: &[claims::SweepPoint],
     fig3: &[claims::SweepPoint],
     cases: &[claims::CaseEvidence],
     quick: bool,
 ) -> Vec<Judged> {
-    let a = cases
-        .iter()
-        .find(|c| c.letter == 'a')
-        .cloned()
-        .unwrap_or_default();
-    let others: Vec<_> = cases.iter().filter(|c| c.letter != 'a').cloned().collect();
-    vec![
-        claims::narrow_models(fig2),
-        claims::wider_models(fig2),
-        claims::higher_minimum_larger_rise(fig2),
-        claims::wide_variety(fig3),
-        claims::larger_smaller_harder(fig3, quick),
-        claims::most_fall_few_rise(&a),
-        claims::training_outliers(&a),
-        claims::weights_grow(&a),
-        claims::outliers_most_of_training(&a),
-        claims::other_cases(&others),
-    ]
+    claims::judge_all(fig2, fig3, cases, quick)
 }
