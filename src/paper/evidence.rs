@@ -87,7 +87,7 @@ fn read_rows<T: H5Type + Copy>(
     let n: usize = shape.iter().skip(1).product();
     let mut v: Vec<T> = d.read_raw()?;
     let rows = shape.first().copied().unwrap_or(0).min(rows);
-    let rows = if n == 0 { 0 } else { rows.min(v.len() / n) };
+    let rows = v.len().checked_div(n).map_or(0, |r| rows.min(r));
     v.truncate(rows * n);
     Ok(Some(Matrix { rows, n, v }))
 }
