@@ -1,10 +1,22 @@
-//! The paper's claims, each judged by a criterion fixed here, before
-//! any data is seen: pure functions from measured evidence to a
-//! [`Judged`] claim (verdict, the numbers behind it, the criterion in
-//! words). `evidence` reads the numbers from the run files.
+//! The paper's claims, each judged by its criterion in
+//! [`super::criteria::TABLE`] (versioned by its hash,
+//! [`super::criteria::version`]): pure functions from measured evidence
+//! to a [`Judged`] claim (verdict, the numbers behind it, the criterion
+//! in words). `evidence` reads the numbers from the run files.
+//!
+//! Claims 1-5 and 11 are judged on the fig2 and fig3 sweeps. Claims 6-10
+//! and 12 are judged on every seed of a case and aggregated over the
+//! seeds ([`aggregate`]); claim 13 on every case and seed. The evidence
+//! of an aggregated claim gives each number's median and range over the
+//! seeds.
 
 use serde::Serialize;
 
+use super::criteria::{
+    self, EARLY, HALF, LATE_GROWTH, LOW_QUANTILE, MIN_CHECKPOINTS, MOST, NARROW_MAX_WIDTH,
+    RISE_AT_ALL, RISE_LITTLE, SEEDS_HOLD, SEEDS_PARTLY, SMALL_LOSS, SOME, STABLE_ACC_POINTS,
+    STRONG_RHO, TOP_QUANTILE, WEAK_RHO,
+};
 use crate::analysis::groups::groups_differing_only_in;
 use crate::stats;
 
@@ -33,46 +45,45 @@ impl std::fmt::Display for Verdict {
     }
 }
 
+/// A claim's verdict on one run (one case and seed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SeedVerdict {
+    /// The run, e.g. `A seed 0`.
+    pub label: String,
+    /// The verdict on it.
+    pub verdict: Verdict,
+}
+
 /// One claim, judged.
 #[derive(Clone, Debug, Serialize)]
 pub struct Judged {
-    /// 1..=10, as numbered in the report.
+    /// 1..=13, as numbered in the report.
     pub number: u8,
     /// What the paper says.
     pub claim: &'static str,
-    /// The criterion, fixed in code.
+    /// The criterion, from [`criteria::TABLE`].
     pub criterion: &'static str,
     /// The measured numbers.
     pub evidence: String,
     /// The verdict.
     pub verdict: Verdict,
+    /// The verdict on every run it was judged on (empty for the sweep
+    /// claims 1-5 and 11).
+    pub per_seed: Vec<SeedVerdict>,
 }
 
-/// Widths up to this are "narrow" in fig2 (claims 1 and 2).
-pub(crate) const NARROW_MAX_WIDTH: usize = 20;
-/// A share of runs at or above this is "most" runs.
-pub(crate) const MOST: f64 = 0.75;
-/// A share at or above this is "half".
-pub(crate) const HALF: f64 = 0.5;
-/// A share at or above this (and below the "holds" bar) is "partly".
-pub(crate) const SOME: f64 = 0.25;
-/// Rank correlation for claim 3: at least this holds, at least
-/// [`WEAK_RHO`] partly.
-pub(crate) const STRONG_RHO: f64 = 0.5;
-/// See [`STRONG_RHO`].
-pub(crate) const WEAK_RHO: f64 = 0.2;
-/// The "top few percent" of claims 6 and 9: the 99th percentile.
-pub(crate) const TOP_QUANTILE: f64 = 0.99;
-/// The "low quantile" of claim 6: the 10th percentile.
-pub(crate) const LOW_QUANTILE: f64 = 0.10;
-/// Claim 7: the training set's 99th-percentile loss may grow by at most
-/// this factor after the minimum validation loss ("only a little").
-pub(crate) const TRAIN_RISE_MAX: f64 = 2.0;
-/// Claim 10: "early" is within this fraction of the training epochs.
-pub(crate) const EARLY: f64 = 0.25;
-/// Claim 10: accuracy "stable" means it fell by less than this many
-/// percentage points after the minimum.
-pub(crate) const STABLE_ACC_POINTS: f64 = 0.25;
+/// Claim `number` with its words from the criteria table.
+fn judged(number: u8, evidence: String, verdict: Verdict, per_seed: Vec<SeedVerdict>) -> Judged {
+    let c = criteria::entry(number);
+    Judged {
+        number,
+        claim: c.claim,
+        criterion: c.criterion,
+        evidence,
+        verdict,
+        per_seed,
+    }
+}
 
 /// One run of a sweep as the claims see it: its setting values (other
 /// than the learning rate) and its curve summary.
@@ -89,6 +100,8 @@ pub(crate) struct SweepPoint {
     /// Validation accuracy at the final epoch minus at the minimum (a
     /// fraction).
     pub acc_change: f64,
+    /// Validation accuracy at the last epoch (a fraction).
+    pub last_val_acc: f64,
     /// Both rose.
     pub triangle: bool,
 }
@@ -102,11 +115,33 @@ impl SweepPoint {
     }
 }
 
-/// What claims 6-9 need from one case's run file.
+/// One set's per-sample losses over a time axis (epochs, or
+/// checkpoints), reduced to what claims 6 and 9 read.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SetSeries {
+    /// Rows (epochs or checkpoints) the outlier counts run over.
+    pub rows: usize,
+    /// Each sample's loss at the row of the minimum validation loss.
+    pub at_min: Vec<f32>,
+    /// ... and at the last row.
+    pub last: Vec<f32>,
+    /// Each sample's rows strictly above that row's upper Tukey fence.
+    pub rows_above: Vec<u32>,
+    /// Iterations of the checkpoints after the minimum-validation-loss
+    /// epoch.
+    pub after_min_iterations: Vec<f64>,
+    /// For each sample strictly above the fence at the last row: its
+    /// losses at those checkpoints.
+    pub outlier_series: Vec<Vec<f32>>,
+}
+
+/// What the case claims need from one run (one case, one seed).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CaseEvidence {
-    /// `a`..`d`.
+    /// `a`..`d`, `f`.
     pub letter: char,
+    /// The run's seed.
+    pub seed: u64,
     /// Epochs trained.
     pub epochs: usize,
     /// Epoch of the minimum validation loss.
@@ -115,24 +150,32 @@ pub(crate) struct CaseEvidence {
     pub loss_change: f64,
     /// Validation accuracy at the last epoch minus at the minimum.
     pub acc_change: f64,
-    /// Every validation sample's loss at the minimum epoch.
-    pub val_at_min: Vec<f32>,
-    /// ... and at the last epoch.
-    pub val_last: Vec<f32>,
-    /// The training set's 99th-percentile loss at every epoch (empty
-    /// when not recorded).
+    /// The validation set over the epochs (per-epoch records).
+    pub val: SetSeries,
+    /// The validation set over the checkpoints.
+    pub val_ckpt: SetSeries,
+    /// The evaluation set over the checkpoints.
+    pub eval_ckpt: SetSeries,
+    /// Fractional epoch of every checkpoint.
+    pub ckpt_epoch: Vec<f64>,
+    /// The training set's 99th-percentile loss at every checkpoint.
     pub train_top: Vec<f64>,
-    /// Per layer: weight L2 norm at the first and last checkpoint.
-    pub weight_norms: Vec<(f64, f64)>,
-    /// Per layer: standard deviation of the weight values at the first
-    /// and last checkpoint (from the histograms).
-    pub weight_spread: Vec<(f64, f64)>,
-    /// Per validation sample: epochs above the upper Tukey fence.
-    pub epochs_above: Vec<u32>,
-    /// Per validation sample: final loss.
-    pub final_loss: Vec<f32>,
-    /// Fraction of validation samples never above the fence.
-    pub frac_never: f64,
+    /// ... its largest loss.
+    pub train_max: Vec<f64>,
+    /// ... its median loss.
+    pub train_median: Vec<f64>,
+    /// Per layer, per checkpoint: the weight L2 norm.
+    pub weight_l2: Vec<Vec<f64>>,
+    /// Per layer, per checkpoint: the tail weight (the
+    /// [`criteria::TAIL_QUANTILE`] of |w|).
+    pub weight_tail: Vec<Vec<f64>>,
+}
+
+impl CaseEvidence {
+    /// `A seed 0`.
+    fn label(&self) -> String {
+        format!("{} seed {}", self.letter.to_ascii_uppercase(), self.seed)
+    }
 }
 
 fn share(n: usize, of: usize) -> f64 {
@@ -158,12 +201,13 @@ fn by_share(x: f64, hold: f64, some: f64) -> Verdict {
     }
 }
 
+fn is_narrow(p: &SweepPoint) -> bool {
+    p.width as f64 <= NARROW_MAX_WIDTH
+}
+
 /// Claim 1, fig2's narrow models.
 pub(crate) fn narrow_models(fig2: &[SweepPoint]) -> Judged {
-    let narrow: Vec<_> = fig2
-        .iter()
-        .filter(|p| p.width <= NARROW_MAX_WIDTH)
-        .collect();
+    let narrow: Vec<_> = fig2.iter().filter(|p| is_narrow(p)).collect();
     let both = narrow
         .iter()
         .filter(|p| p.loss_change > 0.0 && p.acc_change < 0.0)
@@ -181,19 +225,15 @@ pub(crate) fn narrow_models(fig2: &[SweepPoint]) -> Judged {
     } else {
         Verdict::DoesNotHold
     };
-    Judged {
-        number: 1,
-        claim: "Narrow models: validation loss rises and validation accuracy falls after the minimum.",
-        criterion: "fig2 runs of width <= 20, from the minimum-validation-loss epoch to the final (interpolation) epoch: holds if loss rose and accuracy fell in >= 75% of them; partly if in >= 25%, or if loss rose in >= 75%",
-        evidence: format!(
-            "{both} of {} narrow runs ({}); loss rose in {rises}; accuracy change {lo:+.2} to {hi:+.2} points",
-            narrow.len(),
-            pct(f)
-        ),
-        verdict,
-    }
+    let evidence = format!(
+        "{both} of {} narrow runs ({}); loss rose in {rises}; accuracy change {lo:+.2} to {hi:+.2} points",
+        narrow.len(),
+        pct(f)
+    );
+    judged(1, evidence, verdict, vec![])
 }
 
+/// The smallest and largest of `x` (NaN skipped; NaN when empty).
 fn min_max(x: &[f64]) -> (f64, f64) {
     x.iter()
         .fold((f64::NAN, f64::NAN), |(lo, hi), &v| (lo.min(v), hi.max(v)))
@@ -201,26 +241,22 @@ fn min_max(x: &[f64]) -> (f64, f64) {
 
 /// Claim 2, fig2's wider models.
 pub(crate) fn wider_models(fig2: &[SweepPoint]) -> Judged {
-    let wide: Vec<_> = fig2.iter().filter(|p| p.width > NARROW_MAX_WIDTH).collect();
+    let wide: Vec<_> = fig2.iter().filter(|p| !is_narrow(p)).collect();
     let tri = wide.iter().filter(|p| p.triangle).count();
     let f = share(tri, wide.len());
-    Judged {
-        number: 2,
-        claim: "Wider models: validation loss and accuracy both rise, even before interpolation.",
-        criterion: "fig2 runs of width > 20 whose validation loss and accuracy both rose from the minimum to the interpolation epoch (triangles): holds if >= 50%, partly if >= 25%",
-        evidence: format!(
-            "{tri} of {} wider runs are triangles ({}); {} of all {} fig2 runs",
-            wide.len(),
-            pct(f),
-            fig2.iter().filter(|p| p.triangle).count(),
-            fig2.len()
-        ),
-        verdict: if wide.is_empty() {
-            Verdict::NoEvidence
-        } else {
-            by_share(f, HALF, SOME)
-        },
-    }
+    let evidence = format!(
+        "{tri} of {} wider runs are triangles ({}); {} of all {} fig2 runs",
+        wide.len(),
+        pct(f),
+        fig2.iter().filter(|p| p.triangle).count(),
+        fig2.len()
+    );
+    let verdict = if wide.is_empty() {
+        Verdict::NoEvidence
+    } else {
+        by_share(f, HALF, SOME)
+    };
+    judged(2, evidence, verdict, vec![])
 }
 
 /// Spearman's rank correlation ([`stats::spearman`]: average ranks for
@@ -238,21 +274,17 @@ pub(crate) fn higher_minimum_larger_rise(fig2: &[SweepPoint]) -> Judged {
     let x: Vec<f64> = fig2.iter().map(|p| p.min_val_loss).collect();
     let y: Vec<f64> = fig2.iter().map(|p| p.loss_change).collect();
     let rho = spearman(&x, &y);
-    Judged {
-        number: 3,
-        claim: "A higher minimum validation loss goes with a larger later increase.",
-        criterion: "Spearman rank correlation over the fig2 runs between the minimum validation loss and its increase to the final epoch: holds if >= 0.5, partly if >= 0.2",
-        evidence: match rho {
-            Some(r) => format!("Spearman {r:.2} over {} runs", fig2.len()),
-            None => format!("not computable from {} runs", fig2.len()),
-        },
-        verdict: match rho {
-            Some(r) if r >= STRONG_RHO => Verdict::Holds,
-            Some(r) if r >= WEAK_RHO => Verdict::Partly,
-            Some(_) => Verdict::DoesNotHold,
-            None => Verdict::NoEvidence,
-        },
-    }
+    let evidence = match rho {
+        Some(r) => format!("Spearman {r:.2} over {} runs", fig2.len()),
+        None => format!("not computable from {} runs", fig2.len()),
+    };
+    let verdict = match rho {
+        Some(r) if r >= STRONG_RHO => Verdict::Holds,
+        Some(r) if r >= WEAK_RHO => Verdict::Partly,
+        Some(_) => Verdict::DoesNotHold,
+        None => Verdict::NoEvidence,
+    };
+    judged(3, evidence, verdict, vec![])
 }
 
 /// Claim 4, over fig3's selected runs.
@@ -271,22 +303,18 @@ pub(crate) fn wide_variety(fig3: &[SweepPoint]) -> Judged {
             by.push(format!("{l} {t}/{}", of.len()));
         }
     }
-    Judged {
-        number: 4,
-        claim: "The behaviour holds over a wide variety of hyperparameters (fig3).",
-        criterion: "fig3 runs chosen by the learning-rate grid search whose validation loss and accuracy both rose after the minimum (triangles): holds if >= 50%, partly if >= 25%",
-        evidence: format!(
-            "{tri} of {} configurations are triangles ({}); validation loss rose after its minimum in {rose}; by level: {}",
-            fig3.len(),
-            pct(f),
-            by.join(", ")
-        ),
-        verdict: if fig3.is_empty() {
-            Verdict::NoEvidence
-        } else {
-            by_share(f, HALF, SOME)
-        },
-    }
+    let evidence = format!(
+        "{tri} of {} configurations are triangles ({}); validation loss rose after its minimum in {rose}; by level: {}",
+        fig3.len(),
+        pct(f),
+        by.join(", ")
+    );
+    let verdict = if fig3.is_empty() {
+        Verdict::NoEvidence
+    } else {
+        by_share(f, HALF, SOME)
+    };
+    judged(4, evidence, verdict, vec![])
 }
 
 /// Which level of a factor the paper expects to show more of the
@@ -343,13 +371,19 @@ pub(crate) struct FactorEffect {
 }
 
 impl FactorEffect {
-    /// The expected level shows more of the behaviour: more triangles,
-    /// or as many and a larger median increase.
-    pub(crate) fn supports(&self) -> bool {
+    /// The expected level shows more of the behaviour. For the dataset,
+    /// in the paper's words, a larger median loss increase; for the
+    /// others, more triangles, or as many and a larger median increase.
+    pub(crate) fn supports(&self, expect: Expect) -> bool {
+        let larger_rise = self.median_rise.0 > self.median_rise.1;
         self.pairs > 0
-            && (self.triangles.0 > self.triangles.1
-                || (self.triangles.0 == self.triangles.1
-                    && self.median_rise.0 > self.median_rise.1))
+            && match expect {
+                Expect::Harder => larger_rise,
+                Expect::Larger | Expect::Smaller => {
+                    self.triangles.0 > self.triangles.1
+                        || (self.triangles.0 == self.triangles.1 && larger_rise)
+                }
+            }
     }
 }
 
@@ -359,12 +393,15 @@ fn median(mut x: Vec<f64>) -> f64 {
     stats::quantile_sorted(&x, 0.5)
 }
 
-/// Pairs of runs equal in every setting but `key`, the first at the
-/// level `expect` names.
-pub(crate) fn factor_effect(fig3: &[SweepPoint], key: &str, expect: Expect) -> FactorEffect {
+/// Pairs of runs equal in every setting but `key`: (the run at the
+/// level `expect` names, the other).
+pub(crate) fn matched_pairs<'a>(
+    fig3: &'a [SweepPoint],
+    key: &str,
+    expect: Expect,
+) -> Vec<(&'a SweepPoint, &'a SweepPoint)> {
     let settings = fig3.iter().map(|p| p.settings.as_slice());
-    let (mut t, mut rise) = ((0, 0), (vec![], vec![]));
-    let mut pairs = 0;
+    let mut pairs = vec![];
     for g in groups_differing_only_in(settings, key) {
         // The group's runs that have the setting, with its level.
         let levels: Vec<(&SweepPoint, &str)> = g
@@ -373,21 +410,35 @@ pub(crate) fn factor_effect(fig3: &[SweepPoint], key: &str, expect: Expect) -> F
             .collect();
         for &(a, la) in &levels {
             for &(b, lb) in &levels {
-                if expect.more(la, lb) != Some(true) {
-                    continue;
+                if expect.more(la, lb) == Some(true) {
+                    pairs.push((a, b));
                 }
-                pairs += 1;
-                t.0 += a.triangle as usize;
-                t.1 += b.triangle as usize;
-                rise.0.push(a.loss_change);
-                rise.1.push(b.loss_change);
             }
         }
     }
+    pairs
+}
+
+/// Claim 5's comparison of one factor over its matched pairs.
+pub(crate) fn factor_effect(fig3: &[SweepPoint], key: &str, expect: Expect) -> FactorEffect {
+    let pairs = matched_pairs(fig3, key, expect);
+    let count = |f: fn(&(&SweepPoint, &SweepPoint)) -> bool| pairs.iter().filter(|p| f(p)).count();
     FactorEffect {
-        pairs,
-        triangles: t,
-        median_rise: (median(rise.0), median(rise.1)),
+        pairs: pairs.len(),
+        triangles: (count(|p| p.0.triangle), count(|p| p.1.triangle)),
+        median_rise: (
+            median(pairs.iter().map(|p| p.0.loss_change).collect()),
+            median(pairs.iter().map(|p| p.1.loss_change).collect()),
+        ),
+    }
+}
+
+/// What fig3-quick compares where (claims 5 and 11).
+fn quick_caveat(quick: bool) -> &'static str {
+    if quick {
+        "; fig3-quick: width is compared at depth 1 with 5,000 samples, training-set size at width 100 (see the spec)"
+    } else {
+        ""
     }
 }
 
@@ -402,7 +453,7 @@ pub(crate) fn larger_smaller_harder(fig3: &[SweepPoint], quick: bool) -> Judged 
             continue;
         }
         measured += 1;
-        support += e.supports() as usize;
+        support += e.supports(expect) as usize;
         parts.push(format!(
             "{name}: {} matched pairs, triangles {} vs {}, median loss increase {:.3} vs {:.3}{}",
             e.pairs,
@@ -410,29 +461,282 @@ pub(crate) fn larger_smaller_harder(fig3: &[SweepPoint], quick: bool) -> Judged 
             e.triangles.1,
             e.median_rise.0,
             e.median_rise.1,
-            if e.supports() { "" } else { " (not more)" }
+            if e.supports(expect) {
+                ""
+            } else {
+                " (not more)"
+            }
         ));
     }
-    let caveat = if quick {
-        "; fig3-quick: width is compared at depth 1 with 5,000 samples, training-set size at width 100 (see the spec)"
+    let verdict = if measured == 0 {
+        Verdict::NoEvidence
+    } else if support == FACTORS.len() {
+        Verdict::Holds
+    } else if support > 0 {
+        Verdict::Partly
     } else {
-        ""
+        Verdict::DoesNotHold
     };
-    Judged {
-        number: 5,
-        claim: "It occurs more for larger models, smaller training sets and harder datasets.",
-        criterion: "for each factor, fig3 configurations equal in everything else are paired; the factor supports the claim if the expected level has more triangles, or as many and a larger median validation-loss increase; holds if all three factors support it, partly if one or two",
-        evidence: format!("{}{caveat}", parts.join("; ")),
-        verdict: if measured == 0 {
-            Verdict::NoEvidence
-        } else if support == FACTORS.len() {
-            Verdict::Holds
-        } else if support > 0 {
-            Verdict::Partly
-        } else {
-            Verdict::DoesNotHold
-        },
+    let evidence = format!("{}{}", parts.join("; "), quick_caveat(quick));
+    judged(5, evidence, verdict, vec![])
+}
+
+/// Claim 11's factors: the setting, the level claim 5 expects more of
+/// the behaviour from (claim 11 expects the lower loss and the higher
+/// accuracy from the other level), and the comparison in words.
+const LOWER_LOSS_FACTORS: [(&str, Expect, &str); 2] = [
+    ("dataset", Expect::Harder, "MNIST vs Fashion-MNIST"),
+    (
+        "train_size",
+        Expect::Smaller,
+        "larger vs smaller training set",
+    ),
+];
+
+/// Claim 11, over fig3's selected runs.
+pub(crate) fn mnist_and_larger_sets(fig3: &[SweepPoint], quick: bool) -> Judged {
+    let mut parts = vec![];
+    let mut shares = vec![];
+    let mut any = false;
+    for (key, expect, name) in LOWER_LOSS_FACTORS {
+        let pairs = matched_pairs(fig3, key, expect);
+        // `b` is the level expected to do better.
+        let ok = pairs
+            .iter()
+            .filter(|(a, b)| b.min_val_loss < a.min_val_loss && b.last_val_acc > a.last_val_acc)
+            .count();
+        any |= !pairs.is_empty();
+        shares.push(share(ok, pairs.len()));
+        parts.push(format!(
+            "{name}: {ok} of {} matched pairs have the lower minimum validation loss and the higher last validation accuracy ({})",
+            pairs.len(),
+            pct(share(ok, pairs.len()))
+        ));
     }
+    let verdict = if !any {
+        Verdict::NoEvidence
+    } else if shares.iter().all(|&s| s >= MOST) {
+        Verdict::Holds
+    } else if shares.iter().all(|&s| s >= HALF) || shares.iter().any(|&s| s >= MOST) {
+        Verdict::Partly
+    } else {
+        Verdict::DoesNotHold
+    };
+    let evidence = format!("{}{}", parts.join("; "), quick_caveat(quick));
+    judged(11, evidence, verdict, vec![])
+}
+
+/// How a number is written in the evidence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fmt {
+    /// A share, as a percentage.
+    Pct,
+    /// A loss or a norm: 3 decimals, or 2 significant digits in
+    /// scientific notation when small or large.
+    Num,
+    /// A ratio: `2.10x`.
+    Times,
+    /// A count or an epoch: whole, or one decimal.
+    Count,
+}
+
+impl Fmt {
+    fn show(self, x: f64) -> String {
+        match self {
+            Fmt::Pct => pct(x),
+            Fmt::Times => format!("{x:.2}x"),
+            Fmt::Count if x.fract() == 0.0 => format!("{x:.0}"),
+            Fmt::Count => format!("{x:.1}"),
+            Fmt::Num if x == 0.0 || (1e-2..1e3).contains(&x.abs()) => format!("{x:.3}"),
+            Fmt::Num => format!("{x:.2e}"),
+        }
+    }
+}
+
+/// A named number of one run's evidence.
+#[derive(Clone, Debug)]
+pub(crate) struct Num {
+    /// What it is, in words.
+    pub name: String,
+    /// Its value (NaN: not measured).
+    pub value: f64,
+    /// How it is written.
+    pub fmt: Fmt,
+}
+
+fn num(name: impl Into<String>, value: f64, fmt: Fmt) -> Num {
+    Num {
+        name: name.into(),
+        value,
+        fmt,
+    }
+}
+
+/// A claim judged on one run: its verdict, the numbers behind it and a
+/// remark.
+#[derive(Clone, Debug)]
+pub(crate) struct SeedCheck {
+    /// The verdict on this run.
+    pub verdict: Verdict,
+    /// The numbers, in the order the evidence lists them.
+    pub numbers: Vec<Num>,
+    /// Anything the numbers do not say.
+    pub note: Option<String>,
+}
+
+impl SeedCheck {
+    fn no_evidence(why: &str) -> SeedCheck {
+        SeedCheck {
+            verdict: Verdict::NoEvidence,
+            numbers: vec![],
+            note: Some(why.into()),
+        }
+    }
+}
+
+/// Holds if all `n` parts are met, partly if some, else does not hold.
+fn by_parts(met: usize, n: usize) -> Verdict {
+    if met == n {
+        Verdict::Holds
+    } else if met > 0 {
+        Verdict::Partly
+    } else {
+        Verdict::DoesNotHold
+    }
+}
+
+/// The seed rule: holds if the claim holds in at least
+/// [`SEEDS_HOLD`] of the seeds, partly if in at least [`SEEDS_PARTLY`]
+/// or if every seed is at least partly, no evidence if no seed has any;
+/// a seed without evidence counts as one where it does not hold.
+pub(crate) fn aggregate(seeds: &[Verdict]) -> Verdict {
+    if seeds.iter().all(|v| *v == Verdict::NoEvidence) {
+        return Verdict::NoEvidence;
+    }
+    let holds = share(
+        seeds.iter().filter(|v| **v == Verdict::Holds).count(),
+        seeds.len(),
+    );
+    let all_partly = seeds
+        .iter()
+        .all(|v| matches!(v, Verdict::Holds | Verdict::Partly));
+    if holds >= SEEDS_HOLD {
+        Verdict::Holds
+    } else if holds >= SEEDS_PARTLY || all_partly {
+        Verdict::Partly
+    } else {
+        Verdict::DoesNotHold
+    }
+}
+
+/// `4 hold, 1 partly`: how many runs came out which way.
+fn tally(v: &[Verdict]) -> String {
+    let kinds = [
+        (Verdict::Holds, "hold"),
+        (Verdict::Partly, "partly"),
+        (Verdict::DoesNotHold, "do not hold"),
+        (Verdict::NoEvidence, "no evidence"),
+    ];
+    let parts: Vec<String> = kinds
+        .iter()
+        .filter_map(|(k, word)| {
+            let n = v.iter().filter(|x| *x == k).count();
+            (n > 0).then(|| format!("{n} {word}"))
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// `name median X (range a-b)` for every number the runs measured
+/// (`name X` from one run; `name not measured` from none).
+pub(crate) fn spread(runs: &[&[Num]]) -> String {
+    let mut names: Vec<(&str, Fmt)> = vec![];
+    for n in runs.iter().flat_map(|r| r.iter()) {
+        if !names.iter().any(|(m, _)| *m == n.name) {
+            names.push((&n.name, n.fmt));
+        }
+    }
+    let parts: Vec<String> = names
+        .iter()
+        .map(|&(name, fmt)| {
+            let mut v: Vec<f64> = runs
+                .iter()
+                .flat_map(|r| r.iter())
+                .filter(|n| n.name == name && !n.value.is_nan())
+                .map(|n| n.value)
+                .collect();
+            v.sort_by(f64::total_cmp);
+            match v.as_slice() {
+                [] => format!("{name} not measured"),
+                [x] => format!("{name} {}", fmt.show(*x)),
+                [lo, .., hi] => {
+                    let sep = if *lo < 0.0 { " to " } else { "-" };
+                    format!(
+                        "{name} median {} (range {}{sep}{})",
+                        fmt.show(stats::quantile_sorted(&v, 0.5)),
+                        fmt.show(*lo),
+                        fmt.show(*hi)
+                    )
+                }
+            }
+        })
+        .collect();
+    parts.join("; ")
+}
+
+/// The runs of case `letter`, by seed.
+fn of_case(cases: &[CaseEvidence], letter: char) -> Vec<&CaseEvidence> {
+    let mut v: Vec<&CaseEvidence> = cases.iter().filter(|c| c.letter == letter).collect();
+    v.sort_by_key(|c| c.seed);
+    v
+}
+
+/// `check` on every run: the per-run verdicts, and the evidence: the
+/// tally, each number's spread over the runs and the runs' notes.
+fn over_seeds(
+    what: &str,
+    runs: &[&CaseEvidence],
+    check: impl Fn(&CaseEvidence) -> SeedCheck,
+) -> (Vec<SeedVerdict>, String) {
+    let checks: Vec<(String, SeedCheck)> = runs.iter().map(|c| (c.label(), check(c))).collect();
+    let verdicts: Vec<Verdict> = checks.iter().map(|(_, k)| k.verdict).collect();
+    let numbers: Vec<&[Num]> = checks.iter().map(|(_, k)| k.numbers.as_slice()).collect();
+    let mut text = format!(
+        "{what}, {} seeds ({}): {}",
+        runs.len(),
+        tally(&verdicts),
+        spread(&numbers)
+    );
+    for (label, k) in &checks {
+        if let Some(n) = &k.note {
+            text.push_str(&format!("; {label}: {n}"));
+        }
+    }
+    let per_seed = checks
+        .into_iter()
+        .map(|(label, k)| SeedVerdict {
+            label,
+            verdict: k.verdict,
+        })
+        .collect();
+    (per_seed, text)
+}
+
+/// Claim `number` judged by `check` on every seed of `runs` (case
+/// `what`), aggregated by the seed rule.
+fn per_seed_claim(
+    number: u8,
+    what: &str,
+    runs: &[&CaseEvidence],
+    check: impl Fn(&CaseEvidence) -> SeedCheck,
+) -> Judged {
+    if runs.is_empty() {
+        let evidence = format!("no runs of {what}");
+        return judged(number, evidence, Verdict::NoEvidence, vec![]);
+    }
+    let (per_seed, evidence) = over_seeds(what, runs, check);
+    let verdicts: Vec<Verdict> = per_seed.iter().map(|s| s.verdict).collect();
+    judged(number, evidence, aggregate(&verdicts), per_seed)
 }
 
 /// The `p`-quantile of the losses that are not NaN.
@@ -440,12 +744,12 @@ fn quantile(x: &[f32], p: f64) -> f64 {
     stats::nan_quantile(x.iter().map(|&v| v as f64), p)
 }
 
-/// Claim 6's numbers for one case: the share of samples whose loss fell
-/// from the minimum epoch to the last, and the low, median and top
+/// Claim 6's first part for one set: the share of samples whose loss
+/// fell from the minimum row to the last, and the low, median and top
 /// quantiles at both.
 #[derive(Clone, Debug)]
 pub(crate) struct Divergence {
-    /// Share of validation samples whose loss fell.
+    /// Share of samples whose loss fell.
     pub fell: f64,
     /// (at the minimum, at the end) of the 10th percentile.
     pub low: (f64, f64),
@@ -456,210 +760,341 @@ pub(crate) struct Divergence {
 }
 
 impl Divergence {
-    /// From a case's per-sample losses.
-    pub fn of(c: &CaseEvidence) -> Option<Divergence> {
-        if c.val_at_min.is_empty() || c.val_at_min.len() != c.val_last.len() {
+    /// From a set's per-sample losses.
+    pub fn of(s: &SetSeries) -> Option<Divergence> {
+        if s.at_min.is_empty() || s.at_min.len() != s.last.len() {
             return None;
         }
-        let fell = c
-            .val_at_min
-            .iter()
-            .zip(&c.val_last)
-            .filter(|(a, b)| b < a)
-            .count();
-        let q = |p| (quantile(&c.val_at_min, p), quantile(&c.val_last, p));
+        let fell = s.at_min.iter().zip(&s.last).filter(|(a, b)| b < a).count();
+        let q = |p| (quantile(&s.at_min, p), quantile(&s.last, p));
         Some(Divergence {
-            fell: share(fell, c.val_at_min.len()),
+            fell: share(fell, s.at_min.len()),
             low: q(LOW_QUANTILE),
             median: q(0.5),
             top: q(TOP_QUANTILE),
         })
     }
 
-    fn verdict(&self) -> Verdict {
-        let falls = self.median.1 < self.median.0 && self.low.1 < self.low.0;
-        let top_rises = self.top.1 > self.top.0;
-        if falls && top_rises && self.fell >= MOST {
-            Verdict::Holds
-        } else if self.median.1 < self.median.0 && top_rises {
-            Verdict::Partly
-        } else {
-            Verdict::DoesNotHold
-        }
+    fn median_falls(&self) -> bool {
+        self.median.1 < self.median.0
     }
 
-    fn describe(&self) -> String {
-        format!(
-            "loss fell for {} of validation samples; 10th percentile {:.2e} -> {:.2e}, median {:.2e} -> {:.2e}, 99th percentile {:.3} -> {:.3}",
-            pct(self.fell),
-            self.low.0,
-            self.low.1,
-            self.median.0,
-            self.median.1,
-            self.top.0,
-            self.top.1
-        )
+    fn top_rises(&self) -> bool {
+        self.top.1 > self.top.0
     }
-}
 
-const DIVERGENCE_CRITERION: &str = "case A, each validation sample's loss at the minimum-validation-loss epoch vs the last epoch: holds if the 10th percentile and the median fall, the 99th percentile rises, and >= 75% of samples fall; partly if the median falls and the 99th percentile rises";
+    /// The 10th percentile and the median fall, the 99th percentile
+    /// rises, and "the vast majority" of samples fall.
+    fn holds(&self) -> bool {
+        self.median_falls() && self.low.1 < self.low.0 && self.top_rises() && self.fell >= MOST
+    }
 
-/// Claim 6, on one case (A in the report).
-pub(crate) fn most_fall_few_rise(c: &CaseEvidence) -> Judged {
-    let d = Divergence::of(c);
-    Judged {
-        number: 6,
-        claim: "For the vast majority of validation samples the loss keeps falling, while for a small minority it rises.",
-        criterion: DIVERGENCE_CRITERION,
-        evidence: d.as_ref().map_or_else(
-            || "no per-sample validation losses recorded".into(),
-            |d| format!("case {}: {}", c.letter.to_ascii_uppercase(), d.describe()),
-        ),
-        verdict: d.map_or(Verdict::NoEvidence, |d| d.verdict()),
+    fn numbers(&self) -> Vec<Num> {
+        vec![
+            num("samples whose loss fell", self.fell, Fmt::Pct),
+            num("10th percentile at the minimum", self.low.0, Fmt::Num),
+            num("10th percentile at the end", self.low.1, Fmt::Num),
+            num("median at the minimum", self.median.0, Fmt::Num),
+            num("median at the end", self.median.1, Fmt::Num),
+            num("99th percentile at the minimum", self.top.0, Fmt::Num),
+            num("99th percentile at the end", self.top.1, Fmt::Num),
+        ]
     }
 }
 
-/// Claim 7, on one case.
-pub(crate) fn training_outliers(c: &CaseEvidence) -> Judged {
-    let t = &c.train_top;
-    let criterion = "case A, the training set's 99th-percentile loss per epoch: holds if after the minimum-validation-loss epoch it grows by at most 2x (\"only a little\") and ends below its value at that epoch (\"falls again\"); partly if one of the two";
-    let claim =
-        "Training-set outliers rise only a little, and fall again as the set is interpolated.";
-    if t.len() <= c.min_epoch {
-        return Judged {
-            number: 7,
-            claim,
-            criterion,
-            evidence: "no per-sample training losses recorded".into(),
-            verdict: Verdict::NoEvidence,
-        };
+/// Claim 6's second part: of the samples above the fence at the last
+/// row, the share whose loss correlates (Spearman >= [`STRONG_RHO`])
+/// with the iteration after the minimum, and how many there are; `None`
+/// with fewer than [`MIN_CHECKPOINTS`] checkpoints after the minimum or
+/// no such samples.
+pub(crate) fn rising_share(s: &SetSeries) -> Option<(f64, usize)> {
+    let x = &s.after_min_iterations;
+    if (x.len() as f64) < MIN_CHECKPOINTS || s.outlier_series.is_empty() {
+        return None;
     }
-    let at_min = t[c.min_epoch];
-    let peak = t[c.min_epoch..].iter().copied().fold(at_min, f64::max);
-    let end = *t.last().unwrap_or(&at_min);
-    let rise = peak / at_min;
-    let little = rise <= TRAIN_RISE_MAX;
-    let falls = end < at_min;
-    Judged {
-        number: 7,
-        claim,
-        criterion,
-        evidence: format!(
-            "case {}: training 99th percentile {at_min:.3} at epoch {}, peak {peak:.3} after it ({rise:.2}x), {end:.2e} at the end",
-            c.letter.to_ascii_uppercase(),
-            c.min_epoch
-        ),
-        verdict: match (little, falls) {
-            (true, true) => Verdict::Holds,
-            (false, false) => Verdict::DoesNotHold,
-            _ => Verdict::Partly,
-        },
-    }
+    let rising = s
+        .outlier_series
+        .iter()
+        .filter(|y| {
+            let (xs, ys): (Vec<f64>, Vec<f64>) = x
+                .iter()
+                .zip(y.iter())
+                .filter(|(_, v)| !v.is_nan())
+                .map(|(&a, &v)| (a, v as f64))
+                .unzip();
+            spearman(&xs, &ys).is_some_and(|r| r >= STRONG_RHO)
+        })
+        .count();
+    let n = s.outlier_series.len();
+    Some((share(rising, n), n))
 }
 
-/// How many layers grew, of how many, in norm and in spread.
-fn growth(c: &CaseEvidence) -> (usize, usize, usize) {
-    let n = c.weight_norms.len();
-    let norm = c.weight_norms.iter().filter(|(a, b)| b > a).count();
-    let spread = c.weight_spread.iter().filter(|(a, b)| b > a).count();
-    (n, norm, spread)
-}
-
-fn growth_verdict(c: &CaseEvidence) -> Verdict {
-    let (n, norm, spread) = growth(c);
-    if n == 0 {
-        Verdict::NoEvidence
-    } else if norm == n && spread == n {
+/// Claim 6 on one set: both parts hold, or partly: the median falls
+/// and the 99th percentile rises.
+pub(crate) fn divergence_check(s: &SetSeries) -> SeedCheck {
+    let Some(d) = Divergence::of(s) else {
+        return SeedCheck::no_evidence("no per-sample losses recorded");
+    };
+    let rising = rising_share(s);
+    let verdict = if d.holds() && rising.is_some_and(|(f, _)| f >= MOST) {
         Verdict::Holds
-    } else if norm + spread > 0 {
+    } else if d.median_falls() && d.top_rises() {
         Verdict::Partly
     } else {
         Verdict::DoesNotHold
+    };
+    let mut numbers = d.numbers();
+    let (f, n) = rising.map_or((f64::NAN, f64::NAN), |(f, n)| (f, n as f64));
+    numbers.push(num("outliers at the end", n, Fmt::Count));
+    numbers.push(num("of them rising after the minimum", f, Fmt::Pct));
+    let note = rising.is_none().then(|| {
+        format!(
+            "progressive rise not measurable ({} checkpoints after the minimum, {} outliers at the end)",
+            s.after_min_iterations.len(),
+            s.outlier_series.len()
+        )
+    });
+    SeedCheck {
+        verdict,
+        numbers,
+        note,
     }
 }
 
-/// Claim 8, on one case.
-pub(crate) fn weights_grow(c: &CaseEvidence) -> Judged {
-    let (n, norm, spread) = growth(c);
-    let ratios: Vec<String> = c
-        .weight_norms
+/// Claim 6, on every seed of case A.
+pub(crate) fn most_fall_few_rise(a: &[&CaseEvidence]) -> Judged {
+    per_seed_claim(6, "case A", a, |c| divergence_check(&c.val))
+}
+
+/// A series' largest rise above an earlier minimum (claim 7).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Rise {
+    /// `max_k T[k] / min_{j<=k} T[j]`.
+    pub ratio: f64,
+    /// `T[j*]`, the earlier minimum it rose from.
+    pub start: f64,
+    /// The last value.
+    pub end: f64,
+}
+
+impl Rise {
+    /// The largest rise of `t` (NaN skipped); `None` below two values.
+    pub fn of(t: &[f64]) -> Option<Rise> {
+        let v: Vec<f64> = t.iter().copied().filter(|x| !x.is_nan()).collect();
+        let (&first, &end) = (v.first()?, v.last()?);
+        if v.len() < 2 {
+            return None;
+        }
+        let (mut lo, mut best) = (first, (1.0, first));
+        for &x in &v {
+            lo = lo.min(x);
+            let r = x / lo;
+            if r > best.0 {
+                best = (r, lo);
+            }
+        }
+        Some(Rise {
+            ratio: best.0,
+            start: best.1,
+            end,
+        })
+    }
+
+    /// It rises at all, only a little, and ends below where it began.
+    pub fn passes(&self) -> bool {
+        self.ratio > RISE_AT_ALL && self.ratio <= RISE_LITTLE && self.end < self.start
+    }
+}
+
+/// Claim 7 on one run: the training set's 99th percentile and maximum
+/// over the checkpoints.
+pub(crate) fn training_outliers_check(c: &CaseEvidence) -> SeedCheck {
+    let series = [("99th percentile", &c.train_top), ("maximum", &c.train_max)];
+    let rises: Vec<(&str, Option<Rise>)> = series.iter().map(|(n, t)| (*n, Rise::of(t))).collect();
+    if rises.iter().all(|(_, r)| r.is_none()) {
+        return SeedCheck::no_evidence("no per-sample training losses at the checkpoints");
+    }
+    let passed = rises
         .iter()
-        .map(|(a, b)| format!("{:.2}x", b / a))
-        .collect();
-    Judged {
-        number: 8,
-        claim: "Weight values grow during training: the per-layer norms and the widths of the weight distributions.",
-        criterion: "case A, every layer's weight L2 norm and the standard deviation of its weight histogram, first vs last checkpoint: holds if both grow in every layer, partly if some grow",
-        evidence: format!(
-            "case {}: norm grew in {norm} of {n} layers (last/first: {}), spread in {spread} of {n}",
-            c.letter.to_ascii_uppercase(),
-            ratios.join(", ")
-        ),
-        verdict: growth_verdict(c),
+        .filter(|(_, r)| r.is_some_and(|r| r.passes()))
+        .count();
+    let mut numbers = vec![];
+    for (name, r) in &rises {
+        let r = r.unwrap_or(Rise {
+            ratio: f64::NAN,
+            start: f64::NAN,
+            end: f64::NAN,
+        });
+        numbers.push(num(
+            format!("training {name}: largest rise"),
+            r.ratio,
+            Fmt::Times,
+        ));
+        numbers.push(num(format!("{name} where it began"), r.start, Fmt::Num));
+        numbers.push(num(format!("{name} at the end"), r.end, Fmt::Num));
+    }
+    SeedCheck {
+        verdict: by_parts(passed, 2),
+        numbers,
+        note: None,
     }
 }
 
-/// Claim 9's numbers: of the samples with the top 1% of final losses,
-/// the share above the fence in at least half of the epochs; and the
-/// share of samples never above it.
-pub(crate) fn extreme_were_outliers(c: &CaseEvidence) -> Option<(f64, f64)> {
-    let n = c.final_loss.len();
-    if n == 0 || c.epochs_above.len() != n || c.epochs == 0 {
-        return None;
+/// Claim 7, on every seed of case A.
+pub(crate) fn training_outliers(a: &[&CaseEvidence]) -> Judged {
+    per_seed_claim(7, "case A", a, training_outliers_check)
+}
+
+/// The first index of `x` nearest `target` (NaN skipped).
+pub(crate) fn nearest(x: &[f64], target: f64) -> Option<usize> {
+    x.iter()
+        .enumerate()
+        .filter(|(_, v)| !v.is_nan())
+        .min_by(|a, b| (a.1 - target).abs().total_cmp(&(b.1 - target).abs()))
+        .map(|(i, _)| i)
+}
+
+/// Claim 8's checkpoints: first, nearest the minimum epoch, first with
+/// the training median below [`SMALL_LOSS`], last.
+struct GrowthPoints {
+    first: usize,
+    at_min: usize,
+    trained: Option<usize>,
+    last: usize,
+}
+
+/// Claim 8's numbers over the layers of one measure (`series[layer]
+/// [checkpoint]`): (grew after the minimum in every layer, smallest
+/// growth factor after it, the late growth met in every layer, smallest
+/// share of the growth after `trained`).
+fn layer_growth(series: &[Vec<f64>], p: &GrowthPoints) -> (bool, f64, bool, f64) {
+    let (mut grew, mut factor, mut late, mut late_share) =
+        (true, f64::INFINITY, true, f64::INFINITY);
+    for v in series {
+        let at = |i: usize| v.get(i).copied().unwrap_or(f64::NAN);
+        let end = at(p.last);
+        grew &= end > at(p.at_min);
+        factor = factor.min(end / at(p.at_min));
+        let whole = end - at(p.first);
+        match p.trained {
+            Some(t) => {
+                let after = end - at(t);
+                late &= whole > 0.0 && after >= LATE_GROWTH * whole;
+                late_share = late_share.min(after / whole);
+            }
+            None => late = false,
+        }
     }
-    let cut = quantile(&c.final_loss, TOP_QUANTILE);
-    let top: Vec<usize> = (0..n).filter(|&i| c.final_loss[i] as f64 >= cut).collect();
-    // Rows are epochs 0..=epochs.
-    let rows = c.epochs + 1;
+    if p.trained.is_none() {
+        late_share = f64::NAN;
+    }
+    (grew, factor, late, late_share)
+}
+
+/// Claim 8 on one run.
+pub(crate) fn growth_check(c: &CaseEvidence) -> SeedCheck {
+    let n = c.ckpt_epoch.len();
+    let layers = c.weight_l2.len();
+    let complete = |s: &[Vec<f64>]| s.len() == layers && s.iter().all(|v| v.len() >= n);
+    if layers == 0 || n < 2 || !complete(&c.weight_l2) || !complete(&c.weight_tail) {
+        return SeedCheck::no_evidence("no weight norms or histograms at two checkpoints");
+    }
+    let Some(at_min) = nearest(&c.ckpt_epoch, c.min_epoch as f64) else {
+        return SeedCheck::no_evidence("no checkpoint epochs");
+    };
+    let p = GrowthPoints {
+        first: 0,
+        at_min,
+        trained: c.train_median.iter().position(|&m| m < SMALL_LOSS),
+        last: n - 1,
+    };
+    let norm = layer_growth(&c.weight_l2, &p);
+    let tail = layer_growth(&c.weight_tail, &p);
+    let a = norm.0 && tail.0;
+    let b = norm.2 && tail.2;
+    let verdict = match (a, b) {
+        (true, true) => Verdict::Holds,
+        (true, false) => Verdict::Partly,
+        _ => Verdict::DoesNotHold,
+    };
+    let epoch_at = |i: Option<usize>| i.and_then(|i| c.ckpt_epoch.get(i).copied());
+    let numbers = vec![
+        num(
+            "weight norm growth after the minimum (smallest layer)",
+            norm.1,
+            Fmt::Times,
+        ),
+        num("tail weight growth after it", tail.1, Fmt::Times),
+        num(
+            "epoch the training median fell below 1e-3",
+            epoch_at(p.trained).unwrap_or(f64::NAN),
+            Fmt::Num,
+        ),
+        num("share of the weight norm growth after it", norm.3, Fmt::Pct),
+        num("of the tail weight growth", tail.3, Fmt::Pct),
+    ];
+    let note = p
+        .trained
+        .is_none()
+        .then(|| "the training median never fell below 1e-3".to_string());
+    SeedCheck {
+        verdict,
+        numbers,
+        note,
+    }
+}
+
+/// Claim 8, on every seed of case A.
+pub(crate) fn weights_grow(a: &[&CaseEvidence]) -> Judged {
+    per_seed_claim(8, "case A", a, growth_check)
+}
+
+/// Claim 9 on one set: (i) the top 1% of final losses were outliers in
+/// at least half of the rows, (ii) most samples never were, (iii) those
+/// end with small losses.
+pub(crate) fn outlier_check(s: &SetSeries) -> SeedCheck {
+    let n = s.last.len();
+    if n == 0 || s.rows_above.len() != n || s.rows == 0 {
+        return SeedCheck::no_evidence("no per-sample losses recorded");
+    }
+    let cut = quantile(&s.last, TOP_QUANTILE);
+    let top: Vec<usize> = (0..n).filter(|&i| s.last[i] as f64 >= cut).collect();
     let most = top
         .iter()
-        .filter(|&&i| 2 * c.epochs_above[i] as usize >= rows)
+        .filter(|&&i| s.rows_above[i] as f64 >= HALF * s.rows as f64)
         .count();
-    Some((share(most, top.len()), c.frac_never))
-}
-
-fn outlier_verdict(c: &CaseEvidence) -> Verdict {
-    match extreme_were_outliers(c) {
-        None => Verdict::NoEvidence,
-        Some((most, never)) => match (most >= HALF, never >= HALF) {
-            (true, true) => Verdict::Holds,
-            (false, false) => Verdict::DoesNotHold,
-            _ => Verdict::Partly,
-        },
+    let never: Vec<f32> = (0..n)
+        .filter(|&i| s.rows_above[i] == 0)
+        .map(|i| s.last[i])
+        .collect();
+    let (extreme, share_never) = (share(most, top.len()), share(never.len(), n));
+    let never_loss = quantile(&never, 0.5);
+    let met = [
+        extreme >= MOST,
+        share_never >= MOST,
+        never_loss < SMALL_LOSS,
+    ];
+    SeedCheck {
+        verdict: by_parts(met.iter().filter(|&&m| m).count(), met.len()),
+        numbers: vec![
+            num(
+                "top-1% samples above the fence in at least half of the rows",
+                extreme,
+                Fmt::Pct,
+            ),
+            num("samples never above it", share_never, Fmt::Pct),
+            num("their median final loss", never_loss, Fmt::Num),
+        ],
+        note: None,
     }
 }
 
-/// Claim 9, on one case.
-pub(crate) fn outliers_most_of_training(c: &CaseEvidence) -> Judged {
-    Judged {
-        number: 9,
-        claim: "Samples with extreme final loss were outliers for most of training (Fig. 7); a large majority of samples are never outliers, and end with small losses.",
-        criterion: "case A, upper Tukey fence (Q3 + 1.5 IQR) of the validation losses at every epoch: holds if >= 50% of the samples with the top 1% of final losses were above the fence in at least half of the epochs, and >= 50% of all samples never were; partly if one of the two",
-        evidence: match extreme_were_outliers(c) {
-            Some((most, never)) => {
-                let never_loss: Vec<f32> = c
-                    .final_loss
-                    .iter()
-                    .zip(&c.epochs_above)
-                    .filter(|(_, &e)| e == 0)
-                    .map(|(&l, _)| l)
-                    .collect();
-                format!(
-                    "case {}: {} of the top-1% samples were outliers in most epochs; {} of samples never were, with median final loss {:.2e} (all samples: {:.2e})",
-                    c.letter.to_ascii_uppercase(),
-                    pct(most),
-                    pct(never),
-                    quantile(&never_loss, 0.5),
-                    quantile(&c.final_loss, 0.5)
-                )
-            }
-            None => "no per-sample validation losses recorded".into(),
-        },
-        verdict: outlier_verdict(c),
-    }
+/// Claim 9, on every seed of case A.
+pub(crate) fn outliers_most_of_training(a: &[&CaseEvidence]) -> Judged {
+    per_seed_claim(9, "case A (rows: epochs)", a, |c| outlier_check(&c.val))
 }
 
-/// Claim 10's curve criterion for one case: minimum early, then loss
+/// Claim 10's curve criterion for one run: minimum early, then loss
 /// up and accuracy stable or better.
 pub(crate) fn curve_shape(c: &CaseEvidence) -> bool {
     (c.min_epoch as f64) <= EARLY * c.epochs as f64
@@ -667,47 +1102,220 @@ pub(crate) fn curve_shape(c: &CaseEvidence) -> bool {
         && 100.0 * c.acc_change > -STABLE_ACC_POINTS
 }
 
-/// Claim 10, over cases B, C and D.
-pub(crate) fn other_cases(cases: &[CaseEvidence]) -> Judged {
-    let mut parts = vec![];
-    let (mut shape_ok, mut all_ok) = (0, 0);
-    for c in cases {
-        let shape = curve_shape(c);
-        let sub = [
-            Divergence::of(c).map_or(Verdict::NoEvidence, |d| d.verdict()),
-            growth_verdict(c),
-            outlier_verdict(c),
-        ];
-        shape_ok += shape as usize;
-        all_ok += (shape && sub.iter().all(|v| *v == Verdict::Holds)) as usize;
-        parts.push(format!(
-            "{}: minimum at epoch {} of {}, then loss {:+.3}, accuracy {:+.2} points{}; claim 6 {}, 8 {}, 9 {}",
-            c.letter.to_ascii_uppercase(),
-            c.min_epoch,
-            c.epochs,
-            c.loss_change,
-            100.0 * c.acc_change,
-            if shape { "" } else { " (shape not met)" },
+/// Claim 10 on one run: the curve shape, and claims 6, 8 and 9 on it.
+/// Holds if all four hold; partly if any holds or is partly.
+pub(crate) fn other_case_check(c: &CaseEvidence) -> SeedCheck {
+    if c.epochs == 0 {
+        return SeedCheck::no_evidence("no curves");
+    }
+    let shape = curve_shape(c);
+    let sub = [
+        divergence_check(&c.val).verdict,
+        growth_check(c).verdict,
+        outlier_check(&c.val).verdict,
+    ];
+    let verdict = if shape && sub.iter().all(|v| *v == Verdict::Holds) {
+        Verdict::Holds
+    } else if shape
+        || sub
+            .iter()
+            .any(|v| matches!(v, Verdict::Holds | Verdict::Partly))
+    {
+        Verdict::Partly
+    } else {
+        Verdict::DoesNotHold
+    };
+    SeedCheck {
+        verdict,
+        numbers: vec![
+            num("minimum at epoch", c.min_epoch as f64, Fmt::Count),
+            num("epochs trained", c.epochs as f64, Fmt::Count),
+            num("then loss change", c.loss_change, Fmt::Num),
+            num("accuracy change (points)", 100.0 * c.acc_change, Fmt::Num),
+        ],
+        note: Some(format!(
+            "shape {}, claim 6 {}, 8 {}, 9 {}",
+            if shape { "met" } else { "not met" },
             sub[0],
             sub[1],
             sub[2]
-        ));
+        )),
     }
-    Judged {
-        number: 10,
-        claim: "The same holds for cases B, C and D (the appendix).",
-        criterion: "for each of B, C, D: the minimum validation loss within the first quarter of training, then a higher loss at the last epoch with accuracy down by less than 0.25 points (or up), and claims 6, 8 and 9 judged on it hold; holds if all three cases pass, partly if at least one case shows the curve shape",
-        evidence: parts.join("; "),
-        verdict: if cases.is_empty() {
-            Verdict::NoEvidence
-        } else if all_ok == cases.len() {
+}
+
+/// Claim 10, over every seed of cases B, C and D.
+pub(crate) fn other_cases(cases: &[CaseEvidence]) -> Judged {
+    let mut parts = vec![];
+    let mut per_seed = vec![];
+    let mut verdicts = vec![];
+    for letter in ['b', 'c', 'd'] {
+        let runs = of_case(cases, letter);
+        let what = format!("case {}", letter.to_ascii_uppercase());
+        if runs.is_empty() {
+            parts.push(format!("no runs of {what}"));
+            verdicts.push(Verdict::NoEvidence);
+            continue;
+        }
+        let (seeds, text) = over_seeds(&what, &runs, other_case_check);
+        let v = aggregate(&seeds.iter().map(|s| s.verdict).collect::<Vec<_>>());
+        parts.push(format!("{text} => {v}"));
+        verdicts.push(v);
+        per_seed.extend(seeds);
+    }
+    let verdict = if verdicts.iter().all(|v| *v == Verdict::NoEvidence) {
+        Verdict::NoEvidence
+    } else if verdicts.iter().all(|v| *v == Verdict::Holds) {
+        Verdict::Holds
+    } else if verdicts
+        .iter()
+        .any(|v| matches!(v, Verdict::Holds | Verdict::Partly))
+    {
+        Verdict::Partly
+    } else {
+        Verdict::DoesNotHold
+    };
+    judged(10, parts.join(" | "), verdict, per_seed)
+}
+
+/// The share of a set's samples never above the fence.
+fn never_share(s: &SetSeries) -> f64 {
+    share(
+        s.rows_above.iter().filter(|&&r| r == 0).count(),
+        s.rows_above.len(),
+    )
+}
+
+/// Claim 12 on one run: claims 6 and 9 on the evaluation set agree with
+/// them on the validation set (both over the checkpoints).
+pub(crate) fn eval_like_val_check(c: &CaseEvidence) -> SeedCheck {
+    if c.val_ckpt.last.is_empty() || c.eval_ckpt.last.is_empty() {
+        return SeedCheck::no_evidence(
+            "no per-sample validation and evaluation losses at the checkpoints",
+        );
+    }
+    let (v6, e6) = (
+        divergence_check(&c.val_ckpt),
+        divergence_check(&c.eval_ckpt),
+    );
+    let (v9, e9) = (outlier_check(&c.val_ckpt), outlier_check(&c.eval_ckpt));
+    let agree = (v6.verdict == e6.verdict) as usize + (v9.verdict == e9.verdict) as usize;
+    let fell = |s: &SetSeries| Divergence::of(s).map_or(f64::NAN, |d| d.fell);
+    SeedCheck {
+        verdict: by_parts(agree, 2),
+        numbers: vec![
+            num(
+                "validation samples whose loss fell",
+                fell(&c.val_ckpt),
+                Fmt::Pct,
+            ),
+            num(
+                "evaluation samples whose loss fell",
+                fell(&c.eval_ckpt),
+                Fmt::Pct,
+            ),
+            num(
+                "validation samples never outliers",
+                never_share(&c.val_ckpt),
+                Fmt::Pct,
+            ),
+            num(
+                "evaluation samples never outliers",
+                never_share(&c.eval_ckpt),
+                Fmt::Pct,
+            ),
+        ],
+        note: Some(format!(
+            "claim 6 {} on validation, {} on evaluation; claim 9 {}, {}",
+            v6.verdict, e6.verdict, v9.verdict, e9.verdict
+        )),
+    }
+}
+
+/// Claim 12, on every seed of case A.
+pub(crate) fn eval_like_val(a: &[&CaseEvidence]) -> Judged {
+    per_seed_claim(12, "case A (rows: checkpoints)", a, eval_like_val_check)
+}
+
+/// Claim 13 on one run: the minimum comes within the first
+/// [`EARLY`] of the epochs.
+fn early_minimum_check(c: &CaseEvidence) -> SeedCheck {
+    if c.epochs == 0 {
+        return SeedCheck::no_evidence("no curves");
+    }
+    SeedCheck {
+        verdict: if (c.min_epoch as f64) <= EARLY * c.epochs as f64 {
             Verdict::Holds
-        } else if shape_ok > 0 {
-            Verdict::Partly
         } else {
             Verdict::DoesNotHold
         },
+        numbers: vec![
+            num("minimum at epoch", c.min_epoch as f64, Fmt::Count),
+            num("epochs trained", c.epochs as f64, Fmt::Count),
+        ],
+        note: None,
     }
+}
+
+/// Claim 13, over every case and seed.
+pub(crate) fn early_minimum(cases: &[CaseEvidence]) -> Judged {
+    let mut letters: Vec<char> = cases.iter().map(|c| c.letter).collect();
+    letters.sort_unstable();
+    letters.dedup();
+    let (mut parts, mut per_seed) = (vec![], vec![]);
+    for l in letters {
+        let runs = of_case(cases, l);
+        let what = format!("case {}", l.to_ascii_uppercase());
+        let (seeds, text) = over_seeds(&what, &runs, early_minimum_check);
+        parts.push(text);
+        per_seed.extend(seeds);
+    }
+    let early = per_seed
+        .iter()
+        .filter(|s| s.verdict == Verdict::Holds)
+        .count();
+    let f = share(early, per_seed.len());
+    let verdict = if per_seed.iter().all(|s| s.verdict == Verdict::NoEvidence) {
+        Verdict::NoEvidence
+    } else if early == per_seed.len() {
+        Verdict::Holds
+    } else if f >= MOST {
+        Verdict::Partly
+    } else {
+        Verdict::DoesNotHold
+    };
+    let evidence = format!(
+        "early in {early} of {} runs ({}); {}",
+        per_seed.len(),
+        pct(f),
+        parts.join(" | ")
+    );
+    judged(13, evidence, verdict, per_seed)
+}
+
+/// All thirteen claims: 1-3 on fig2's runs, 4, 5 and 11 on fig3's
+/// selected runs, the others on `cases`, every (case, seed) run.
+pub(crate) fn judge_all(
+    fig2: &[SweepPoint],
+    fig3: &[SweepPoint],
+    cases: &[CaseEvidence],
+    quick: bool,
+) -> Vec<Judged> {
+    let a = of_case(cases, 'a');
+    vec![
+        narrow_models(fig2),
+        wider_models(fig2),
+        higher_minimum_larger_rise(fig2),
+        wide_variety(fig3),
+        larger_smaller_harder(fig3, quick),
+        most_fall_few_rise(&a),
+        training_outliers(&a),
+        weights_grow(&a),
+        outliers_most_of_training(&a),
+        other_cases(cases),
+        mnist_and_larger_sets(fig3, quick),
+        eval_like_val(&a),
+        early_minimum(cases),
+    ]
 }
 
 #[cfg(test)]
@@ -721,6 +1329,7 @@ mod tests {
             min_val_loss: min,
             loss_change: dl,
             acc_change: da,
+            last_val_acc: 0.9,
             triangle: dl > 0.0 && da > 0.0,
         }
     }
@@ -740,6 +1349,7 @@ mod tests {
         assert_eq!(wider_models(&part).verdict, Verdict::NoEvidence);
         let flat: Vec<_> = (0..4).map(|i| point(100 + i, 0.5, -0.1, 0.01)).collect();
         assert_eq!(wider_models(&flat).verdict, Verdict::DoesNotHold);
+        assert!(narrow_models(&holds).per_seed.is_empty());
     }
 
     #[test]
@@ -782,6 +1392,7 @@ mod tests {
             min_val_loss: 0.3,
             loss_change: rise,
             acc_change: if tri { 0.01 } else { -0.01 },
+            last_val_acc: 0.9,
             triangle: tri,
         }
     }
@@ -808,11 +1419,11 @@ mod tests {
         let yes = grid(true);
         let e = factor_effect(&yes, "width", Expect::Larger);
         assert_eq!(e.pairs, 4);
-        assert!(e.supports(), "{e:?}");
+        assert!(e.supports(Expect::Larger), "{e:?}");
         assert_eq!(larger_smaller_harder(&yes, false).verdict, Verdict::Holds);
         assert_eq!(wide_variety(&yes).verdict, Verdict::Holds);
         let no = grid(false);
-        assert!(!factor_effect(&no, "dataset", Expect::Harder).supports());
+        assert!(!factor_effect(&no, "dataset", Expect::Harder).supports(Expect::Harder));
         assert_eq!(Expect::Smaller.more("5000", "55000"), Some(true));
         assert_eq!(Expect::Larger.more("100", "100"), None);
         assert_eq!(
@@ -831,101 +1442,426 @@ mod tests {
         );
     }
 
-    /// A case where a few samples' losses explode while the rest fall.
-    fn case(explode: bool) -> CaseEvidence {
+    #[test]
+    fn the_dataset_supports_claim_5_by_the_median_increase_only() {
+        // Fashion-MNIST has more triangles but the smaller median rise:
+        // not support; the width factor would count the triangles.
+        let e = FactorEffect {
+            pairs: 4,
+            triangles: (4, 0),
+            median_rise: (0.1, 0.2),
+        };
+        assert!(!e.supports(Expect::Harder));
+        assert!(e.supports(Expect::Larger));
+        let e = FactorEffect {
+            pairs: 4,
+            triangles: (0, 4),
+            median_rise: (0.3, 0.2),
+        };
+        assert!(e.supports(Expect::Harder));
+        assert!(!e.supports(Expect::Smaller));
+        // Width and size support, the dataset does not: partly.
+        let mut v = grid(true);
+        for p in v
+            .iter_mut()
+            .filter(|p| p.setting("dataset") == Some("mnist"))
+        {
+            p.loss_change += 1.0;
+        }
+        assert_eq!(larger_smaller_harder(&v, false).verdict, Verdict::Partly);
+    }
+
+    /// fig3's 2x2 grid of dataset and training-set size, where MNIST
+    /// and the larger set do better (`mnist_better`, `larger_better`).
+    fn levels(mnist_better: bool, larger_better: bool) -> Vec<SweepPoint> {
+        let mut v = vec![];
+        for ds in ["mnist", "fashion-mnist"] {
+            for n in ["5000", "55000"] {
+                let good = (ds == "mnist") == mnist_better;
+                let big = (n == "55000") == larger_better;
+                let score = good as u8 + big as u8;
+                let mut p = cfg(ds, n, "100", true, 0.1);
+                p.min_val_loss = 1.0 - 0.2 * score as f64;
+                p.last_val_acc = 0.8 + 0.05 * score as f64;
+                v.push(p);
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn claim_11_pairs_both_factors() {
+        let yes = mnist_and_larger_sets(&levels(true, true), false);
+        assert_eq!(yes.verdict, Verdict::Holds, "{}", yes.evidence);
+        let one = mnist_and_larger_sets(&levels(true, false), false);
+        assert_eq!(one.verdict, Verdict::Partly, "{}", one.evidence);
+        let no = mnist_and_larger_sets(&levels(false, false), false);
+        assert_eq!(no.verdict, Verdict::DoesNotHold, "{}", no.evidence);
+        // Lower loss but lower accuracy: not support.
+        let mut mixed = levels(true, true);
+        for p in &mut mixed {
+            p.last_val_acc = 1.0 - p.last_val_acc;
+        }
+        assert_eq!(
+            mnist_and_larger_sets(&mixed, false).verdict,
+            Verdict::DoesNotHold
+        );
+        let lone = vec![cfg("mnist", "5000", "100", true, 0.3)];
+        assert_eq!(
+            mnist_and_larger_sets(&lone, true).verdict,
+            Verdict::NoEvidence
+        );
+    }
+
+    /// Checkpoint epochs, log-spaced, of a 150-epoch run.
+    const CKPT_EPOCHS: [f64; 9] = [0.01, 0.1, 1.0, 5.0, 10.0, 20.0, 50.0, 100.0, 150.0];
+
+    /// A set where a few samples' losses explode and rise progressively
+    /// while the rest fall to small losses (`good`), or where all rise
+    /// a little and none are outliers for long.
+    fn set(good: bool, rows: usize) -> SetSeries {
         let n = 1000;
-        let epochs = 200;
         let at_min: Vec<f32> = (0..n).map(|i| 0.05 + 0.001 * (i % 100) as f32).collect();
         let last: Vec<f32> = (0..n)
-            .map(|i| {
-                if explode && i < 20 {
-                    30.0
-                } else if explode {
-                    at_min[i] * 0.01
+            .map(|i| match (good, i < 20) {
+                (true, true) => 30.0,
+                (true, false) => at_min[i] * 0.001,
+                (false, _) => at_min[i] * 2.0,
+            })
+            .collect();
+        let rows_above = (0..n)
+            .map(|i| match (good, i < 20) {
+                (true, true) => (rows * 9 / 10) as u32,
+                (true, false) => 0,
+                (false, _) => 2,
+            })
+            .collect();
+        let after: Vec<f64> = vec![1e3, 2e3, 5e3, 1e4, 2e4];
+        let series = (0..20)
+            .map(|_| {
+                let up = after.iter().enumerate().map(|(k, _)| 1.0 + k as f32);
+                if good {
+                    up.collect()
                 } else {
-                    at_min[i] * 2.0
+                    up.rev().collect()
                 }
             })
             .collect();
-        let epochs_above: Vec<u32> = (0..n)
-            .map(|i| {
-                if explode && i < 20 {
-                    190
-                } else if explode {
-                    0
-                } else {
-                    20
-                }
-            })
-            .collect();
+        SetSeries {
+            rows,
+            at_min,
+            last,
+            rows_above,
+            after_min_iterations: after,
+            outlier_series: series,
+        }
+    }
+
+    fn series(good: bool, v: [f64; 9], bad: [f64; 9]) -> Vec<f64> {
+        if good { v } else { bad }.to_vec()
+    }
+
+    /// A run of case `letter` where every case claim holds (`good`), or
+    /// none does.
+    fn run(letter: char, seed: u64, good: bool) -> CaseEvidence {
+        let rising = [0.01, 0.03, 0.09, 0.27, 0.8, 2.4, 7.2, 21.6, 64.8];
+        let l2 = [1.0, 1.0, 1.1, 1.2, 1.3, 1.5, 2.0, 2.5, 3.0];
+        let shrinking: Vec<f64> = l2.iter().rev().copied().collect();
+        let per_layer = |scale: f64| -> Vec<Vec<f64>> {
+            let v = if good { l2.to_vec() } else { shrinking.clone() };
+            vec![v.iter().map(|x| scale * x).collect(); 2]
+        };
         CaseEvidence {
-            letter: 'a',
-            epochs,
-            min_epoch: if explode { 10 } else { 150 },
-            loss_change: if explode { 0.3 } else { -0.1 },
-            acc_change: if explode { 0.002 } else { -0.01 },
-            frac_never: epochs_above.iter().filter(|&&e| e == 0).count() as f64 / n as f64,
-            val_at_min: at_min,
-            final_loss: last.clone(),
-            val_last: last,
-            train_top: if explode {
-                (0..=epochs).map(|e| 1.0 / (1.0 + e as f64)).collect()
-            } else {
-                (0..=epochs)
-                    .map(|e| 0.01 * 1.05f64.powi(e as i32))
-                    .collect()
-            },
-            weight_norms: if explode {
-                vec![(1.0, 3.0), (1.0, 2.0)]
-            } else {
-                vec![(3.0, 1.0), (2.0, 1.0)]
-            },
-            weight_spread: if explode {
-                vec![(0.1, 0.3), (0.1, 0.2)]
-            } else {
-                vec![(0.3, 0.1), (0.2, 0.1)]
-            },
-            epochs_above,
+            letter,
+            seed,
+            epochs: 150,
+            min_epoch: if good { 10 } else { 120 },
+            loss_change: if good { 0.3 } else { -0.1 },
+            acc_change: if good { 0.002 } else { -0.01 },
+            val: set(good, 151),
+            val_ckpt: set(good, 9),
+            eval_ckpt: set(good, 9),
+            ckpt_epoch: CKPT_EPOCHS.to_vec(),
+            train_top: series(
+                good,
+                [2.0, 1.0, 0.1, 0.01, 0.02, 0.03, 0.005, 1e-4, 1e-5],
+                rising,
+            ),
+            train_max: series(good, [5.0, 3.0, 1.0, 0.5, 1.0, 2.0, 0.3, 0.1, 0.05], rising),
+            train_median: series(
+                good,
+                [2.0, 1.0, 0.1, 0.01, 0.005, 0.002, 5e-4, 1e-4, 1e-5],
+                [0.1; 9],
+            ),
+            weight_l2: per_layer(1.0),
+            weight_tail: per_layer(0.1),
+        }
+    }
+
+    fn seeds(letter: char, good: &[bool]) -> Vec<CaseEvidence> {
+        good.iter()
+            .enumerate()
+            .map(|(s, &g)| run(letter, s as u64, g))
+            .collect()
+    }
+
+    type ClaimFn = fn(&[&CaseEvidence]) -> Judged;
+
+    const CASE_A_CLAIMS: [(u8, ClaimFn); 5] = [
+        (6, most_fall_few_rise),
+        (7, training_outliers),
+        (8, weights_grow),
+        (9, outliers_most_of_training),
+        (12, eval_like_val),
+    ];
+
+    #[test]
+    fn case_claims_follow_the_evidence_both_ways() {
+        let (yes, no) = (run('a', 0, true), run('a', 0, false));
+        for (n, f) in CASE_A_CLAIMS {
+            let j = f(&[&yes]);
+            assert_eq!(j.number, n);
+            assert_eq!(j.verdict, Verdict::Holds, "claim {n}: {}", j.evidence);
+            if n != 12 {
+                let j = f(&[&no]);
+                assert_eq!(j.verdict, Verdict::DoesNotHold, "claim {n}: {}", j.evidence);
+            }
+            assert_eq!(f(&[]).verdict, Verdict::NoEvidence);
+        }
+        assert!(curve_shape(&yes) && !curve_shape(&no));
+        // Nothing recorded: no evidence, not a verdict.
+        let empty = CaseEvidence::default();
+        for (n, f) in CASE_A_CLAIMS {
+            assert_eq!(f(&[&empty]).verdict, Verdict::NoEvidence, "claim {n}");
         }
     }
 
     #[test]
-    fn case_claims_follow_the_evidence_both_ways() {
-        let yes = case(true);
-        let no = case(false);
-        for (f, name) in [
-            (most_fall_few_rise as fn(&CaseEvidence) -> Judged, "6"),
-            (training_outliers, "7"),
-            (weights_grow, "8"),
-            (outliers_most_of_training, "9"),
-        ] {
-            assert_eq!(
-                f(&yes).verdict,
-                Verdict::Holds,
-                "claim {name}: {}",
-                f(&yes).evidence
-            );
-            assert_eq!(
-                f(&no).verdict,
-                Verdict::DoesNotHold,
-                "claim {name}: {}",
-                f(&no).evidence
-            );
-        }
-        assert!(curve_shape(&yes) && !curve_shape(&no));
-        let b = CaseEvidence {
-            letter: 'b',
-            ..yes.clone()
-        };
+    fn claim_6_partly_without_a_progressive_rise() {
+        let mut c = run('a', 0, true);
+        c.val.outlier_series = c
+            .val
+            .outlier_series
+            .iter()
+            .map(|s| s.iter().rev().copied().collect())
+            .collect();
+        let j = most_fall_few_rise(&[&c]);
+        assert_eq!(j.verdict, Verdict::Partly, "{}", j.evidence);
+        // Too few checkpoints after the minimum: that part has no
+        // evidence, the claim is partly.
+        let mut c = run('a', 0, true);
+        c.val.after_min_iterations.truncate(2);
+        assert_eq!(rising_share(&c.val), None);
+        let j = most_fall_few_rise(&[&c]);
+        assert_eq!(j.verdict, Verdict::Partly, "{}", j.evidence);
+        assert!(j.evidence.contains("not measurable"), "{}", j.evidence);
+    }
+
+    #[test]
+    fn claim_7_rises_by_hand() {
+        let r = Rise::of(&[2.0, 1.0, 3.0, 0.5, 1.0, f64::NAN, 0.1]).unwrap();
         assert_eq!(
-            other_cases(&[b.clone(), b.clone(), b.clone()]).verdict,
-            Verdict::Holds
+            r,
+            Rise {
+                ratio: 3.0,
+                start: 1.0,
+                end: 0.1
+            }
         );
-        assert_eq!(other_cases(&[b, no.clone()]).verdict, Verdict::Partly);
-        assert_eq!(other_cases(&[no]).verdict, Verdict::DoesNotHold);
-        // Nothing recorded: no evidence, not a verdict.
-        let empty = CaseEvidence::default();
-        assert_eq!(most_fall_few_rise(&empty).verdict, Verdict::NoEvidence);
-        assert_eq!(weights_grow(&empty).verdict, Verdict::NoEvidence);
+        assert!(r.passes());
+        // Never rises, rises too much, does not fall back.
+        assert!(!Rise::of(&[3.0, 2.0, 1.0]).unwrap().passes());
+        assert!(!Rise::of(&[1.0, 11.0, 0.5]).unwrap().passes());
+        assert!(!Rise::of(&[1.0, 2.0, 1.5]).unwrap().passes());
+        assert_eq!(Rise::of(&[1.0]), None);
+        // One series passes: partly.
+        let mut c = run('a', 0, true);
+        c.train_max = vec![0.01, 0.03, 0.09, 0.27, 0.8, 2.4, 7.2, 21.6, 64.8];
+        let j = training_outliers(&[&c]);
+        assert_eq!(j.verdict, Verdict::Partly, "{}", j.evidence);
+    }
+
+    #[test]
+    fn claim_8_partly_without_a_trained_median() {
+        let mut c = run('a', 0, true);
+        c.train_median = vec![0.1; 9];
+        let j = weights_grow(&[&c]);
+        assert_eq!(j.verdict, Verdict::Partly, "{}", j.evidence);
+        assert!(
+            j.evidence.contains("never fell below 1e-3"),
+            "{}",
+            j.evidence
+        );
+        // Growth all before the training median fell: (a) only.
+        let mut c = run('a', 0, true);
+        c.weight_l2 = vec![vec![1.0, 1.0, 1.1, 1.2, 1.3, 2.9, 2.95, 2.99, 3.0]; 2];
+        let j = weights_grow(&[&c]);
+        assert_eq!(j.verdict, Verdict::Partly, "{}", j.evidence);
+        // A layer shorter than the checkpoints: no evidence.
+        c.weight_tail[1].truncate(3);
+        assert_eq!(weights_grow(&[&c]).verdict, Verdict::NoEvidence);
+    }
+
+    #[test]
+    fn claim_9_partly_when_the_never_outliers_end_large() {
+        let mut c = run('a', 0, true);
+        for (i, l) in c.val.last.iter_mut().enumerate().skip(20) {
+            *l = 0.05 + 0.001 * (i % 100) as f32;
+        }
+        let j = outliers_most_of_training(&[&c]);
+        assert_eq!(j.verdict, Verdict::Partly, "{}", j.evidence);
+    }
+
+    #[test]
+    fn claim_10_over_cases_and_seeds() {
+        let all = |good: &[bool]| -> Vec<CaseEvidence> {
+            ['b', 'c', 'd']
+                .iter()
+                .flat_map(|&l| seeds(l, good))
+                .collect()
+        };
+        let yes = other_cases(&all(&[true; 5]));
+        assert_eq!(yes.verdict, Verdict::Holds, "{}", yes.evidence);
+        assert_eq!(yes.per_seed.len(), 15);
+        assert_eq!(yes.per_seed[5].label, "C seed 0");
+        let no = other_cases(&all(&[false; 5]));
+        assert_eq!(no.verdict, Verdict::DoesNotHold, "{}", no.evidence);
+        let mut some = seeds('b', &[true; 5]);
+        some.extend(seeds('c', &[false; 5]));
+        some.extend(seeds('d', &[false; 5]));
+        assert_eq!(other_cases(&some).verdict, Verdict::Partly);
+        // A case missing: cannot hold.
+        assert_eq!(
+            other_cases(&seeds('b', &[true; 5])).verdict,
+            Verdict::Partly
+        );
+        assert_eq!(other_cases(&[]).verdict, Verdict::NoEvidence);
+    }
+
+    #[test]
+    fn claim_12_compares_the_two_sets() {
+        let mut c = run('a', 0, true);
+        c.eval_ckpt = set(false, 9);
+        let j = eval_like_val(&[&c]);
+        assert_eq!(j.verdict, Verdict::DoesNotHold, "{}", j.evidence);
+        // Claim 9 differs (the evaluation samples are all outliers once),
+        // claim 6 agrees: partly.
+        let mut c = run('a', 0, true);
+        for r in c.eval_ckpt.rows_above.iter_mut().filter(|r| **r == 0) {
+            *r = 1;
+        }
+        let j = eval_like_val(&[&c]);
+        assert_eq!(j.verdict, Verdict::Partly, "{}", j.evidence);
+        // Both sets failing alike: the evaluation set behaves alike.
+        let no = run('a', 0, false);
+        assert_eq!(eval_like_val(&[&no]).verdict, Verdict::Holds);
+    }
+
+    #[test]
+    fn claim_13_every_case_and_seed() {
+        let mut all: Vec<CaseEvidence> = ['a', 'b', 'c', 'd', 'f']
+            .iter()
+            .flat_map(|&l| seeds(l, &[true; 5]))
+            .collect();
+        let j = early_minimum(&all);
+        assert_eq!(j.verdict, Verdict::Holds, "{}", j.evidence);
+        assert_eq!(j.per_seed.len(), 25);
+        assert!(j.evidence.contains("case F, 5 seeds"), "{}", j.evidence);
+        all[3].min_epoch = 60;
+        assert_eq!(early_minimum(&all).verdict, Verdict::Partly);
+        for c in all.iter_mut().take(10) {
+            c.min_epoch = 60;
+        }
+        assert_eq!(early_minimum(&all).verdict, Verdict::DoesNotHold);
+        assert_eq!(early_minimum(&[]).verdict, Verdict::NoEvidence);
+    }
+
+    #[test]
+    fn the_seed_rule() {
+        use Verdict::*;
+        assert_eq!(aggregate(&[Holds, Holds, Holds, Holds, DoesNotHold]), Holds);
+        assert_eq!(
+            aggregate(&[Holds, Holds, Holds, NoEvidence, DoesNotHold]),
+            Partly
+        );
+        assert_eq!(
+            aggregate(&[Holds, DoesNotHold, DoesNotHold, DoesNotHold, DoesNotHold]),
+            DoesNotHold
+        );
+        assert_eq!(aggregate(&[Partly; 5]), Partly);
+        assert_eq!(aggregate(&[Holds, Partly, Partly, Partly, Partly]), Partly);
+        assert_eq!(aggregate(&[NoEvidence; 5]), NoEvidence);
+        assert_eq!(aggregate(&[]), NoEvidence);
+        // Through a claim: 4 of 5 seeds hold, 3, 1.
+        let four = seeds('a', &[true, true, false, true, true]);
+        let refs: Vec<&CaseEvidence> = four.iter().collect();
+        for (n, f) in CASE_A_CLAIMS.iter().filter(|(n, _)| *n != 12) {
+            let j = f(&refs);
+            assert_eq!(j.verdict, Verdict::Holds, "claim {n}: {}", j.evidence);
+            assert_eq!(j.per_seed.len(), 5);
+            assert_eq!(j.per_seed[2].label, "A seed 2");
+            assert_eq!(j.per_seed[2].verdict, DoesNotHold);
+        }
+        let three = seeds('a', &[true, true, false, true, false]);
+        let refs: Vec<&CaseEvidence> = three.iter().collect();
+        assert_eq!(most_fall_few_rise(&refs).verdict, Partly);
+        let one = seeds('a', &[true, false, false, false, false]);
+        let refs: Vec<&CaseEvidence> = one.iter().collect();
+        assert_eq!(weights_grow(&refs).verdict, DoesNotHold);
+    }
+
+    #[test]
+    fn evidence_shows_the_spread_over_seeds() {
+        let runs: Vec<Vec<Num>> = [0.88, 0.91, 0.93]
+            .iter()
+            .map(|&f| {
+                vec![
+                    num("loss fell", f, Fmt::Pct),
+                    num("rise", -0.5 + f, Fmt::Num),
+                ]
+            })
+            .collect();
+        let refs: Vec<&[Num]> = runs.iter().map(|r| r.as_slice()).collect();
+        assert_eq!(
+            spread(&refs),
+            "loss fell median 91% (range 88%-93%); rise median 0.410 (range 0.380-0.430)"
+        );
+        let one = [num("x", f64::NAN, Fmt::Num), num("y", 2.0, Fmt::Times)];
+        assert_eq!(spread(&[&one]), "x not measured; y 2.00x");
+        let neg = [
+            vec![num("d", -0.5, Fmt::Num)],
+            vec![num("d", 0.25, Fmt::Num)],
+        ];
+        let refs: Vec<&[Num]> = neg.iter().map(|r| r.as_slice()).collect();
+        assert_eq!(spread(&refs), "d median -0.125 (range -0.500 to 0.250)");
+        let a = seeds('a', &[true; 5]);
+        let refs: Vec<&CaseEvidence> = a.iter().collect();
+        let j = most_fall_few_rise(&refs);
+        assert!(
+            j.evidence.starts_with(
+                "case A, 5 seeds (5 hold): samples whose loss fell median 98% (range 98%-98%)"
+            ),
+            "{}",
+            j.evidence
+        );
+    }
+
+    #[test]
+    fn judge_all_gives_thirteen_claims_in_order() {
+        let mut cases = vec![];
+        for l in ['a', 'b', 'c', 'd', 'f'] {
+            cases.extend(seeds(l, &[true; 5]));
+        }
+        let all = judge_all(&grid(true), &grid(true), &cases, false);
+        let numbers: Vec<u8> = all.iter().map(|j| j.number).collect();
+        assert_eq!(numbers, (1..=13).collect::<Vec<u8>>());
+        for j in &all {
+            assert_eq!(j.criterion, criteria::entry(j.number).criterion);
+        }
+        for n in [6, 7, 8, 9, 10, 12, 13] {
+            let j = &all[n - 1];
+            assert_eq!(j.verdict, Verdict::Holds, "claim {n}: {}", j.evidence);
+            assert!(!j.per_seed.is_empty());
+        }
     }
 }

@@ -1,21 +1,24 @@
 //! `reproduce paper`: the whole paper in one folder. Three parts, each
-//! a sweep run like `sweep run` (finished runs skipped, unfinished ones
-//! resumed): cases A-D with fig3's learning-rate grid, the fig2 sweep,
-//! and a fig3 sweep (quick or full). Then every figure of the paper and
-//! a claims table, judged by criteria fixed in [`claims`], in
-//! `DIR/REPORT.md`. [`reproduce::reproduce`] runs it all, reporting
+//! a sweep run like `sweep run` with its grid protocol (finished runs
+//! skipped, unfinished ones resumed): cases A-D and the Fig. 1 model,
+//! each picked by a learning-rate grid and trained with 5 seeds, the
+//! fig2 sweep, and a fig3 sweep (quick or full). Then every figure of
+//! the paper and a claims table, judged per seed by the criteria of
+//! [`criteria`] (versioned by their hash), in `DIR/REPORT.md`. [`reproduce::reproduce`] runs it all, reporting
 //! progress to its caller.
 //!
 //! ```text
 //! DIR/reproduction.json      marks the folder as a reproduction
 //! DIR/timings.json           wall time of each part, over invocations
 //! DIR/paper-cases/           the cases' sweep (sweep.toml, <id>.h5, ...)
-//! DIR/paper-cases/case-a/    case A's report (figures 1, 5, 6, 7)
+//! DIR/paper-cases/case-a/    case A's report, seed 0 (figures 5, 6, 7; case-f: Fig. 1)
+//! DIR/paper-cases/fig4_seed_bands.png  Fig. 4, the cases over their seeds
 //! DIR/fig2/, DIR/fig3-quick/ (or fig3/)  the sweeps and their scatter plots
 //! DIR/REPORT.md              the report
 //! ```
 
 pub mod claims;
+pub mod criteria;
 mod evidence;
 mod markdown;
 pub mod reproduce;
