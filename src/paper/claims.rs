@@ -171,10 +171,17 @@ pub(crate) struct CaseEvidence {
     pub weight_tail: Vec<Vec<f64>>,
 }
 
+/// How the report names a case: `A`..`D`, or `Fig. 1` for `f`.
+pub(crate) fn case_name(letter: char) -> String {
+    crate::config::Preset::parse(&letter.to_string())
+        .map(|p| p.label().to_string())
+        .unwrap_or_else(|_| letter.to_ascii_uppercase().to_string())
+}
+
 impl CaseEvidence {
     /// `A seed 0`.
     fn label(&self) -> String {
-        format!("{} seed {}", self.letter.to_ascii_uppercase(), self.seed)
+        format!("{} seed {}", case_name(self.letter), self.seed)
     }
 }
 
@@ -1150,7 +1157,7 @@ pub(crate) fn other_cases(cases: &[CaseEvidence]) -> Judged {
     let mut verdicts = vec![];
     for letter in ['b', 'c', 'd'] {
         let runs = of_case(cases, letter);
-        let what = format!("case {}", letter.to_ascii_uppercase());
+        let what = format!("case {}", case_name(letter));
         if runs.is_empty() {
             parts.push(format!("no runs of {what}"));
             verdicts.push(Verdict::NoEvidence);
@@ -1264,7 +1271,7 @@ pub(crate) fn early_minimum(cases: &[CaseEvidence]) -> Judged {
     let (mut parts, mut per_seed) = (vec![], vec![]);
     for l in letters {
         let runs = of_case(cases, l);
-        let what = format!("case {}", l.to_ascii_uppercase());
+        let what = format!("case {}", case_name(l));
         let (seeds, text) = over_seeds(&what, &runs, early_minimum_check);
         parts.push(text);
         per_seed.extend(seeds);

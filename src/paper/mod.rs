@@ -320,9 +320,7 @@ pub struct Case {
 impl Case {
     /// `A`..`D`, or `Fig. 1`.
     pub fn name(&self) -> String {
-        Preset::parse(&self.letter.to_string())
-            .map(|p| p.label().to_string())
-            .unwrap_or_else(|_| self.letter.to_ascii_uppercase().to_string())
+        claims::case_name(self.letter)
     }
 }
 

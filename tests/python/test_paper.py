@@ -25,7 +25,7 @@ SECTIONS = [
     "## The claims",
     "## Machine and wall time",
     "## Settings the paper leaves open",
-    "## Cases A-D: the learning-rate grid",
+    "## Cases A-D and the Fig. 1 model: the learning-rate grid",
     "## Figure 1",
     "## Figure 2",
     "## Figure 3",
@@ -41,12 +41,18 @@ def write_specs(d):
     d.mkdir(parents=True, exist_ok=True)
     (d / "paper-cases.toml").write_text(f'''name = "paper-cases"
 select_best = "lr"
+extend_edges = 1
+seeds = 2
 [fixed]
 epochs = 8
 train_size = 300
 val_size = 200
 record_samples = "all"
 checkpoints_per_decade = 20
+[[variants]]
+preset = "fig1"
+dataset = "{FMNIST}"
+lr = [0.03, 0.1]
 [[variants]]
 preset = "a"
 dataset = "{MNIST}"
@@ -134,12 +140,22 @@ def test_report_has_every_section_link_and_verdict(paper):
         assert (out / l).exists(), l
     assert "not drawn" not in text
     c = claims(text)
-    assert sorted(c) == list(range(1, 11))
+    assert sorted(c) == list(range(1, 14))
     assert set(c.values()) <= VERDICTS, c
-    # The grid: every case at two learning rates, one chosen each.
-    grid = [l for l in text.splitlines() if re.match(r"^\| [ABCD] \| ", l)]
-    assert len(grid) == 8
-    assert sum(l.rstrip().endswith("| yes |") for l in grid) == 4
+    assert re.search(r"criteria version `[0-9a-f]{12}`", text)
+    # The grid: every case (A-D and the Fig. 1 model) at its two learning
+    # rates and any extension, one pick each, and the narrow grids warned of.
+    grid = [l for l in text.splitlines() if re.match(r"^\| (?:[ABCD]|Fig\. 1) \| ", l)]
+    assert len(grid) >= 10
+    assert sum("| **yes** |" in l for l in grid) == 5
+    assert {l.split("|")[1].strip() for l in grid} == {"A", "B", "C", "D", "Fig. 1"}
+    assert "**Warning:** 5 grids of the paper-cases spec span less than the 2 decades" in text
+    # Fig. 1 from its own model, Fig. 4 from every seed.
+    assert "paper-cases/case-f/fig1_curves.png" in text
+    assert "paper-cases/fig4_seed_bands.png" in text
+    # Every case trained 2 seeds at its pick.
+    seeds = list((out / "paper-cases").glob("*_seed-1.h5"))
+    assert len(seeds) == 5, seeds
 
 
 def test_rerun_skips_and_redraws_the_same_report(paper):
@@ -183,6 +199,12 @@ def test_foreign_folder_and_other_spec_are_refused(paper, tmp_path):
     (changed / "fig2.toml").write_text(t)
     r = reproduce(out, changed, check=False)
     assert r.returncode == 2 and "another version of the fig2 sweep" in r.stderr
+    # Another number of seeds is another protocol: refused too, and 0 is no number.
+    r = reproduce(out, specs, "--seeds", "3", check=False)
+    assert r.returncode == 2 and "another version of the paper-cases sweep" in r.stderr, r.stderr
+    r = reproduce(tmp_path / "zero", specs, "--seeds", "0", check=False)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--seeds 0" in r.stderr, r.stderr
+    assert not (tmp_path / "zero").exists()
     r = subprocess.run([BIN, "reproduce", "paper", "--out", str(out), "--epochs", "3"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.count("\n") == 1
@@ -191,10 +213,11 @@ def test_foreign_folder_and_other_spec_are_refused(paper, tmp_path):
 
 # ---- run files built so that each claim clearly holds, or clearly fails ----
 
-def set_curves(f, min_loss, rise, acc_change, min_at=None):
+def set_curves(f, min_loss, rise, acc_change, min_at=None, acc_base=0.8):
     """Validation loss falls to `min_loss` at epoch `min_at`, then changes
-    by `rise`; validation accuracy by `acc_change` after it; the training
-    set is interpolated at the last epoch."""
+    by `rise`; validation accuracy reaches `acc_base` there and changes by
+    `acc_change` after it; the training set is interpolated at the last
+    epoch."""
     c = f["curves"]
     n = c["epoch"].shape[0]
     last = n - 1
@@ -202,7 +225,7 @@ def set_curves(f, min_loss, rise, acc_change, min_at=None):
     e = np.arange(n, dtype=float)
     after = np.clip((e - m) / max(last - m, 1), 0, None)
     loss = np.where(e <= m, min_loss + (m - e) / max(m, 1), min_loss + rise * after)
-    acc = np.where(e <= m, 0.8 - 0.3 * (m - e) / max(m, 1), 0.8 + acc_change * after)
+    acc = np.where(e <= m, acc_base - 0.3 * (m - e) / max(m, 1), acc_base + acc_change * after)
     c["val_loss"][...] = loss
     c["val_accuracy"][...] = acc
     train = np.full(n, 0.9)
@@ -210,35 +233,69 @@ def set_curves(f, min_loss, rise, acc_change, min_at=None):
     c["train_accuracy"][...] = train
 
 
-def set_case(f, holds, rng):
-    """Per-sample losses, training outliers and weights of a case."""
-    # Failing: the minimum is early and the loss rises, but accuracy falls
-    # by 2 points (claim 10's shape is not met).
-    set_curves(f, 0.3, 0.2, 0.01 if holds else -0.02)
+def diverging(rows, n, k, rng, progress):
+    """Per-sample losses over `rows` (epochs or checkpoints): most fall to
+    below 1e-3, the first `k` sit far above the rest from row 1 on and
+    grow with `progress` (0 to 1 over the rows)."""
+    base = 0.01 + 0.01 * rng.random(n)
+    v = np.geomspace(1.0, 0.01, rows)[:, None] * base[None, :]
+    v[1:, :k] = 50.0 * (1.0 + progress[1:, None])
+    return v.astype(np.float32)
+
+
+def noise(rows, n, rng):
+    """Losses with no structure, rising on the whole."""
+    return (np.exp(3 * rng.standard_normal((rows, n))) * np.linspace(1.0, 3.0, rows)[:, None]).astype(np.float32)
+
+
+def training_tail(rows, holds):
+    """The training losses' tail per checkpoint: falls, rises 2.5x, falls
+    below where the rise began and below 1e-3 for the last 30% (holds);
+    or grows 1.5x a checkpoint (fails)."""
+    if not holds:
+        return 0.1 * 1.5 ** np.arange(rows)
+    a, b, c = int(0.2 * rows), int(0.4 * rows), int(0.7 * rows)
+    return np.concatenate([np.linspace(1.0, 0.2, a), np.linspace(0.2, 0.5, b - a),
+                           np.linspace(0.5, 1e-2, c - b), np.geomspace(1e-4, 1e-5, rows - c)])
+
+
+def set_case(f, holds, rng, min_late=False):
+    """Per-sample losses (every epoch and every checkpoint), the training
+    tail and the weights of a case: everything claims 6-10, 12 and 13 read.
+    Failing: no structure in the validation losses (the evaluation set's
+    still has it, so the two disagree), a training tail that only grows,
+    shrinking weights, an accuracy that falls by 2 points, and with
+    `min_late` the minimum at the last epoch."""
+    last = f["curves"]["epoch"].shape[0] - 1
+    # The last validation accuracy stays as trained: the grid protocol
+    # decides from it which runs exist (a new pick would train new ones).
+    change = 0.01 if holds else -0.02
+    final = float(f["curves"]["val_accuracy"][-1])
+    set_curves(f, 0.3, 0.2, change, min_at=last if min_late else None, acc_base=final - change)
     v = f["val_per_epoch"]["loss"]
     rows, n = v.shape
     k = max(2, n // 50)
-    if holds:
-        base = 0.01 + 0.01 * rng.random(n)
-        grow = np.linspace(1.0, 0.3, rows)[:, None] * base[None, :]
-        grow[1:, :k] = 50.0 * np.linspace(1.0, 2.0, rows - 1)[:, None]
-    else:
-        grow = np.exp(3 * rng.standard_normal((rows, n))) * np.linspace(1.0, 3.0, rows)[:, None]
-    v[...] = grow.astype(np.float32)
-    t = f["train_per_epoch"]["loss"]
-    scale = (0.5 if holds else 1.5) ** np.arange(t.shape[0])
-    t[...] = (0.1 * scale[:, None] * np.ones(t.shape[1])[None, :]).astype(np.float32)
+    v[...] = diverging(rows, n, k, rng, np.linspace(0, 1, rows)) if holds else noise(rows, n, rng)
     ck = f["checkpoints"]
+    rows = ck["epoch"].shape[0]
+    progress = ck["epoch"][:] / max(last, 1)
+    for name in ["val_loss", "eval_loss"]:
+        d = ck[name]
+        structured = holds or name == "eval_loss"
+        m = d.shape[1]
+        d[...] = diverging(rows, m, max(2, m // 50), rng, progress) if structured else noise(rows, m, rng)
+    t = ck["train_loss"]
+    t[...] = (training_tail(rows, holds)[:, None] * np.ones(t.shape[1])[None, :]).astype(np.float32)
     w = ck["weight_l2"]
-    r = np.linspace(1.0, 3.0, w.shape[0]) if holds else np.linspace(3.0, 1.0, w.shape[0])
+    r = np.linspace(1.0, 3.0, rows) if holds else np.linspace(3.0, 1.0, rows)
     w[...] = r[:, None] * np.ones(w.shape[1])[None, :]
     h = ck["weight_hist"]
     counts = np.zeros(h.shape, dtype=h.dtype)
-    bins = h.shape[-1]
-    narrow, wide = slice(bins // 2 - 2, bins // 2 + 2), slice(bins // 4, 3 * bins // 4)
-    first, last = (narrow, wide) if holds else (wide, narrow)
-    counts[0, ..., first] = 10
-    counts[1:, ..., last] = 10
+    mid = h.shape[-1] // 2
+    for row in range(rows):
+        grown = row if holds else rows - 1 - row
+        width = 2 + (mid - 4) * grown // max(rows - 1, 1)
+        counts[row, :, mid - width:mid + width] = 10
     h[...] = counts
 
 
@@ -258,13 +315,18 @@ def build(out, holds):
                 set_curves(f, 0.2 + width / 640 + seed / 100, 1.0 / width, -0.01)
     for p in sorted((out / "fig3-quick").glob("dataset-*.h5")):
         n = p.name
-        score = ("fashion" in n) + ("train_size-100_" in n) + ("width-64_" in n)
+        harder = ("fashion" in n) + ("train_size-100_" in n)
+        score = harder + ("width-64_" in n)
         tri = score >= 2 if holds else False
+        # Claim 11: MNIST and the larger set lower loss, higher accuracy
+        # (or the other way round).
+        worse = harder if holds else 2 - harder
         with h5py.File(p, "r+") as f:
-            set_curves(f, 0.3, 0.3 if tri else -0.05, 0.01 if tri else -0.01)
+            set_curves(f, 0.3 + 0.1 * worse, 0.3 if tri else -0.05, 0.01 if tri else -0.01,
+                       acc_base=0.8 - 0.05 * worse)
     for p in sorted((out / "paper-cases").glob("preset-*.h5")):
         with h5py.File(p, "r+") as f:
-            set_case(f, holds, rng)
+            set_case(f, holds, rng, min_late=not holds and not p.name.startswith("preset-a_"))
 
 
 @pytest.mark.parametrize("holds", [True, False])
@@ -277,4 +339,4 @@ def test_verdicts_follow_built_run_files_both_ways(paper, tmp_path, holds):
     assert r.returncode == 0, r.stderr
     c = claims((out / "REPORT.md").read_text())
     want = "holds" if holds else "does not hold"
-    assert c == {i: want for i in range(1, 11)}, c
+    assert c == {i: want for i in range(1, 14)}, c
