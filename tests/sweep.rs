@@ -183,6 +183,7 @@ fn protocol_keys_out_of_range_are_one_clear_line() {
     for (key, want) in [
         ("seeds = 0", "`seeds = 0`: must be a whole number from 1"),
         ("extend_edges = -1", "`extend_edges = -1`"),
+        ("seeds = 3\n[[variants]]\nseed = [0, 1]", "a `seed` axis"),
     ] {
         let spec = d.path().join("bad.toml");
         std::fs::write(

@@ -472,7 +472,7 @@ fn draw_fig4(dir: &Path, cases_dir: &str, cases: &[Case]) -> Result<Option<Strin
         .collect();
     let files = plot::seed_bands(
         &dir.join(cases_dir),
-        "Figure 4: cases A-D, mean over seeds with min-max band",
+        "Figure 4: cases A-D over their seeds (line: mean; band: lowest to highest seed)",
         &panels,
     )?;
     Ok(files

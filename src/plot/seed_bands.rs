@@ -175,7 +175,7 @@ where
         col.stroke_width(2),
     ))
     .map_err(draw_error)?
-    .label(format!("{name} (mean; band: min-max)"))
+    .label(name.to_string())
     .legend(line_key(col.stroke_width(2)));
     Ok(())
 }

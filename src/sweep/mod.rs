@@ -340,6 +340,16 @@ impl Sweep {
                 }
             }
         }
+        if seeds > 1
+            && runs
+                .iter()
+                .any(|r| r.named.iter().any(|(k, _)| k == "seed"))
+        {
+            return Err(spec_err(
+                path,
+                "`seeds` trains each pick with more seeds: a `seed` axis or variant beside it would name the same runs twice",
+            ));
+        }
         if let Some(k) = &select_best {
             if !runs.iter().any(|r| r.settings.iter().any(|(x, _)| x == k)) {
                 return Err(spec_err(
