@@ -236,14 +236,21 @@ fn grid(out: &mut String, p: &Paper) {
         );
     }
     out.push('\n');
-    let (groups, edges) = &p.fig3_grid;
+    let g3 = &p.fig3_grid;
     let _ = writeln!(
         out,
-        "fig3: {groups} configurations searched; {} picked an edge of the values tried{}",
-        edges.len(),
-        if edges.is_empty() { "." } else { ":" }
+        "fig3: {} configurations searched; {} runs never picked because they diverged{}; {} configurations picked an edge of the values tried{}",
+        g3.groups,
+        g3.excluded.len(),
+        if g3.excluded.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", g3.excluded.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", "))
+        },
+        g3.edges.len(),
+        if g3.edges.is_empty() { "." } else { ":" }
     );
-    for e in edges {
+    for e in &g3.edges {
         let _ = writeln!(
             out,
             "- `{}` (tried {:?}): {}",

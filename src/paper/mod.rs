@@ -347,8 +347,8 @@ pub struct Paper {
     pub claims: Vec<Judged>,
     /// The fig3 sweep is the quick one.
     pub quick: bool,
-    /// fig3 configurations searched, and those whose pick is an edge.
-    pub fig3_grid: (usize, Vec<EdgePick>),
+    /// fig3's grid search.
+    pub fig3_grid: Fig3Grid,
     /// Grids of a spec spanning fewer than [`GRID_DECADES`] decades:
     /// `(part, a run id, span in decades)`.
     pub narrow: Vec<(String, String, f64)>,
@@ -429,14 +429,29 @@ fn cases_grid(c: &Collected) -> (Vec<GridRow>, Vec<Case>) {
     (grid, cases)
 }
 
-/// fig3's configurations searched, and those that picked an edge.
-fn fig3_grid(c: &Collected) -> (usize, Vec<EdgePick>) {
+/// fig3's grid search as the report shows it.
+#[derive(Clone, Debug, Default)]
+pub struct Fig3Grid {
+    /// Configurations searched.
+    pub groups: usize,
+    /// Those whose pick is an edge of the values tried.
+    pub edges: Vec<EdgePick>,
+    /// Runs never picked because they diverged (or have no finite
+    /// validation loss).
+    pub excluded: Vec<String>,
+}
+
+/// fig3's configurations searched, those that picked an edge, and the
+/// runs excluded.
+fn fig3_grid(c: &Collected) -> Fig3Grid {
     let state = c.state();
     let groups = c.sweep.groups(&state);
+    let mut excluded = vec![];
     let edges = groups
         .iter()
         .filter_map(|g| {
             let view = c.sweep.view(g, &state);
+            excluded.extend(view.excluded.iter().map(|&i| c.sweep.runs[i].id.clone()));
             view.edge?;
             Some(EdgePick {
                 id: c.sweep.runs[g.pick?].id.clone(),
@@ -444,7 +459,11 @@ fn fig3_grid(c: &Collected) -> (usize, Vec<EdgePick>) {
             })
         })
         .collect();
-    (groups.len(), edges)
+    Fig3Grid {
+        groups: groups.len(),
+        edges,
+        excluded,
+    }
 }
 
 /// Fig. 4: cases A-D, each its seeds' mean curves with min-max bands,
