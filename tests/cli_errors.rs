@@ -218,6 +218,8 @@ fn impossible_configs_are_usage_errors() {
         ("--train-size", "0", "--train-size"),
         ("--lr", "0", "--lr"),
         ("--lr", "-0.1", "--lr"),
+        ("--lr", "nan", "--lr"),
+        ("--lr", "inf", "--lr"),
         ("--train-size", "1001", "larger than the training pool"),
         ("--preset", "z", "--preset z"),
         ("--momentum", "0.5", "--momentum"),

@@ -320,3 +320,24 @@ fn list_json_is_one_object_per_run() {
         .unwrap()
         .starts_with("dataset-mnist_"));
 }
+
+#[test]
+fn a_grid_with_a_negative_or_infinite_rate_is_one_clear_line() {
+    let d = tempfile::tempdir().unwrap();
+    for lr in ["-0.1", "inf", "nan"] {
+        let spec = d.path().join("bad.toml");
+        std::fs::write(
+            &spec,
+            format!("name = \"x\"\nselect_best = \"lr\"\n[axes]\nlr = [{lr}, 0.3]\n"),
+        )
+        .unwrap();
+        let out = preinterp(&["sweep", "list", spec.to_str().unwrap()], d.path());
+        assert_eq!(out.status.code(), Some(2), "{lr}");
+        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("bad.toml") && stderr(&out).contains("learning rate"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
