@@ -88,10 +88,10 @@ pub mod attr {
 /// CF `Conventions` of every file preinterp writes.
 pub(crate) const CONVENTIONS: &str = "CF-1.8";
 
-/// CF `references` of every file preinterp writes: the paper, as the
-/// repository cites it (it states no DOI, arXiv id or URL).
+/// CF `references` of every file preinterp writes: the paper, with its
+/// DOI and arXiv id (the repository has no public URL to cite yet).
 pub(crate) const REFERENCES: &str =
-    "Venter, Theunissen & Davel (2021), Pre-interpolation loss behaviour in neural networks";
+    "Venter, Theunissen & Davel (2021), Pre-interpolation loss behaviour in neural networks, Communications in Computer and Information Science 1342, 296-309, doi:10.1007/978-3-030-66151-9_19, arXiv:2103.07986";
 
 /// CF `source` of every file preinterp writes.
 pub(crate) const SOURCE: &str = concat!("preinterp ", env!("CARGO_PKG_VERSION"));

@@ -62,6 +62,8 @@ def check_globals(attrs, command):
     assert attrs["source"].startswith("preinterp ") and len(attrs["source"].split()) == 2
     assert "Venter, Theunissen & Davel (2021)" in attrs["references"]
     assert "Pre-interpolation loss behaviour in neural networks" in attrs["references"]
+    assert "doi:10.1007/978-3-030-66151-9_19" in attrs["references"]
+    assert "arXiv:2103.07986" in attrs["references"]
     lines = attrs["history"].splitlines()
     assert all(LINE.match(x) for x in lines), lines
     assert command in lines[-1]
