@@ -13,8 +13,8 @@ use super::set::{gather, SetComparison};
 use super::{is_compare_output, Comparison, RunInfo, RunInput};
 use crate::error::{Error, ErrorKind, Result};
 use crate::record::h5::{self, attr_num, attr_str, coord_values, describe, unicode, var_values};
-use crate::record::h5ds;
-use crate::record::schema::{attr, Var};
+use crate::record::{cf, h5ds};
+use crate::record::schema::{self, attr, Var};
 
 /// Makes `dir` ready: created if missing; a previous compare output's
 /// files are removed; any other non-empty folder is refused unless
@@ -98,8 +98,9 @@ pub(crate) fn write_h5(dir: &Path, c: &Comparison, runs: &[RunInput]) -> Result<
 
 fn write_file(path: &Path, c: &Comparison, runs: &[RunInput]) -> hdf5::Result<()> {
     let f = hdf5::File::create(path)?;
+    cf::globals(&f)?;
     let strings = [
-        (attr::CONVENTIONS, "CF-1.8".to_string()),
+        (attr::CONVENTIONS, schema::CONVENTIONS.to_string()),
         (
             attr::TITLE,
             format!("preinterp compare: {} runs", c.runs.len()),

@@ -1,5 +1,5 @@
 //! CF metadata beyond `units` and `long_name`, shared by every file
-//! preinterp writes (run files, `samples.h5`, `sweep.h5`): the global
+//! preinterp writes (run files, `samples.h5`, `sweep.h5`, `compare.h5`): the global
 //! `history`, `source` and `references`; `flag_values` and
 //! `flag_meanings` of the `correct` variables; cell `bounds`; and the
 //! `coordinates` link to an auxiliary coordinate.

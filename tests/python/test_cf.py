@@ -53,8 +53,9 @@ optimizer = "adam"
     subprocess.run([BIN, "sweep", "run", str(spec), "--out", str(sweep), "--shard", "1/2"],
                    capture_output=True, check=True)
     subprocess.run([BIN, "sweep", "collect", str(sweep)], capture_output=True, check=True)
+    subprocess.run([BIN, "compare", str(run), str(run), "--out", str(d / "cmp")], capture_output=True, check=True)
     return {"run": run, "samples": d / "rep" / "samples.h5", "sweep": sweep / "sweep.h5",
-            "csv": sweep / "sweep.csv"}
+            "csv": sweep / "sweep.csv", "compare": d / "cmp" / "compare.h5"}
 
 
 def check_globals(attrs, command):
@@ -79,6 +80,8 @@ def test_global_attributes_in_every_file(files):
         check_globals({k: nc.getncattr(k) for k in nc.ncattrs()}, " report ")
     t = xr.open_dataset(files["sweep"], engine="h5netcdf")
     assert len(check_globals(t.attrs, " sweep collect ")) == 1
+    with netCDF4.Dataset(files["compare"]) as nc:
+        check_globals({k: nc.getncattr(k) for k in nc.ncattrs()}, " compare ")
 
 
 def float_vars(path):
