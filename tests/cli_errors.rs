@@ -353,11 +353,23 @@ fn help_uses_one_value_name_style_and_short_flags() {
         &["compare"],
     ];
     let mut all = String::new();
+    // `-q` only where there is progress to quieten.
+    let quiet: [&[&str]; 4] = [
+        &["train"],
+        &["reproduce", "a"],
+        &["reproduce", "paper"],
+        &["sweep", "run"],
+    ];
     for c in commands {
         let mut args = c.to_vec();
         args.push("--help");
         let out = preinterp(&args, cache.path());
         assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert_eq!(
+            stdout(&out).contains("-q, --quiet"),
+            quiet.contains(&c),
+            "{args:?}"
+        );
         all += &stdout(&out);
     }
     for bad in [

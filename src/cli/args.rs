@@ -31,9 +31,14 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `-q/--quiet`, on the commands that draw progress.
+#[derive(Args, Clone, Copy, Debug, Default)]
+pub struct Quiet {
     /// Quiet: no progress bars and no line per finished run, only the
-    /// final summary (train, sweep run, reproduce).
-    #[arg(short, long, global = true, display_order = 900)]
+    /// final summary.
+    #[arg(short, long, display_order = 900)]
     pub quiet: bool,
 }
 
@@ -116,6 +121,9 @@ pub enum SweepCmd {
         /// Where datasets are found.
         #[command(flatten)]
         data: Flags<DataLocation>,
+        /// Progress.
+        #[command(flatten)]
+        quiet: Quiet,
     },
     /// Predict a sweep's wall time on some core counts: a cost model of
     /// one epoch fitted to the run files of sweeps already run, and the
@@ -236,6 +244,9 @@ pub struct CaseArgs {
     /// Training and evaluation threads, 0 = all cores.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Progress.
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 /// Flags of `preinterp reproduce paper`; the parts fix their own
@@ -264,6 +275,9 @@ pub struct PaperArgs {
     /// (or fig3.toml) from this folder instead of the built-in specs.
     #[arg(long, hide = true, value_name = "DIR")]
     pub specs: Option<PathBuf>,
+    /// Progress.
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 /// Flags of `preinterp train`: every run setting (explicit ones
@@ -297,6 +311,9 @@ pub struct TrainArgs {
     /// Print a machine-readable JSON summary on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Progress.
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 /// Flags of `preinterp fetch`.

@@ -39,7 +39,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
         // Usage errors are one line, like every other error.
         Err(e) => return Err(Error::usage(one_line(&e))),
     };
-    progress::set_quiet(cli.quiet);
+    progress::set_quiet(quiet(&cli.command));
     match cli.command {
         Command::Train(a) => train_cmd::run(&a),
         Command::Report(a) => report_cmd::report(&a),
@@ -49,6 +49,27 @@ pub fn run<I: IntoIterator<Item = OsString>>(argv: I) -> Result<u8> {
         Command::Compare(a) => compare_cmd::run(&a),
         Command::Fetch(a) => fetch_cmd::run(&a),
     }
+}
+
+/// Whether the command was given `-q/--quiet` (the commands that draw
+/// progress have it).
+fn quiet(c: &Command) -> bool {
+    let q = match c {
+        Command::Train(a) => a.quiet,
+        Command::Reproduce(a) => match &a.what {
+            ReproduceCmd::A(a) | ReproduceCmd::B(a) | ReproduceCmd::C(a) | ReproduceCmd::D(a) => {
+                a.quiet
+            }
+            ReproduceCmd::Paper(a) => a.quiet,
+            ReproduceCmd::Unknown(_) => args::Quiet::default(),
+        },
+        Command::Sweep(a) => match &a.cmd {
+            args::SweepCmd::Run { quiet, .. } => *quiet,
+            _ => args::Quiet::default(),
+        },
+        _ => args::Quiet::default(),
+    };
+    q.quiet
 }
 
 /// `reproduce CASE` or `reproduce paper`.

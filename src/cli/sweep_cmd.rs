@@ -32,6 +32,7 @@ pub(super) fn run(a: &SweepArgs) -> Result<u8> {
             shard,
             settings,
             data,
+            quiet: _,
         } => run_runs(spec, out, *jobs, shard, settings, data),
         SweepCmd::Plan(p) => plan_cmd(p),
     }

@@ -13,8 +13,8 @@ use super::set::{gather, SetComparison};
 use super::{is_compare_output, Comparison, RunInfo, RunInput};
 use crate::error::{Error, ErrorKind, Result};
 use crate::record::h5::{self, attr_num, attr_str, coord_values, describe, unicode, var_values};
-use crate::record::{cf, h5ds};
 use crate::record::schema::{self, attr, Var};
+use crate::record::{cf, h5ds};
 
 /// Makes `dir` ready: created if missing; a previous compare output's
 /// files are removed; any other non-empty folder is refused unless
