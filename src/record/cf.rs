@@ -59,6 +59,16 @@ pub(crate) fn correct_flags(ds: &Dataset) -> hdf5::Result<()> {
     attr_str(ds, attr::FLAG_MEANINGS, schema::CORRECT_FLAG_MEANINGS)
 }
 
+/// `flag_values = 0, 1` (int64, as the variable) and `flag_meanings` of
+/// a 0/1 column of `sweep.h5` (`meanings`: the two words).
+pub(crate) fn int_flags(ds: &Dataset, meanings: &str) -> hdf5::Result<()> {
+    ds.new_attr::<i64>()
+        .shape(2)
+        .create(attr::FLAG_VALUES)?
+        .write_raw(&[0i64, 1])?;
+    attr_str(ds, attr::FLAG_MEANINGS, meanings)
+}
+
 /// Names `aux` (in the same group) as an auxiliary coordinate of `ds`.
 pub(crate) fn coordinates(ds: &Dataset, aux: &str) -> hdf5::Result<()> {
     attr_str(ds, attr::COORDINATES, aux)

@@ -244,6 +244,17 @@ impl Columns {
         self.column(c, &v, v.iter().map(i64::to_string).collect())
     }
 
+    /// A 0/1 column, with CF `flag_values` and `flag_meanings`.
+    fn flags(
+        &self,
+        c: &Var<'_>,
+        v: impl Iterator<Item = bool>,
+        meanings: &str,
+    ) -> hdf5::Result<()> {
+        self.ints(c, v.map(i64::from))?;
+        cf::int_flags(&self.file.dataset(c.name)?, meanings)
+    }
+
     fn floats(&self, c: &Var<'_>, v: impl Iterator<Item = f64>) -> hdf5::Result<()> {
         let v: Vec<f64> = v.collect();
         self.column(c, &v, v.iter().map(|&x| csv::float(x)).collect())
@@ -319,14 +330,16 @@ fn write_metrics(t: &Columns, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
         ),
         None => "1 if plotted: every run with data".into(),
     };
-    t.ints(
+    t.flags(
         &var(schema::SELECTED, "1", &selected),
-        rows.iter().map(|r| r.selected as i64),
+        rows.iter().map(|r| r.selected),
+        "not_selected selected",
     )?;
-    t.ints(
+    t.flags(
         &schema::TRIANGLE,
         rows.iter()
-            .map(|r| r.summary.as_ref().map_or(0, |s| s.triangle as i64)),
+            .map(|r| r.summary.as_ref().is_some_and(|s| s.triangle)),
+        "no_triangle triangle",
     )
 }
 
@@ -353,9 +366,10 @@ fn write_selection(t: &Columns, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()>
             let picks = sweep_select::grid_picks(sweep, setting, rows, c);
             let desc =
                 format!("1 if a grid search over {setting} judged by the {long} picks this run");
-            t.ints(
+            t.flags(
                 &var(&schema::grid_picked(c), "1", &desc),
-                picks.into_iter().map(|p| p as i64),
+                picks.into_iter(),
+                "not_picked picked",
             )?;
         }
     }

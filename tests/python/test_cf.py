@@ -117,6 +117,15 @@ def test_fill_value_is_nan_of_the_variables_type_and_values_are_unchanged(files,
             assert x.values.tobytes() == raw.tobytes() or np.isnan(raw).any(), n
 
 
+def test_sweep_flags_are_cf_flags(files):
+    with h5py.File(files["sweep"], "r") as f:
+        for name in ["selected", "triangle"]:
+            d = f[name]
+            assert list(d.attrs["flag_values"]) == [0, 1], name
+            assert len(d.attrs["flag_meanings"].split()) == 2, name
+            assert set(np.unique(d[:])) <= {0, 1}, name
+
+
 def test_correct_variables_are_cf_flags(files):
     groups = {"val_per_epoch": ["correct"], "train_per_epoch": ["correct"],
               "checkpoints": ["train_correct", "val_correct", "eval_correct"]}
