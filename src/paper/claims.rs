@@ -1773,7 +1773,11 @@ mod tests {
         let j = early_minimum(&all);
         assert_eq!(j.verdict, Verdict::Holds, "{}", j.evidence);
         assert_eq!(j.per_seed.len(), 25);
-        assert!(j.evidence.contains("case Fig. 1, 5 seeds"), "{}", j.evidence);
+        assert!(
+            j.evidence.contains("case Fig. 1, 5 seeds"),
+            "{}",
+            j.evidence
+        );
         all[3].min_epoch = 60;
         assert_eq!(early_minimum(&all).verdict, Verdict::Partly);
         for c in all.iter_mut().take(10) {
