@@ -426,6 +426,8 @@ fn cases_grid(c: &Collected) -> (Vec<GridRow>, Vec<Case>) {
         });
     }
     cases.sort_by_key(|c| c.letter);
+    // Case by case (A-D, then the Fig. 1 model), each by learning rate.
+    grid.sort_by_key(|g| g.case);
     (grid, cases)
 }
 
