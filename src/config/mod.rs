@@ -87,10 +87,11 @@ fn ser_spec<S: serde::Serializer>(d: &DatasetSpec, s: S) -> std::result::Result<
     s.serialize_str(&d.label())
 }
 
-/// The paper's cases A-D (Venter et al. 2021, table 1), with the
-/// learning rates `reproduce paper`'s grid search chose on the real
-/// datasets (sweeps/paper-cases.toml: fig3's grid, judged by the
-/// validation error at the last of 200 epochs; docs/paper/REPORT.md).
+/// The paper's cases A-D (Venter et al. 2021, table 1) and its Fig. 1
+/// model, with the learning rates `reproduce paper`'s earlier 3-value
+/// grid chose on the real datasets (judged by the validation error at
+/// the last of 200 epochs; docs/history.md). The 5-value grid of
+/// docs/paper/REPORT.md picks B 0.3, C 3e-3 and Fig. 1 0.3 instead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preset {
     /// 3x100, 5k MNIST, Adam lr 3e-3, batch 64.
