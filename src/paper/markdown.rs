@@ -173,20 +173,30 @@ fn edge_note(g: &GroupView, limit: usize) -> String {
     }
 }
 
+/// The extensions a part's spec allows per group.
+fn extend_limit(p: &Paper, r: Role) -> usize {
+    p.parts
+        .iter()
+        .position(|x| x.role == r)
+        .map_or(0, |i| p.collected[i].sweep.extend_edges)
+}
+
 fn grid(out: &mut String, p: &Paper) {
-    let limit = |r: Role| {
-        p.parts
-            .iter()
-            .position(|x| x.role == r)
-            .map_or(0, |i| p.collected[i].sweep.extend_edges)
-    };
-    let (cases_limit, fig3_limit) = (limit(Role::Cases), limit(Role::Fig3));
+    let cases_limit = extend_limit(p, Role::Cases);
     out.push_str("## Cases A-D and the Fig. 1 model: the learning-rate grid\n\n");
     let _ = write!(
         out,
         "Each case trained at every learning rate of its grid (`spec`), and at one more half-decade step past an edge its grid picked (`extension`, up to {cases_limit}). The pick"
     );
     out.push_str(" has the lowest validation error at the last epoch (ties: the first listed; diverged runs never); `min over epochs` marks what the other reading, the lowest validation error at any epoch, would pick.\n\n");
+    grid_table(out, p);
+    case_lines(out, p, cases_limit);
+    fig3_lines(out, p);
+    narrow_warnings(out, p);
+}
+
+/// Every grid run of the cases, one row each.
+fn grid_table(out: &mut String, p: &Paper) {
     out.push_str("| case | learning rate | origin | status | validation error at the end | lowest validation error | minimum validation loss at epoch | pick | min over epochs |\n|---|---|---|---|---|---|---|---|---|\n");
     let name = |l: char| {
         p.cases
@@ -210,6 +220,10 @@ fn grid(out: &mut String, p: &Paper) {
         );
     }
     out.push('\n');
+}
+
+/// A line per case: its pick, the other reading, an edge, its seeds.
+fn case_lines(out: &mut String, p: &Paper, limit: usize) {
     for c in &p.cases {
         let done = c.seeds.iter().filter(|s| s.2).count();
         let preset = if c.lr == c.preset_lr {
@@ -222,7 +236,7 @@ fn grid(out: &mut String, p: &Paper) {
             Some(a) => format!("the other reading would pick {a}"),
             None => "the other reading picks nothing".to_string(),
         };
-        let edge = edge_note(&c.grid, cases_limit);
+        let edge = edge_note(&c.grid, limit);
         let _ = writeln!(
             out,
             "- {}: learning rate {} ({preset}; {alt}){}; {done} of {} seeds finished; seed 0 is `{}`, its report in [{}]({}/).",
@@ -236,6 +250,11 @@ fn grid(out: &mut String, p: &Paper) {
         );
     }
     out.push('\n');
+}
+
+/// fig3's grid: configurations, diverged runs, edge picks.
+fn fig3_lines(out: &mut String, p: &Paper) {
+    let limit = extend_limit(p, Role::Fig3);
     let g3 = &p.fig3_grid;
     let _ = writeln!(
         out,
@@ -256,10 +275,14 @@ fn grid(out: &mut String, p: &Paper) {
             "- `{}` (tried {:?}): {}",
             e.id,
             e.grid.values,
-            edge_note(&e.grid, fig3_limit)
+            edge_note(&e.grid, limit)
         );
     }
     out.push('\n');
+}
+
+/// One warning per spec whose grids span less than [`super::GRID_DECADES`].
+fn narrow_warnings(out: &mut String, p: &Paper) {
     for part in &p.parts {
         let narrow: Vec<_> = p.narrow.iter().filter(|n| n.0 == part.name).collect();
         let Some(worst) = narrow.iter().min_by(|a, b| a.2.total_cmp(&b.2)) else {
@@ -316,6 +339,12 @@ fn figures(out: &mut String, dir: &Path, p: &Paper) {
         Some(f) => out.push_str(&figure(dir, f, "Figure 4, cases A-D")),
         None => out.push_str("*Figure 4: no case has a finished run*\n"),
     }
+    case_figures(out, dir, p);
+}
+
+/// Figures 5-7 of case A and the appendix's of B, C and D, on seed 0.
+fn case_figures(out: &mut String, dir: &Path, p: &Paper) {
+    let case = |l: char| p.cases.iter().find(|c| c.letter == l);
     for (file, n, what) in [
         (
             "fig5_loss_heatmaps.png",
