@@ -35,6 +35,12 @@ pub struct SetEval {
     /// Per-sample logit margin `z_y - max_{j != y} z_j` (positive when
     /// correct, up to ties).
     pub margin: Vec<f32>,
+    /// The logits `z + b` (`n x CLASSES`, row-major), held until the next
+    /// evaluation for calibration; empty (and not filled) unless made by
+    /// [`SetEval::with_logits`].
+    pub logits: Vec<f32>,
+    /// The true classes, filled beside `logits`.
+    pub label: Vec<u8>,
 }
 
 impl SetEval {
@@ -45,11 +51,23 @@ impl SetEval {
             pred: vec![0; n],
             correct: vec![0; n],
             margin: vec![0.0; n],
+            logits: vec![],
+            label: vec![],
         }
     }
-    /// The mean loss and accuracy, summed in sample order (f64).
+    /// [`SetEval::with_len`] that also keeps each evaluation's logits and
+    /// labels (`n x CLASSES` floats) for [`crate::stats::Calibrator`].
+    pub fn with_logits(n: usize) -> Self {
+        SetEval {
+            logits: vec![0.0; n * CLASSES],
+            label: vec![0; n],
+            ..Self::with_len(n)
+        }
+    }
+    /// The mean loss and accuracy, summed in sample order (f64); NaN for
+    /// an empty set (`--val-size 0`).
     pub fn summary(&self) -> SetSummary {
-        let n = self.loss.len().max(1) as f64;
+        let n = self.loss.len() as f64;
         let loss = self.loss.iter().map(|&x| x as f64).sum::<f64>() / n;
         let acc = self.correct.iter().map(|&c| c as u64).sum::<u64>() as f64 / n;
         SetSummary { loss, acc }
@@ -128,19 +146,30 @@ impl Evaluator {
         let blocks = n.div_ceil(block);
         let per_worker = blocks.div_ceil(self.workspaces.len()) * block;
         let (layers, input) = (&self.layers, self.input);
-        let SetEval {
-            loss,
-            pred,
-            correct,
-            margin,
-        } = out;
-        let run = |(((((loss, pred), correct), margin), idx), ws): WorkerShare<'_>| {
+        let keep = !out.logits.is_empty();
+        assert!(!keep || out.logits.len() == n * CLASSES && out.label.len() == n);
+        let run = |share: Share<'_>, idx: &[u32], ws: &mut Workspace| {
+            let Share {
+                loss,
+                pred,
+                correct,
+                margin,
+                logits,
+                label,
+            } = share;
             for (k, ix) in idx.chunks(block).enumerate() {
                 let (at, rows) = (k * block, ix.len());
                 let margin = &mut margin[at..at + rows];
-                eval_block(layers, params, (src, ix, input), ws, margin);
+                let logits = match keep {
+                    true => &mut logits[at * CLASSES..(at + rows) * CLASSES],
+                    false => &mut [][..],
+                };
+                eval_block(layers, params, (src, ix, input), ws, margin, logits);
                 loss[at..at + rows].copy_from_slice(&ws.loss[..rows]);
                 pred[at..at + rows].copy_from_slice(&ws.pred[..rows]);
+                if keep {
+                    label[at..at + rows].copy_from_slice(&ws.labels[..rows]);
+                }
                 for ((c, &p), &y) in correct[at..at + rows]
                     .iter_mut()
                     .zip(&ws.pred[..rows])
@@ -152,41 +181,93 @@ impl Evaluator {
         };
         if let [ws] = &mut self.workspaces[..] {
             // One thread: on the caller's, without entering the pool.
-            run((((((loss, pred), correct), margin), idx), ws));
+            run(Share::whole(out), idx, ws);
             return;
         }
+        let workers = self.workspaces.len();
         let workspaces = &mut self.workspaces;
+        let SetEval {
+            loss,
+            pred,
+            correct,
+            margin,
+            logits,
+            label,
+        } = out;
         self.pool.install(|| {
             loss.par_chunks_mut(per_worker)
                 .zip(pred.par_chunks_mut(per_worker))
                 .zip(correct.par_chunks_mut(per_worker))
                 .zip(margin.par_chunks_mut(per_worker))
+                .zip(chunks_or_none(logits, per_worker * CLASSES, workers))
+                .zip(chunks_or_none(label, per_worker, workers))
+                .map(
+                    |(((((loss, pred), correct), margin), logits), label)| Share {
+                        loss,
+                        pred,
+                        correct,
+                        margin,
+                        logits,
+                        label,
+                    },
+                )
                 .zip(idx.par_chunks(per_worker))
                 .zip(workspaces.par_iter_mut())
-                .for_each(run);
+                .for_each(|((share, idx), ws)| run(share, idx, ws));
         });
     }
 }
 
-/// One worker's share: its per-sample outputs, sample indices and
-/// workspace.
-type WorkerShare<'a> = (
-    (
-        (((&'a mut [f32], &'a mut [u8]), &'a mut [u8]), &'a mut [f32]),
-        &'a [u32],
-    ),
-    &'a mut Workspace,
-);
+/// One worker's share of a [`SetEval`]'s buffers (`logits` and `label`
+/// empty when not kept).
+struct Share<'a> {
+    loss: &'a mut [f32],
+    pred: &'a mut [u8],
+    correct: &'a mut [u8],
+    margin: &'a mut [f32],
+    logits: &'a mut [f32],
+    label: &'a mut [u8],
+}
+
+impl<'a> Share<'a> {
+    /// All of `e`.
+    fn whole(e: &'a mut SetEval) -> Self {
+        Share {
+            loss: &mut e.loss,
+            pred: &mut e.pred,
+            correct: &mut e.correct,
+            margin: &mut e.margin,
+            logits: &mut e.logits,
+            label: &mut e.label,
+        }
+    }
+}
+
+/// `v` in chunks of `size`, or `workers` empty slices when `v` is empty
+/// (a buffer that is not kept).
+fn chunks_or_none<T: Send>(
+    v: &mut [T],
+    size: usize,
+    workers: usize,
+) -> impl IndexedParallelIterator<Item = &mut [T]> {
+    if v.is_empty() {
+        rayon::iter::Either::Right((0..workers).into_par_iter().map(|_| <&mut [T]>::default()))
+    } else {
+        rayon::iter::Either::Left(v.par_chunks_mut(size))
+    }
+}
 
 /// Loss and prediction of samples `ix` of `src` (the first layer's
-/// input laid out as `input`) into `ws.loss` and `ws.pred`, and their
-/// logit margins into `margin`.
+/// input laid out as `input`) into `ws.loss` and `ws.pred`, their
+/// logit margins into `margin` and, unless it is empty, their logits
+/// into `logits`.
 fn eval_block(
     layers: &[LayerSpan],
     params: &[f32],
     (src, ix, input): (&Samples, &[u32], InputMode),
     ws: &mut Workspace,
     margin: &mut [f32],
+    logits: &mut [f32],
 ) {
     let rows = ix.len();
     gather_input(src, ix, ws, input);
@@ -197,15 +278,18 @@ fn eval_block(
         &params[out.b_range()],
         &ws.labels[..rows],
         margin,
+        logits,
     );
     loss_forward(layers, params, ws, rows);
 }
 
 /// Each row's logit margin `(z_y + b_y) - max_{j != y} (z_j + b_j)`, from
 /// the output layer's product `z (B x C)` before its bias `b` is added
-/// (the same f32 sums the loss kernel forms).
-fn margins(z: &[f32], b: &[f32], labels: &[u8], out: &mut [f32]) {
-    for ((row, &y), m) in z.chunks_exact(b.len()).zip(labels).zip(out) {
+/// (the same f32 sums the loss kernel forms); the sums themselves go to
+/// `logits` unless it is empty.
+fn margins(z: &[f32], b: &[f32], labels: &[u8], out: &mut [f32], logits: &mut [f32]) {
+    let c = b.len();
+    for (i, ((row, &y), m)) in z.chunks_exact(c).zip(labels).zip(out).enumerate() {
         let y = y as usize;
         let mut other = f32::NEG_INFINITY;
         for (j, (&zj, &bj)) in row.iter().zip(b).enumerate() {
@@ -214,5 +298,10 @@ fn margins(z: &[f32], b: &[f32], labels: &[u8], out: &mut [f32]) {
             }
         }
         *m = (row[y] + b[y]) - other;
+        if let Some(dst) = logits.get_mut(i * c..(i + 1) * c) {
+            for ((d, &zj), &bj) in dst.iter_mut().zip(row).zip(b) {
+                *d = zj + bj;
+            }
+        }
     }
 }

@@ -311,6 +311,11 @@ pub trait Observer {
     fn epoch_end(&mut self, _m: &EpochMetrics, _sets: &PerSample, _t: &Trainer) -> Result<()> {
         Ok(())
     }
+    /// Whether [`PerSample`]'s validation and evaluation sets keep their
+    /// logits and labels (for calibration), asked once before training.
+    fn wants_logits(&self) -> bool {
+        false
+    }
 }
 
 /// Two observers as one (a tee): both see every event.
@@ -331,6 +336,9 @@ impl Observer for TeeObserver<'_> {
         self.0.epoch_end(m, sets, t)?;
         self.1.epoch_end(m, sets, t)
     }
+    fn wants_logits(&self) -> bool {
+        self.0.wants_logits() || self.1.wants_logits()
+    }
 }
 
 /// No-op observer.
@@ -347,12 +355,18 @@ pub struct PerSample {
 }
 
 impl PerSample {
-    /// Buffers for the per-sample results of `sets`, allocated once.
-    fn for_sets(sets: &Sets<'_>) -> PerSample {
+    /// Buffers for the per-sample results of `sets`, allocated once;
+    /// the validation and evaluation sets keep their logits if `logits`.
+    fn for_sets(sets: &Sets<'_>, logits: bool) -> PerSample {
+        let kept = if logits {
+            SetEval::with_logits
+        } else {
+            SetEval::with_len
+        };
         PerSample {
             train: SetEval::with_len(sets.split.train.len()),
-            val: SetEval::with_len(sets.split.val.len()),
-            eval: SetEval::with_len(sets.eval.len()),
+            val: kept(sets.split.val.len()),
+            eval: kept(sets.eval.len()),
         }
     }
 }
@@ -418,7 +432,7 @@ impl Loop<'_> {
             Some(r) => (r.epoch + 1, r.wall_s),
             None => (0, 0.0),
         };
-        let mut per = PerSample::for_sets(sets);
+        let mut per = PerSample::for_sets(sets, obs.wants_logits());
         let mut report = TrainReport {
             status: Status::Complete,
             interpolation_epoch: None,

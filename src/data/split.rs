@@ -33,7 +33,6 @@ pub fn split(pool: usize, train_size: usize, val_size: Option<usize>, seed: u64)
                 "--val-size {v} is more than the {rest} pool samples left after --train-size {train_size}"
             )))
         }
-        Some(0) => return Err(Error::usage("--val-size must be at least 1")),
         Some(v) => v,
         None if rest == 0 => {
             return Err(Error::usage(format!(

@@ -59,6 +59,17 @@ pub(crate) fn correct_flags(ds: &Dataset) -> hdf5::Result<()> {
     attr_str(ds, attr::FLAG_MEANINGS, schema::CORRECT_FLAG_MEANINGS)
 }
 
+/// `flag_values = 0, 1, .., n - 1` (uint8, as the variable) and the
+/// `flag_meanings` words `meanings`, one per value.
+pub(crate) fn u8_flags(ds: &Dataset, meanings: &[&str]) -> hdf5::Result<()> {
+    let values: Vec<u8> = (0..meanings.len() as u8).collect();
+    ds.new_attr::<u8>()
+        .shape(values.len())
+        .create(attr::FLAG_VALUES)?
+        .write_raw(&values)?;
+    attr_str(ds, attr::FLAG_MEANINGS, &meanings.join(" "))
+}
+
 /// `flag_values = 0, 1` (int64, as the variable) and `flag_meanings` of
 /// a 0/1 column of `sweep.h5` (`meanings`: the two words).
 pub(crate) fn int_flags(ds: &Dataset, meanings: &str) -> hdf5::Result<()> {

@@ -27,7 +27,9 @@ impl Layout<'_> {
     /// Creates every attribute, group and dataset.
     pub fn create(&self, file: &hdf5::File) -> hdf5::Result<()> {
         self.provenance(file)?;
-        curves(&file.create_group(schema::CURVES)?)?;
+        let c = file.create_group(schema::CURVES)?;
+        curves(&c)?;
+        calibration(&c, &self.calibrated())?;
         if self.opts.samples == RecordSamples::All {
             for (group, set) in schema::PER_EPOCH {
                 self.per_epoch(&file.create_group(group)?, set)?;
@@ -40,6 +42,18 @@ impl Layout<'_> {
         self.checkpoint_weights(&g, &k_iter)?;
         epoch_of_checkpoints(&g)?;
         self.state(&file.create_group(schema::STATE)?)
+    }
+
+    /// The sets calibrated per epoch: the validation set unless it is
+    /// empty (`--val-size 0`), and the evaluation set.
+    fn calibrated(&self) -> Vec<&'static str> {
+        let sizes = [self.sets.split.val.len(), self.sets.eval.len()];
+        schema::calibration::SETS
+            .into_iter()
+            .zip(sizes)
+            .filter(|&(_, n)| n > 0)
+            .map(|(s, _)| s)
+            .collect()
     }
 
     fn provenance(&self, root: &hdf5::Location) -> hdf5::Result<()> {
@@ -234,6 +248,42 @@ fn curves(g: &Group) -> hdf5::Result<()> {
     var::<i64>(g, &schema::CURVE_ITERATION, &[&epoch])?;
     for s in schema::CURVE_F64.iter().chain(&schema::CURVE_ROBUST) {
         var::<f64>(g, s, &[&epoch])?;
+    }
+    Ok(())
+}
+
+/// The calibration series of `sets` in `/curves` (see
+/// [`schema::calibration`]), over its `epoch` and a `confidence_bin`
+/// coordinate with CF bounds.
+fn calibration(g: &Group, sets: &[&str]) -> hdf5::Result<()> {
+    use crate::stats::calibration::{Status, ECE_BINS};
+    use schema::calibration as cal;
+    if sets.is_empty() {
+        return Ok(());
+    }
+    let epoch = g.dataset(schema::EPOCH.name)?;
+    let bin = coord_values::<i64>(g, &cal::BIN, &indices(ECE_BINS))?;
+    let m = ECE_BINS as f64;
+    let lower: Vec<f64> = (0..ECE_BINS).map(|b| b as f64 / m).collect();
+    let upper: Vec<f64> = (1..=ECE_BINS).map(|b| b as f64 / m).collect();
+    cf::bounds(g, &bin, &cal::BIN_BOUNDS, &[&bin], &lower, &upper)?;
+    let meanings: Vec<&str> = Status::ALL.iter().map(|s| s.meaning()).collect();
+    for set in sets {
+        let long = SETS.iter().find(|d| d.name == *set).map_or("", |d| d.long);
+        let named =
+            |v: &schema::Var<'_>| (cal::name(set, v.name), format!("{}, {long}", v.long_name));
+        for s in &cal::SERIES {
+            let (n, l) = named(s);
+            var::<f64>(g, &v(&n, s.units, &l), &[&epoch])?;
+        }
+        let (n, l) = named(&cal::STATUS);
+        cf::u8_flags(&var::<u8>(g, &v(&n, "1", &l), &[&epoch])?, &meanings)?;
+        let (n, l) = named(&cal::BIN_COUNT);
+        var::<u64>(g, &v(&n, "1", &l), &[&epoch, &bin])?;
+        for b in [&cal::BIN_ACCURACY, &cal::BIN_CONFIDENCE] {
+            let (n, l) = named(b);
+            var::<f64>(g, &v(&n, "1", &l), &[&epoch, &bin])?;
+        }
     }
     Ok(())
 }

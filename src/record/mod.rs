@@ -76,6 +76,9 @@ pub struct Recorder {
     seed: u64,
     /// For the per-epoch loss statistics (one validation set long).
     scratch: Vec<f32>,
+    /// One per set of [`schema::calibration::SETS`]: scratch and the last
+    /// `T*`, where the next epoch's solve starts.
+    calibrators: [crate::stats::Calibrator; 2],
 }
 
 /// Whether an existing output file may be replaced.
@@ -172,6 +175,7 @@ impl Recorder {
             norms: vec![0.0; 4 * weight_bins.len()],
             seed: cfg.seed,
             scratch: Vec::new(),
+            calibrators: Default::default(),
             weight_bins,
             schedule: Schedule::new(opts.per_decade),
         })
@@ -209,5 +213,9 @@ impl Observer for Recorder {
     fn epoch_end(&mut self, m: &EpochMetrics, per: &PerSample, t: &Trainer) -> Result<()> {
         self.write_epoch(m, per, t)
             .map_err(|e| h5::err(&self.path, "cannot write an epoch", e))
+    }
+
+    fn wants_logits(&self) -> bool {
+        !self.vars.c_cal.is_empty()
     }
 }

@@ -284,6 +284,77 @@ pub(crate) const CURVE_ROBUST: [Var<'static>; 7] = [
     var("val_loss_trimmed_mean", "1", "mean validation loss with 10% cut from each end (scipy.stats.trim_mean(x, 0.1))"),
 ];
 
+/// Per-epoch calibration in `/curves` (issue 20): for the validation and
+/// the evaluation set, `<set>_<name>` over `epoch` (float64, in the order
+/// of [`crate::stats::Calibration`]'s fields), a status flag, and the
+/// reliability table over `epoch x confidence_bin`. Files written before
+/// it have none of these.
+pub(crate) mod calibration {
+    use super::{var, Var};
+
+    /// The sets calibrated, by their names in [`super::SETS`].
+    pub(crate) const SETS: [&str; 2] = ["val", "eval"];
+
+    /// The float64 series, each named `<set>_<name>`, with its units and
+    /// long name (the set's long name is appended).
+    pub(crate) const SERIES: [Var<'static>; 9] = [
+        var("temperature", "1", "temperature T* minimising the mean cross-entropy of logits / T (Guo et al. 2017), searched over [1e-4, 1e4]; NaN where calibration_status is not ok"),
+        var("loss_at_temperature", "1", "mean cross-entropy loss (nats) of logits / T*, in the log1p form of the per-sample losses"),
+        var("ece", "1", "expected calibration error of the softmax at T = 1 over 15 equal-width confidence bins ((b-1)/15, b/15]"),
+        var("max_logit_correct", "1", "mean largest logit of the correctly classified samples"),
+        var("max_logit_wrong", "1", "mean largest logit of the misclassified samples"),
+        var("margin_correct", "1", "mean logit margin z_y - max_(j != y) z_j of the correctly classified samples"),
+        var("margin_wrong", "1", "mean logit margin z_y - max_(j != y) z_j of the misclassified samples"),
+        var("wrong_loss_share", "1", "share of the summed cross-entropy loss carried by the misclassified samples"),
+        var("wrong_loss_mean", "1", "mean cross-entropy loss (nats) of the misclassified samples"),
+    ];
+    /// Why `T*` is (not) finite, per epoch (uint8 flags).
+    pub(crate) const STATUS: Var<'static> = var(
+        "calibration_status",
+        "1",
+        "whether the temperature T* exists (0 = ok), and if not why",
+    );
+    /// The reliability table: samples, accuracy and mean confidence per
+    /// confidence bin.
+    pub(crate) const BIN_COUNT: Var<'static> = var(
+        "reliability_count",
+        "1",
+        "samples per confidence bin (largest softmax probability at T = 1)",
+    );
+    /// See [`BIN_COUNT`].
+    pub(crate) const BIN_ACCURACY: Var<'static> = var(
+        "reliability_accuracy",
+        "1",
+        "fraction classified correctly among the samples of the confidence bin (NaN when empty)",
+    );
+    /// See [`BIN_COUNT`].
+    pub(crate) const BIN_CONFIDENCE: Var<'static> = var(
+        "reliability_confidence",
+        "1",
+        "mean confidence (largest softmax probability at T = 1) of the samples of the bin (NaN when empty)",
+    );
+    /// The confidence-bin coordinate.
+    pub(crate) const BIN: Var<'static> = var(
+        "confidence_bin",
+        "1",
+        "confidence bin b = 0..14, holding confidences in (b/15, (b+1)/15]",
+    );
+    /// Its CF bounds.
+    pub(crate) const BIN_BOUNDS: Var<'static> = var(
+        "confidence_bin_bounds",
+        "1",
+        "lower and upper edge of the confidence bin ((lower, upper])",
+    );
+    /// The root attribute summarising every epoch's status, written when
+    /// the run ends.
+    pub(crate) const STATUS_ATTR: &str = "calibration_status";
+
+    /// `<set>_<name>`.
+    pub(crate) fn name(set: &str, v: &str) -> String {
+        format!("{set}_{v}")
+    }
+}
+
 /// The groups of per-sample values at every epoch end, each over
 /// `epoch x <set>_sample`: the group and the index of its set in [`SETS`].
 pub(crate) const PER_EPOCH: [(&str, usize); 2] = [(VAL_PER_EPOCH, 1), (TRAIN_PER_EPOCH, 0)];

@@ -91,6 +91,81 @@ impl PerEpochVars {
     }
 }
 
+/// One set's calibration series in `/curves` (files before issue 20 have
+/// none; a run with `--val-size 0` has the evaluation set's only).
+pub(super) struct CalVars {
+    /// The set's index in [`schema::calibration::SETS`].
+    pub(super) set: usize,
+    /// [`schema::calibration::SERIES`], in order.
+    pub(super) series: Vec<Appender<f64>>,
+    pub(super) status: Appender<u8>,
+    pub(super) bin_count: Appender<u64>,
+    pub(super) bin_accuracy: Appender<f64>,
+    pub(super) bin_confidence: Appender<f64>,
+}
+
+impl CalVars {
+    /// The calibration series of every set `c` (`/curves`) has.
+    fn bind_all(c: &Group) -> hdf5::Result<Vec<CalVars>> {
+        use schema::calibration as cal;
+        let mut all = vec![];
+        for (set, name) in cal::SETS.iter().enumerate() {
+            let at = |v: &schema::Var<'_>| cal::name(name, v.name);
+            if !c.link_exists(&at(&cal::STATUS)) {
+                continue;
+            }
+            all.push(CalVars {
+                set,
+                series: cal::SERIES
+                    .iter()
+                    .map(|v| open(c, &at(v)))
+                    .collect::<hdf5::Result<_>>()?,
+                status: open(c, &at(&cal::STATUS))?,
+                bin_count: open(c, &at(&cal::BIN_COUNT))?,
+                bin_accuracy: open(c, &at(&cal::BIN_ACCURACY))?,
+                bin_confidence: open(c, &at(&cal::BIN_CONFIDENCE))?,
+            });
+        }
+        Ok(all)
+    }
+
+    /// Appends one epoch's calibration.
+    pub(super) fn push(&mut self, c: &crate::stats::Calibration) -> hdf5::Result<()> {
+        // In the order of `schema::calibration::SERIES`.
+        let row = [
+            c.temperature,
+            c.loss_at_temperature,
+            c.ece,
+            c.max_logit_correct,
+            c.max_logit_wrong,
+            c.margin_correct,
+            c.margin_wrong,
+            c.wrong_loss_share,
+            c.wrong_loss_mean,
+        ];
+        for (a, x) in self.series.iter_mut().zip(row) {
+            a.push_value(x)?;
+        }
+        self.status.push_value(c.status as u8)?;
+        self.bin_count.push(&c.bin_count)?;
+        self.bin_accuracy.push(&c.bin_accuracy)?;
+        self.bin_confidence.push(&c.bin_confidence)
+    }
+
+    fn each(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Growing, bool) -> hdf5::Result<()>,
+    ) -> hdf5::Result<()> {
+        for a in &mut self.series {
+            f(a, false)?;
+        }
+        f(&mut self.status, false)?;
+        f(&mut self.bin_count, false)?;
+        f(&mut self.bin_accuracy, false)?;
+        f(&mut self.bin_confidence, false)
+    }
+}
+
 /// `/state`, by name.
 pub(super) struct StateVars {
     pub(super) params: Dataset,
@@ -167,6 +242,8 @@ pub(super) struct Vars {
     pub(super) c_f64: Vec<Appender<f64>>,
     /// [`schema::CURVE_ROBUST`], in order (absent in older files).
     pub(super) c_robust: Option<Vec<Appender<f64>>>,
+    /// The calibrated sets' series.
+    pub(super) c_cal: Vec<CalVars>,
     pub(super) val: Option<PerEpochVars>,
     pub(super) train: Option<PerEpochVars>,
     pub(super) k_iter: Appender<i64>,
@@ -194,6 +271,7 @@ impl Vars {
         };
         Ok(Vars {
             c_robust,
+            c_cal: CalVars::bind_all(&c)?,
             val: PerEpochVars::bind(file, schema::VAL_PER_EPOCH)?,
             train: PerEpochVars::bind(file, schema::TRAIN_PER_EPOCH)?,
             c_epoch: open(&c, schema::EPOCH.name)?,
@@ -232,6 +310,9 @@ impl Vars {
             .chain(self.c_robust.iter_mut().flatten())
         {
             f(a, false)?;
+        }
+        for cv in &mut self.c_cal {
+            cv.each(f)?;
         }
         for g in [&mut self.val, &mut self.train].into_iter().flatten() {
             g.each(f)?;

@@ -2,9 +2,10 @@
 //! rows, and the end of the run.
 
 use super::h5::attr_str;
-use super::schema::{attr, RunStatus};
+use super::schema::{self, attr, RunStatus};
 use super::{h5, utc_now, Recorder};
 use crate::error::Result;
+use crate::model::CLASSES;
 use crate::rng;
 use crate::stats;
 use crate::train::{EpochMetrics, PerSample, Status, Trainer};
@@ -57,6 +58,12 @@ impl Recorder {
         ];
         for (a, x) in v.c_robust.iter_mut().flatten().zip(robust) {
             a.push_value(x)?;
+        }
+        let sets = [&per.val, &per.eval];
+        for cv in &mut v.c_cal {
+            let e = sets[cv.set];
+            let cal = &mut self.calibrators[cv.set];
+            cv.push(&cal.calibrate(&e.logits, &e.label, &e.loss, CLASSES))?;
         }
         if let Some(g) = &mut v.val {
             g.push(m.epoch, &per.val)?;
@@ -160,9 +167,48 @@ impl Recorder {
             let f = hdf5::File::open_rw(&path)?;
             attr_str(&f, attr::STATUS, s.as_str())?;
             attr_str(&f, attr::FINISHED_AT, &utc_now())?;
+            if let Some(text) = calibration_status(&f)? {
+                attr_str(&f, schema::calibration::STATUS_ATTR, &text)?;
+            }
             f.flush()
         })();
         drop(lock);
         res.map_err(|e| h5::err(&path, "cannot finish the run file", e))
     }
+}
+
+/// One line per calibrated set saying at how many epochs `T*` exists,
+/// and why not elsewhere (from the whole file, so a resumed run's
+/// earlier epochs count); `None` for a file without calibration.
+fn calibration_status(f: &hdf5::File) -> hdf5::Result<Option<String>> {
+    use crate::stats::calibration::Status;
+    use schema::calibration as cal;
+    let c = f.group(schema::CURVES)?;
+    let mut lines = vec![];
+    for set in cal::SETS {
+        let name = cal::name(set, cal::STATUS.name);
+        if !c.link_exists(&name) {
+            continue;
+        }
+        let flags: Vec<u8> = c.dataset(&name)?.read_raw()?;
+        let mut line = format!(
+            "{set}: T* found at {} of {} epochs",
+            flags.iter().filter(|&&v| v == 0).count(),
+            flags.len()
+        );
+        for st in &Status::ALL[1..] {
+            let at: Vec<usize> = (0..flags.len())
+                .filter(|&e| flags[e] == *st as u8)
+                .collect();
+            if let (Some(first), Some(last)) = (at.first(), at.last()) {
+                line += &format!(
+                    "; none at {} ({}, epochs {first}..{last})",
+                    at.len(),
+                    st.meaning()
+                );
+            }
+        }
+        lines.push(line);
+    }
+    Ok((!lines.is_empty()).then(|| lines.join("\n")))
 }
