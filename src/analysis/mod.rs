@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::stats::quantile_sorted;
 
+pub mod calibration;
 pub mod groups;
 pub mod samples;
 pub mod select;

@@ -2,7 +2,9 @@
 //! what the evaluation (test) set says of the model at that epoch. The
 //! paper warns that the mean validation loss is a poor guide once a few
 //! samples carry it; the median and the trimmed mean are robust to
-//! them, and validation accuracy ignores the loss altogether.
+//! them, and validation accuracy ignores the loss altogether. The
+//! temperature-scaled loss (issue 20) takes the over-confidence out of
+//! the mean loss: if the rise is over-confidence, it keeps falling.
 
 use serde::Serialize;
 
@@ -38,18 +40,30 @@ pub enum Criterion {
     MinValLossMedian,
     /// Minimum 10% trimmed mean of the validation loss.
     MinValLossTrimmedMean,
+    /// Minimum mean validation loss at each epoch's best temperature `T*`.
+    MinScaledValLoss,
     /// Maximum validation accuracy.
     MaxValAccuracy,
     /// The last epoch recorded.
     LastEpoch,
 }
 
+/// The per-epoch series some criteria need beyond the mean curves.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Extra<'a> {
+    /// The robust validation-loss statistics (median, trimmed mean).
+    pub robust: Option<&'a RobustCurves>,
+    /// The validation loss at `T*` (`/curves/val_loss_at_temperature`).
+    pub scaled_val_loss: Option<&'a [f64]>,
+}
+
 impl Criterion {
     /// Every criterion, in report order.
-    pub const ALL: [Criterion; 5] = [
+    pub const ALL: [Criterion; 6] = [
         Criterion::MinValLoss,
         Criterion::MinValLossMedian,
         Criterion::MinValLossTrimmedMean,
+        Criterion::MinScaledValLoss,
         Criterion::MaxValAccuracy,
         Criterion::LastEpoch,
     ];
@@ -61,6 +75,7 @@ impl Criterion {
             Criterion::MinValLoss => "min_val_loss",
             Criterion::MinValLossMedian => "min_val_loss_median",
             Criterion::MinValLossTrimmedMean => "min_val_loss_trimmed_mean",
+            Criterion::MinScaledValLoss => "min_scaled_val_loss",
             Criterion::MaxValAccuracy => "max_val_accuracy",
             Criterion::LastEpoch => "last_epoch",
         }
@@ -72,6 +87,7 @@ impl Criterion {
             Criterion::MinValLoss => "minimum mean validation loss",
             Criterion::MinValLossMedian => "minimum median validation loss",
             Criterion::MinValLossTrimmedMean => "minimum 10% trimmed mean validation loss",
+            Criterion::MinScaledValLoss => "minimum temperature-scaled validation loss",
             Criterion::MaxValAccuracy => "maximum validation accuracy",
             Criterion::LastEpoch => "last epoch",
         }
@@ -86,17 +102,20 @@ impl Criterion {
             Criterion::MaxValAccuracy | Criterion::LastEpoch => p.val_accuracy,
             Criterion::MinValLoss
             | Criterion::MinValLossMedian
-            | Criterion::MinValLossTrimmedMean => -p.value,
+            | Criterion::MinValLossTrimmedMean
+            | Criterion::MinScaledValLoss => -p.value,
         }
     }
 
     /// The epoch it picks over the rows of `c` (`None`: not available,
-    /// e.g. a robust criterion without `robust`).
-    fn pick(self, c: &Curves, robust: Option<&RobustCurves>) -> Option<Pick> {
+    /// e.g. a robust criterion without `extra.robust`).
+    fn pick(self, c: &Curves, extra: Extra<'_>) -> Option<Pick> {
+        let robust = extra.robust;
         match self {
             Criterion::MinValLoss => by(c, &c.val_loss, true),
             Criterion::MinValLossMedian => robust.and_then(|r| by(c, &r.median, true)),
             Criterion::MinValLossTrimmedMean => robust.and_then(|r| by(c, &r.trimmed_mean, true)),
+            Criterion::MinScaledValLoss => extra.scaled_val_loss.and_then(|v| by(c, v, true)),
             Criterion::MaxValAccuracy => by(c, &c.val_acc, false),
             Criterion::LastEpoch => {
                 let last = c.len().checked_sub(1)?;
@@ -167,13 +186,13 @@ fn by(c: &Curves, values: &[f64], minimise: bool) -> Option<Pick> {
 }
 
 /// What each criterion selects over `c`; the median and trimmed-mean
-/// criteria need `robust`.
-pub fn select(c: &Curves, robust: Option<&RobustCurves>) -> Selection {
+/// criteria need `extra.robust`, the scaled one `extra.scaled_val_loss`.
+pub fn select(c: &Curves, extra: Extra<'_>) -> Selection {
     if c.is_empty() {
         return Selection::default();
     }
     Selection {
-        picks: Criterion::ALL.map(|k| k.pick(c, robust)),
+        picks: Criterion::ALL.map(|k| k.pick(c, extra)),
     }
 }
 
@@ -202,7 +221,14 @@ mod tests {
             trimmed_mean: vec![2.3, 0.3, 0.2, 0.2, 0.25],
             ..RobustCurves::default()
         };
-        let s = select(&c, Some(&r));
+        let scaled = [2.3, 0.39, 0.29, 0.28, 0.28];
+        let s = select(
+            &c,
+            Extra {
+                robust: Some(&r),
+                scaled_val_loss: Some(&scaled),
+            },
+        );
         let epoch = |k: Criterion| s.get(k).unwrap().epoch;
         assert_eq!(epoch(Criterion::MinValLoss), 2);
         assert_eq!(epoch(Criterion::MinValLossMedian), 3);
@@ -210,19 +236,22 @@ mod tests {
         assert_eq!(epoch(Criterion::MinValLossTrimmedMean), 2);
         assert_eq!(epoch(Criterion::MaxValAccuracy), 3);
         assert_eq!(epoch(Criterion::LastEpoch), 4);
+        // The scaled loss keeps falling where the mean loss rises.
+        assert_eq!(epoch(Criterion::MinScaledValLoss), 3);
         let m = s.get(Criterion::MinValLossMedian).unwrap();
         assert_eq!((m.value, m.eval_accuracy, m.eval_loss), (0.05, 0.92, 0.36));
         assert_eq!(s.get(Criterion::LastEpoch).unwrap().eval_accuracy, 0.925);
-        let without = select(&c, None);
+        let without = select(&c, Extra::default());
         assert!(without.get(Criterion::MinValLossMedian).is_none());
+        assert!(without.get(Criterion::MinScaledValLoss).is_none());
         assert!(without.get(Criterion::MinValLoss).is_some());
-        let empty = select(&Curves::default(), None);
+        let empty = select(&Curves::default(), Extra::default());
         assert!(empty.get(Criterion::LastEpoch).is_none());
     }
 
     #[test]
     fn merit_prefers_low_losses_and_high_accuracies() {
-        let s = select(&curves(), None);
+        let s = select(&curves(), Extra::default());
         let merit = |k: Criterion| k.merit(&s.get(k).unwrap());
         assert_eq!(merit(Criterion::MinValLoss), -0.3);
         assert_eq!(merit(Criterion::MaxValAccuracy), 0.93);
@@ -232,7 +261,7 @@ mod tests {
 
     #[test]
     fn serialises_keyed_by_name_in_order() {
-        let s = select(&curves(), None);
+        let s = select(&curves(), Extra::default());
         let text = serde_json::to_string(&s).unwrap();
         let at: Vec<usize> = Criterion::ALL
             .iter()

@@ -71,15 +71,16 @@ mod tests {
 
     #[test]
     fn impossible_sizes_are_usage_errors() {
-        for (t, v) in [
-            (0, None),
-            (1001, None),
-            (1000, None),
-            (900, Some(101)),
-            (10, Some(0)),
-        ] {
+        for (t, v) in [(0, None), (1001, None), (1000, None), (900, Some(101))] {
             let e = split(1000, t, v, 1).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{e}");
         }
+    }
+
+    #[test]
+    fn no_validation_set_is_allowed_when_asked_for() {
+        // `--val-size 0`: the evaluation set alone is calibrated.
+        let s = split(1000, 1000, Some(0), 1).unwrap();
+        assert!(s.val.is_empty() && s.train.len() == 1000);
     }
 }

@@ -57,6 +57,105 @@ pub(crate) struct RunFile {
     /// The per-epoch robust statistics of the validation losses (absent
     /// in files written before they were recorded).
     pub robust: Option<RobustCurves>,
+    /// The per-epoch calibration of the validation and evaluation sets
+    /// (absent in files written before it was recorded, issue 20).
+    pub calibration: Calibrations,
+}
+
+/// The sentence for a file without calibration.
+pub(crate) const NO_CALIBRATION: &str =
+    "recorded before calibration was added (preinterp since issue 20)";
+
+/// One set's per-epoch calibration series (see
+/// [`schema::calibration`]), each `epochs` long.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SetCalibration {
+    /// `T*` (NaN where `status` is not 0).
+    pub temperature: Vec<f64>,
+    /// Mean loss at `T*`.
+    pub loss_at_temperature: Vec<f64>,
+    /// Expected calibration error at `T = 1`.
+    pub ece: Vec<f64>,
+    /// Mean largest logit, correct samples.
+    pub max_logit_correct: Vec<f64>,
+    /// Mean largest logit, wrong samples.
+    pub max_logit_wrong: Vec<f64>,
+    /// Mean margin, correct samples.
+    pub margin_correct: Vec<f64>,
+    /// Mean margin, wrong samples.
+    pub margin_wrong: Vec<f64>,
+    /// Share of the loss on wrong samples.
+    pub wrong_loss_share: Vec<f64>,
+    /// Mean loss of wrong samples.
+    pub wrong_loss_mean: Vec<f64>,
+    /// [`crate::stats::calibration::Status`] per epoch.
+    pub status: Vec<u8>,
+    /// Reliability table, `epochs x ECE_BINS` each.
+    pub bin_count: Vec<u64>,
+    /// See `bin_count`.
+    pub bin_accuracy: Vec<f64>,
+    /// See `bin_count`.
+    pub bin_confidence: Vec<f64>,
+}
+
+/// The calibrated sets of a run file.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Calibrations {
+    /// The validation set's.
+    pub val: Option<SetCalibration>,
+    /// The evaluation set's.
+    pub eval: Option<SetCalibration>,
+}
+
+impl Calibrations {
+    /// Whether the file has any.
+    pub fn is_recorded(&self) -> bool {
+        self.val.is_some() || self.eval.is_some()
+    }
+}
+
+/// The calibration series of `/curves` (`c`), first `n` epochs.
+fn read_calibration(c: &Group, n: usize) -> hdf5::Result<Calibrations> {
+    use crate::stats::calibration::ECE_BINS;
+    use schema::calibration as cal;
+    let one = |set: &str| -> hdf5::Result<Option<SetCalibration>> {
+        let at = |v: &schema::Var<'_>| cal::name(set, v.name);
+        if !c.link_exists(&at(&cal::STATUS)) {
+            return Ok(None);
+        }
+        fn first<T: hdf5::H5Type + Clone>(
+            c: &Group,
+            name: &str,
+            len: usize,
+            fill: T,
+        ) -> hdf5::Result<Vec<T>> {
+            let mut v: Vec<T> = c.dataset(name)?.read_raw()?;
+            v.resize(len, fill);
+            Ok(v)
+        }
+        let f = |v: &schema::Var<'_>| first(c, &at(v), n, f64::NAN);
+        let table = |v: &schema::Var<'_>| first(c, &at(v), n * ECE_BINS, f64::NAN);
+        let [t, lt, ece, mlc, mlw, mc, mw, wls, wlm] = &cal::SERIES;
+        Ok(Some(SetCalibration {
+            temperature: f(t)?,
+            loss_at_temperature: f(lt)?,
+            ece: f(ece)?,
+            max_logit_correct: f(mlc)?,
+            max_logit_wrong: f(mlw)?,
+            margin_correct: f(mc)?,
+            margin_wrong: f(mw)?,
+            wrong_loss_share: f(wls)?,
+            wrong_loss_mean: f(wlm)?,
+            status: first(c, &at(&cal::STATUS), n, u8::MAX)?,
+            bin_count: first(c, &at(&cal::BIN_COUNT), n * ECE_BINS, 0)?,
+            bin_accuracy: table(&cal::BIN_ACCURACY)?,
+            bin_confidence: table(&cal::BIN_CONFIDENCE)?,
+        }))
+    };
+    Ok(Calibrations {
+        val: one(cal::SETS[0])?,
+        eval: one(cal::SETS[1])?,
+    })
 }
 
 /// A per-epoch group (`/val_per_epoch`, `/train_per_epoch`): every
@@ -260,6 +359,16 @@ fn read_weight_hists(k: &Group, rows: usize) -> hdf5::Result<Vec<Hist>> {
         .collect())
 }
 
+/// The per-epoch curves and calibration of the run file at `path`.
+pub(crate) fn curves_and_calibration(path: &Path) -> Result<(Curves, Calibrations)> {
+    let err = |e: hdf5::Error| h5::err(path, "cannot read the curves", e);
+    let file = h5::open_read(path).map_err(err)?;
+    let c = file.group(schema::CURVES).map_err(err)?;
+    let curves = read_curves(&c).map_err(err)?;
+    let cal = read_calibration(&c, curves.len()).map_err(err)?;
+    Ok((curves, cal))
+}
+
 /// Only the per-epoch curves of the run file at `path` (a file still
 /// open for writing is read through SWMR).
 pub(crate) fn curves(path: &Path) -> Result<Curves> {
@@ -291,6 +400,7 @@ impl RunFile {
         let c = f.group(schema::CURVES)?;
         let curves = read_curves(&c)?;
         let robust = read_robust(&c, curves.len())?;
+        let calibration = read_calibration(&c, curves.len())?;
         let (val_losses, val_epochs, val_n, val_correct_last) = match f.group(schema::VAL_PER_EPOCH)
         {
             Ok(g) => read_val_per_epoch(&g, curves.len())?,
@@ -314,6 +424,7 @@ impl RunFile {
             loss_hist: read_loss_hists(&k, rows)?,
             weight_hist: read_weight_hists(&k, rows)?,
             robust,
+            calibration,
         })
     }
 }

@@ -191,6 +191,12 @@ fn robust_curves(rf: &RunFile, val: Option<&PerEpoch>) -> Option<(RobustCurves, 
     ))
 }
 
+/// The validation loss at `T*` per epoch, if the file has it.
+fn scaled_val_loss(rf: &RunFile) -> Option<&[f64]> {
+    let val = rf.calibration.val.as_ref()?;
+    Some(val.loss_at_temperature.as_slice())
+}
+
 /// File names of `paths`.
 fn names(paths: &[PathBuf]) -> Vec<String> {
     paths
@@ -240,7 +246,13 @@ pub fn report(run: &Path, out: &Path, loc: &Locator) -> Result<Summary> {
         config: serde_json::from_str(&rf.config).unwrap_or(serde_json::Value::Null),
         epochs_recorded: rf.curves.len(),
         shape: curves.as_ref().map(|c| shape(c, osum.as_ref(), last_epoch)),
-        selection: select::select(&rf.curves, robust.as_ref().map(|r| &r.0)),
+        selection: select::select(
+            &rf.curves,
+            select::Extra {
+                robust: robust.as_ref().map(|r| &r.0),
+                scaled_val_loss: scaled_val_loss(&rf),
+            },
+        ),
         selection_source: robust.map(|r| r.1),
         title,
         curves,

@@ -29,7 +29,12 @@ use crate::record::{cf, h5ds};
 /// What each selection criterion picks in run file `f` (the median and
 /// trimmed-mean criteria need its robust curves).
 fn selection_of(f: &RunFile) -> Selection {
-    select::select(&f.curves, f.robust.as_ref())
+    let scaled = f.calibration.val.as_ref();
+    let extra = select::Extra {
+        robust: f.robust.as_ref(),
+        scaled_val_loss: scaled.map(|c| c.loss_at_temperature.as_slice()),
+    };
+    select::select(&f.curves, extra)
 }
 
 /// What collecting found.
