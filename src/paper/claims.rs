@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use super::criteria::{
     self, EARLY, HALF, LATE_GROWTH, LOW_QUANTILE, MIN_CHECKPOINTS, MOST, NARROW_MAX_WIDTH,
-    RISE_AT_ALL, RISE_LITTLE, SEEDS_HOLD, SEEDS_PARTLY, SMALL_LOSS, SOME, STABLE_ACC_POINTS,
-    STRONG_RHO, TOP_QUANTILE, WEAK_RHO,
+    RISE_AT_ALL, RISE_LITTLE, SCALED_RISE_PARTLY, SEEDS_HOLD, SEEDS_PARTLY, SMALL_LOSS, SOME,
+    STABLE_ACC_POINTS, STRONG_RHO, TOP_QUANTILE, WEAK_RHO,
 };
 use crate::analysis::groups::groups_differing_only_in;
 use crate::stats;
@@ -169,6 +169,9 @@ pub(crate) struct CaseEvidence {
     /// Per layer, per checkpoint: the tail weight (the
     /// [`criteria::TAIL_QUANTILE`] of |w|).
     pub weight_tail: Vec<Vec<f64>>,
+    /// The validation calibration at the raw minimum and the end (runs
+    /// recorded before calibration have none).
+    pub calibration: Option<crate::analysis::calibration::CalibrationSummary>,
 }
 
 /// How the report names a case: `A`..`D`, or `Fig. 1` for `f`.
@@ -1152,10 +1155,22 @@ pub(crate) fn other_case_check(c: &CaseEvidence) -> SeedCheck {
 
 /// Claim 10, over every seed of cases B, C and D.
 pub(crate) fn other_cases(cases: &[CaseEvidence]) -> Judged {
+    per_case_claim(10, &['b', 'c', 'd'], cases, other_case_check)
+}
+
+/// Claim `number` judged by `check` on every seed of each case of
+/// `letters`, by the seed rule per case; holds if every case holds,
+/// partly if at least one holds or is partly.
+fn per_case_claim(
+    number: u8,
+    letters: &[char],
+    cases: &[CaseEvidence],
+    check: fn(&CaseEvidence) -> SeedCheck,
+) -> Judged {
     let mut parts = vec![];
     let mut per_seed = vec![];
     let mut verdicts = vec![];
-    for letter in ['b', 'c', 'd'] {
+    for &letter in letters {
         let runs = of_case(cases, letter);
         let what = format!("case {}", case_name(letter));
         if runs.is_empty() {
@@ -1163,7 +1178,7 @@ pub(crate) fn other_cases(cases: &[CaseEvidence]) -> Judged {
             verdicts.push(Verdict::NoEvidence);
             continue;
         }
-        let (seeds, text) = over_seeds(&what, &runs, other_case_check);
+        let (seeds, text) = over_seeds(&what, &runs, check);
         let v = aggregate(&seeds.iter().map(|s| s.verdict).collect::<Vec<_>>());
         parts.push(format!("{text} => {v}"));
         verdicts.push(v);
@@ -1181,7 +1196,43 @@ pub(crate) fn other_cases(cases: &[CaseEvidence]) -> Judged {
     } else {
         Verdict::DoesNotHold
     };
-    judged(10, parts.join(" | "), verdict, per_seed)
+    judged(number, parts.join(" | "), verdict, per_seed)
+}
+
+/// Claim 14 on one run: the validation loss at each epoch's `T*` does
+/// not rise from the raw minimum to the end.
+pub(crate) fn over_confidence_check(c: &CaseEvidence) -> SeedCheck {
+    let Some(s) = &c.calibration else {
+        return SeedCheck::no_evidence(crate::record::read::NO_CALIBRATION);
+    };
+    if s.raw_change.is_nan() || s.raw_change <= 0.0 {
+        return SeedCheck::no_evidence("the raw validation loss did not rise after its minimum");
+    }
+    if s.scaled_change.is_nan() {
+        return SeedCheck::no_evidence("no finite T* at the minimum or at the end");
+    }
+    let verdict = if s.scaled_change <= 0.0 {
+        Verdict::Holds
+    } else if s.scaled_change < SCALED_RISE_PARTLY * s.raw_change {
+        Verdict::Partly
+    } else {
+        Verdict::DoesNotHold
+    };
+    SeedCheck {
+        verdict,
+        numbers: vec![
+            num("raw loss change", s.raw_change, Fmt::Num),
+            num("scaled loss change", s.scaled_change, Fmt::Num),
+            num("T* at the minimum", s.temperature_at_raw_min, Fmt::Num),
+            num("T* at the end", s.temperature_at_end, Fmt::Num),
+        ],
+        note: None,
+    }
+}
+
+/// Claim 14, over every seed of cases A, B, C and D.
+pub(crate) fn over_confidence(cases: &[CaseEvidence]) -> Judged {
+    per_case_claim(14, &['a', 'b', 'c', 'd'], cases, over_confidence_check)
 }
 
 /// The share of a set's samples never above the fence.
@@ -1299,8 +1350,9 @@ pub(crate) fn early_minimum(cases: &[CaseEvidence]) -> Judged {
     judged(13, evidence, verdict, per_seed)
 }
 
-/// All thirteen claims: 1-3 on fig2's runs, 4, 5 and 11 on fig3's
-/// selected runs, the others on `cases`, every (case, seed) run.
+/// All fourteen claims: 1-3 on fig2's runs, 4, 5 and 11 on fig3's
+/// selected runs, the others on `cases`, every (case, seed) run (14, on
+/// calibration, is ours).
 pub(crate) fn judge_all(
     fig2: &[SweepPoint],
     fig3: &[SweepPoint],
@@ -1322,6 +1374,7 @@ pub(crate) fn judge_all(
         mnist_and_larger_sets(fig3, quick),
         eval_like_val(&a),
         early_minimum(cases),
+        over_confidence(cases),
     ]
 }
 
@@ -1602,7 +1655,75 @@ mod tests {
             ),
             weight_l2: per_layer(1.0),
             weight_tail: per_layer(0.1),
+            calibration: Some(calibration(0.3, if good { -0.01 } else { 0.2 })),
         }
+    }
+
+    /// A run whose raw validation loss changes by `raw` after its
+    /// minimum, and its loss at `T*` by `scaled`.
+    fn calibration(raw: f64, scaled: f64) -> crate::analysis::calibration::CalibrationSummary {
+        crate::analysis::calibration::CalibrationSummary {
+            raw_min_epoch: 10,
+            scaled_min_epoch: Some(40),
+            last_epoch: 150,
+            raw_loss_at_raw_min: 0.3,
+            scaled_loss_at_raw_min: 0.29,
+            temperature_at_raw_min: 1.1,
+            ece_at_raw_min: 0.01,
+            raw_loss_at_end: 0.3 + raw,
+            scaled_loss_at_end: 0.29 + scaled,
+            temperature_at_end: 2.5,
+            ece_at_end: 0.05,
+            raw_change: raw,
+            scaled_change: scaled,
+            wrong_loss_share_at_end: 0.95,
+            scaled_does_not_rise: scaled <= 0.0,
+        }
+    }
+
+    #[test]
+    fn over_confidence_follows_the_scaled_loss_both_ways() {
+        let with = |raw: f64, scaled: f64| {
+            let mut r = run('a', 0, true);
+            r.calibration = Some(calibration(raw, scaled));
+            over_confidence_check(&r).verdict
+        };
+        assert_eq!(with(0.3, -0.01), Verdict::Holds);
+        assert_eq!(with(0.3, 0.0), Verdict::Holds);
+        // Scaling removes more than 90% of the rise: partly.
+        assert_eq!(with(0.3, 0.02), Verdict::Partly);
+        assert_eq!(with(0.3, 0.2), Verdict::DoesNotHold);
+        // No rise to explain, or no T*: no evidence.
+        assert_eq!(with(-0.1, -0.2), Verdict::NoEvidence);
+        assert_eq!(with(0.3, f64::NAN), Verdict::NoEvidence);
+        let mut old = run('a', 0, true);
+        old.calibration = None;
+        assert_eq!(over_confidence_check(&old).verdict, Verdict::NoEvidence);
+        // Over cases: every case must hold; one failing case is partly.
+        let mut cases = vec![];
+        for l in ['a', 'b', 'c', 'd'] {
+            cases.extend(seeds(l, &[true; 5]));
+        }
+        assert_eq!(over_confidence(&cases).verdict, Verdict::Holds);
+        for c in cases.iter_mut().filter(|c| c.letter == 'b') {
+            c.calibration = Some(calibration(0.3, 0.2));
+        }
+        let j = over_confidence(&cases);
+        assert_eq!(j.verdict, Verdict::Partly, "{}", j.evidence);
+        assert_eq!(j.per_seed.len(), 20);
+        let no: Vec<_> = ['a', 'b', 'c', 'd']
+            .iter()
+            .flat_map(|&l| seeds(l, &[false; 5]))
+            .collect();
+        assert_eq!(over_confidence(&no).verdict, Verdict::DoesNotHold);
+        // Four of five seeds hold: the case holds.
+        let mut four = seeds('a', &[true; 5]);
+        four[2].calibration = Some(calibration(0.3, 0.2));
+        assert_eq!(over_confidence(&four).verdict, Verdict::Partly);
+        let refs: Vec<&CaseEvidence> = four.iter().collect();
+        let (v, _) = over_seeds("case A", &refs, over_confidence_check);
+        let vs: Vec<Verdict> = v.iter().map(|s| s.verdict).collect();
+        assert_eq!(aggregate(&vs), Verdict::Holds);
     }
 
     fn seeds(letter: char, good: &[bool]) -> Vec<CaseEvidence> {
@@ -1858,18 +1979,18 @@ mod tests {
     }
 
     #[test]
-    fn judge_all_gives_thirteen_claims_in_order() {
+    fn judge_all_gives_fourteen_claims_in_order() {
         let mut cases = vec![];
         for l in ['a', 'b', 'c', 'd', 'f'] {
             cases.extend(seeds(l, &[true; 5]));
         }
         let all = judge_all(&grid(true), &grid(true), &cases, false);
         let numbers: Vec<u8> = all.iter().map(|j| j.number).collect();
-        assert_eq!(numbers, (1..=13).collect::<Vec<u8>>());
+        assert_eq!(numbers, (1..=14).collect::<Vec<u8>>());
         for j in &all {
             assert_eq!(j.criterion, criteria::entry(j.number).criterion);
         }
-        for n in [6, 7, 8, 9, 10, 12, 13] {
+        for n in [6, 7, 8, 9, 10, 12, 13, 14] {
             let j = &all[n - 1];
             assert_eq!(j.verdict, Verdict::Holds, "claim {n}: {}", j.evidence);
             assert!(!j.per_seed.is_empty());

@@ -259,6 +259,11 @@ pub(crate) fn case_evidence(letter: char, seed: u64, path: &Path) -> Result<Case
     let Some(s) = analysis::summarise(&f.curves) else {
         return Ok(e);
     };
+    e.calibration = f
+        .calibration
+        .val
+        .as_ref()
+        .and_then(|v| analysis::calibration::summarise(&f.curves, v));
     e.epochs = s.last.epoch.max(0) as usize;
     e.min_epoch = s.min_val_loss.epoch.max(0) as usize;
     e.loss_change = s.change_to_last.val_loss;

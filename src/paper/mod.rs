@@ -21,6 +21,7 @@ pub mod claims;
 pub mod criteria;
 mod evidence;
 mod markdown;
+mod over_confidence;
 pub mod reproduce;
 
 use std::collections::BTreeMap;
@@ -354,6 +355,8 @@ pub struct Paper {
     pub narrow: Vec<(String, String, f64)>,
     /// Fig. 4 (the cases' seeds as bands), relative to DIR, if drawn.
     pub fig4: Option<String>,
+    /// Every case and seed's validation calibration (claim 14).
+    pub calibration: Vec<over_confidence::RunCalibration>,
 }
 
 /// The span a learning-rate grid should have, in decades.
@@ -548,6 +551,10 @@ pub(crate) fn write_report(
         .map(|c| evidence::sweep_points(c, true))
         .unwrap_or_default();
     let claims = claims::judge_all(&fig2, &fig3, &evidence, quick);
+    let calibration = evidence
+        .iter()
+        .map(over_confidence::RunCalibration::of)
+        .collect();
     let fig3_grid = by_role(Role::Fig3).map(fig3_grid).unwrap_or_default();
     let narrow = parts
         .iter()
@@ -569,6 +576,7 @@ pub(crate) fn write_report(
         fig3_grid,
         narrow,
         fig4,
+        calibration,
     };
     let text = markdown::render(dir, &paper, &Timings::read(dir));
     let path = dir.join(REPORT);

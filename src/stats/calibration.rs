@@ -313,6 +313,14 @@ impl Calibrator {
             } else {
                 hi = Some(s);
             }
+            // At an end of the range with L' still of one sign there: the
+            // minimum lies beyond it.
+            if lo.is_none() && s <= s_lo {
+                return (Status::AboveRange, s, passes);
+            }
+            if hi.is_none() && s >= s_hi {
+                return (Status::BelowRange, s, passes);
+            }
             let (a, b) = (lo.unwrap_or(s_lo), hi.unwrap_or(s_hi));
             let newton = s - p.d1 / p.d2;
             let next = if p.d2 > 0.0 && newton > a && newton < b {
@@ -327,15 +335,6 @@ impl Calibrator {
             };
             if (next / s).ln().abs() < LOG_T_TOL {
                 return (Status::Ok, next, passes);
-            }
-            if next == s {
-                // Pinned at an end of the range with L' keeping its sign.
-                let st = if p.d1 < 0.0 {
-                    Status::BelowRange
-                } else {
-                    Status::AboveRange
-                };
-                return (st, s, passes);
             }
             s = next;
         }
@@ -625,6 +624,22 @@ mod tests {
         assert_eq!(c.status, Status::BelowRange);
         assert!(c.temperature.is_nan());
         assert!(c.wrong_loss_mean.is_nan() && c.margin_wrong.is_nan());
+    }
+
+    #[test]
+    fn chance_predictions_want_t_to_infinity() {
+        // The label's logit is below the mean of the others: the loss
+        // falls all the way to uniform predictions (T -> infinity).
+        let mut z = vec![0.0f32; 40];
+        let y = vec![1u8, 3, 5, 7];
+        for (i, &k) in y.iter().enumerate() {
+            z[i * 10 + k as usize] = -1.0;
+            z[i * 10 + (k as usize + 1) % 10] = 1.0;
+        }
+        let l = vec![2.0f32; 4];
+        let c = Calibrator::new().calibrate(&z, &y, &l, 10);
+        assert_eq!(c.status, Status::AboveRange);
+        assert!(c.temperature.is_nan());
     }
 
     #[test]

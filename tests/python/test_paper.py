@@ -23,6 +23,7 @@ FMNIST = ROOT / "fixtures/fashion-mnist-small"
 VERDICTS = {"holds", "partly", "does not hold", "no evidence"}
 SECTIONS = [
     "## The claims",
+    "## Is the rise over-confidence?",
     "## Machine and wall time",
     "## Settings the paper leaves open",
     "## Cases A-D and the Fig. 1 model: the learning-rate grid",
@@ -140,7 +141,7 @@ def test_report_has_every_section_link_and_verdict(paper):
         assert (out / l).exists(), l
     assert "not drawn" not in text
     c = claims(text)
-    assert sorted(c) == list(range(1, 14))
+    assert sorted(c) == list(range(1, 15))
     assert set(c.values()) <= VERDICTS, c
     assert re.search(r"criteria version `[0-9a-f]{12}`", text)
     # The grid: every case (A-D and the Fig. 1 model) at its two learning
@@ -153,6 +154,14 @@ def test_report_has_every_section_link_and_verdict(paper):
     # Fig. 1 from its own model, Fig. 4 from every seed.
     assert "paper-cases/case-f/fig1_curves.png" in text
     assert "paper-cases/fig4_seed_bands.png" in text
+    # Claim 14's section: every case and seed, with numbers and a verdict.
+    section = text.split("## Is the rise over-confidence?")[1].split("\n## ")[0]
+    rows = [l for l in section.splitlines() if re.match(r"^\| (?:[ABCD]|Fig\. 1) \| \d \|", l)]
+    assert len(rows) == 10, section
+    for r in rows:
+        assert r.rstrip(" |").rsplit("|", 1)[1].strip() in VERDICTS, r
+        assert " -> " in r and "recorded before" not in r, r
+    assert "**Verdict: " in section and "**Criterion (claim 14):**" in section
     # Every case trained 2 seeds at its pick.
     seeds = list((out / "paper-cases").glob("*_seed-1.h5"))
     assert len(seeds) == 5, seeds
@@ -259,9 +268,23 @@ def training_tail(rows, holds):
                            np.linspace(0.5, 1e-2, c - b), np.geomspace(1e-4, 1e-5, rows - c)])
 
 
+def set_calibration(f, holds):
+    """The validation loss at T*: flat after the raw minimum (holds), or
+    rising with the raw loss (fails)."""
+    c = f["curves"]
+    raw = c["val_loss"][()]
+    m = int(np.argmin(raw))
+    scaled = 0.99 * raw
+    if holds:
+        scaled[m:] = 0.99 * raw[m] - 0.01 * np.linspace(0, 1, len(raw) - m)
+    c["val_loss_at_temperature"][...] = scaled
+    c["val_temperature"][...] = np.linspace(1.0, 3.0, len(raw))
+
+
 def set_case(f, holds, rng, min_late=False):
     """Per-sample losses (every epoch and every checkpoint), the training
-    tail and the weights of a case: everything claims 6-10, 12 and 13 read.
+    tail, the weights and the calibration of a case: everything claims
+    6-10 and 12-14 read.
     Failing: no structure in the validation losses (the evaluation set's
     still has it, so the two disagree), a training tail that only grows,
     shrinking weights, an accuracy that falls by 2 points, and with
@@ -272,6 +295,7 @@ def set_case(f, holds, rng, min_late=False):
     change = 0.01 if holds else -0.02
     final = float(f["curves"]["val_accuracy"][-1])
     set_curves(f, 0.3, 0.2, change, min_at=last if min_late else None, acc_base=final - change)
+    set_calibration(f, holds)
     v = f["val_per_epoch"]["loss"]
     rows, n = v.shape
     k = max(2, n // 50)
@@ -339,4 +363,4 @@ def test_verdicts_follow_built_run_files_both_ways(paper, tmp_path, holds):
     assert r.returncode == 0, r.stderr
     c = claims((out / "REPORT.md").read_text())
     want = "holds" if holds else "does not hold"
-    assert c == {i: want for i in range(1, 14)}, c
+    assert c == {i: want for i in range(1, 15)}, c
