@@ -188,10 +188,33 @@ impl Recorder {
                 e,
             )
         })?;
+        let warm = last_temperatures(&file, p.epoch + 1)
+            .map_err(|e| h5::err(path, "cannot read the recorded temperatures", e))?;
         let mut r = Self::start(path, file, vars, &p.cfg, p.opts, n_train)?;
         for it in 0..=p.iteration {
             r.schedule.is_due(it);
         }
+        for (cal, t) in r.calibrators.iter_mut().zip(warm) {
+            if let Some(t) = t {
+                cal.warm_start(t);
+            }
+        }
         Ok(r)
     }
+}
+
+/// Per set of [`schema::calibration::SETS`], the last finite `T*` of the
+/// first `epochs` rows: where the uninterrupted run's next solve starts.
+fn last_temperatures(file: &hdf5::File, epochs: usize) -> hdf5::Result<[Option<f64>; 2]> {
+    use schema::calibration as cal;
+    let c = file.group(schema::CURVES)?;
+    let mut out = [None; 2];
+    for (slot, set) in out.iter_mut().zip(cal::SETS) {
+        let name = cal::name(set, cal::SERIES[0].name);
+        if c.link_exists(&name) {
+            let t: Vec<f64> = c.dataset(&name)?.read_raw()?;
+            *slot = t.iter().take(epochs).rev().copied().find(|t| t.is_finite());
+        }
+    }
+    Ok(out)
 }

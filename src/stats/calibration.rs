@@ -145,14 +145,24 @@ pub struct Calibrator {
     e: Vec<f32>,
     /// Each sample's first maximum.
     top: Vec<u8>,
-    /// The last `T*` found, the next solve's start.
-    last_s: Option<f64>,
+    /// The last `T*` reported, the next solve's start (as `1 / T*`, so
+    /// that a resumed run, which reads `T*` back from its file, starts
+    /// where the uninterrupted run did and gives the same bits).
+    last_t: Option<f64>,
 }
 
 impl Calibrator {
     /// A calibrator (buffers grow on first use).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Starts the next solve at temperature `t` (the last finite `T*` a
+    /// resumed run recorded); ignored unless finite and positive.
+    pub fn warm_start(&mut self, t: f64) {
+        if t.is_finite() && t > 0.0 {
+            self.last_t = Some(t);
+        }
     }
 
     /// Calibrates a set from its logits (`n x classes`, row-major), labels
@@ -185,8 +195,8 @@ impl Calibrator {
         c.passes = passes;
         c.status = status;
         if status == Status::Ok {
-            self.last_s = Some(s);
             c.temperature = 1.0 / s;
+            self.last_t = Some(c.temperature);
             c.loss_at_temperature = self.loss_at(s, labels, classes);
         }
         c
@@ -302,7 +312,7 @@ impl Calibrator {
         let (s_lo, s_hi) = (1.0 / T_MAX, 1.0 / T_MIN);
         // The bracket [lo, hi] holds the root; `None` ends are the range's.
         let (mut lo, mut hi): (Option<f64>, Option<f64>) = (None, None);
-        let mut s = self.last_s.unwrap_or(1.0).clamp(s_lo, s_hi);
+        let mut s = self.last_t.map_or(1.0, |t| 1.0 / t).clamp(s_lo, s_hi);
         for passes in 1..=MAX_PASSES {
             let p = self.pass(s, labels, classes);
             if p.d1 == 0.0 {
@@ -556,6 +566,25 @@ mod tests {
         let warm = cal.calibrate(&z, &y, &l, 10);
         assert!(warm.passes < cold.passes, "{} {}", warm.passes, cold.passes);
         assert!((warm.temperature / cold.temperature - 1.0).abs() < 2e-6);
+    }
+
+    #[test]
+    fn a_warm_start_from_the_reported_temperature_repeats_the_run() {
+        // An uninterrupted run's second epoch equals a resumed run's,
+        // which starts from T* as read back from the file.
+        let (z1, y, l1) = set(1500, 2.0);
+        let (z2, _, l2) = set(1500, 2.5);
+        let mut whole = Calibrator::new();
+        let first = whole.calibrate(&z1, &y, &l1, 10);
+        let second = whole.calibrate(&z2, &y, &l2, 10);
+        let mut resumed = Calibrator::new();
+        resumed.warm_start(first.temperature);
+        // Bit for bit (Debug prints every f64 exactly; NaN bins included).
+        let again = resumed.calibrate(&z2, &y, &l2, 10);
+        assert_eq!(format!("{again:?}"), format!("{second:?}"));
+        let mut ignored = Calibrator::new();
+        ignored.warm_start(f64::NAN);
+        assert_eq!(ignored.last_t, None);
     }
 
     #[test]
