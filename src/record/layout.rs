@@ -29,7 +29,11 @@ impl Layout<'_> {
         self.provenance(file)?;
         let c = file.create_group(schema::CURVES)?;
         curves(&c)?;
-        calibration(&c, &self.calibrated())?;
+        let calibrated = self.calibrated();
+        calibration(&c, &calibrated)?;
+        if !calibrated.is_empty() {
+            reliability(&file.create_group(schema::RELIABILITY)?, &calibrated)?;
+        }
         if self.opts.samples == RecordSamples::All {
             for (group, set) in schema::PER_EPOCH {
                 self.per_epoch(&file.create_group(group)?, set)?;
@@ -252,36 +256,48 @@ fn curves(g: &Group) -> hdf5::Result<()> {
     Ok(())
 }
 
-/// The calibration series of `sets` in `/curves` (see
-/// [`schema::calibration`]), over its `epoch` and a `confidence_bin`
-/// coordinate with CF bounds.
+/// `<set>_<name>` of `v` and its long name with the set's appended.
+fn set_var(set: &str, v: &schema::Var<'_>) -> (String, String) {
+    let long = SETS.iter().find(|d| d.name == set).map_or("", |d| d.long);
+    let name = schema::calibration::name(set, v.name);
+    (name, format!("{}, {long}", v.long_name))
+}
+
+/// The calibration series and status flags of `sets` in `/curves` (see
+/// [`schema::calibration`]), over its `epoch`.
 fn calibration(g: &Group, sets: &[&str]) -> hdf5::Result<()> {
-    use crate::stats::calibration::{Status, ECE_BINS};
+    use crate::stats::calibration::Status;
     use schema::calibration as cal;
-    if sets.is_empty() {
-        return Ok(());
-    }
     let epoch = g.dataset(schema::EPOCH.name)?;
+    let meanings: Vec<&str> = Status::ALL.iter().map(|s| s.meaning()).collect();
+    for set in sets {
+        for s in &cal::SERIES {
+            let (n, l) = set_var(set, s);
+            var::<f64>(g, &v(&n, s.units, &l), &[&epoch])?;
+        }
+        let (n, l) = set_var(set, &cal::STATUS);
+        cf::u8_flags(&var::<u8>(g, &v(&n, "1", &l), &[&epoch])?, &meanings)?;
+    }
+    Ok(())
+}
+
+/// `/reliability`: its own growing `epoch` coordinate, the
+/// `confidence_bin` coordinate with CF bounds, and per set of `sets` the
+/// reliability table over `epoch x confidence_bin`.
+fn reliability(g: &Group, sets: &[&str]) -> hdf5::Result<()> {
+    use crate::stats::calibration::ECE_BINS;
+    use schema::calibration as cal;
+    let epoch = coord::<i64>(g, &schema::EPOCH, Len::Growing)?;
     let bin = coord_values::<i64>(g, &cal::BIN, &indices(ECE_BINS))?;
     let m = ECE_BINS as f64;
     let lower: Vec<f64> = (0..ECE_BINS).map(|b| b as f64 / m).collect();
     let upper: Vec<f64> = (1..=ECE_BINS).map(|b| b as f64 / m).collect();
     cf::bounds(g, &bin, &cal::BIN_BOUNDS, &[&bin], &lower, &upper)?;
-    let meanings: Vec<&str> = Status::ALL.iter().map(|s| s.meaning()).collect();
     for set in sets {
-        let long = SETS.iter().find(|d| d.name == *set).map_or("", |d| d.long);
-        let named =
-            |v: &schema::Var<'_>| (cal::name(set, v.name), format!("{}, {long}", v.long_name));
-        for s in &cal::SERIES {
-            let (n, l) = named(s);
-            var::<f64>(g, &v(&n, s.units, &l), &[&epoch])?;
-        }
-        let (n, l) = named(&cal::STATUS);
-        cf::u8_flags(&var::<u8>(g, &v(&n, "1", &l), &[&epoch])?, &meanings)?;
-        let (n, l) = named(&cal::BIN_COUNT);
+        let (n, l) = set_var(set, &cal::BIN_COUNT);
         var::<u64>(g, &v(&n, "1", &l), &[&epoch, &bin])?;
         for b in [&cal::BIN_ACCURACY, &cal::BIN_CONFIDENCE] {
-            let (n, l) = named(b);
+            let (n, l) = set_var(set, b);
             var::<f64>(g, &v(&n, "1", &l), &[&epoch, &bin])?;
         }
     }

@@ -114,13 +114,22 @@ impl Calibrations {
     }
 }
 
-/// The calibration series of `/curves` (`c`), first `n` epochs.
-fn read_calibration(c: &Group, n: usize) -> hdf5::Result<Calibrations> {
+/// The calibration series of `/curves` (`c`) and their reliability
+/// tables (`r`, `/reliability`), first `n` epochs; a set is read only if
+/// every variable of it is there.
+fn read_calibration(c: &Group, r: Option<&Group>, n: usize) -> hdf5::Result<Calibrations> {
     use crate::stats::calibration::ECE_BINS;
     use schema::calibration as cal;
     let one = |set: &str| -> hdf5::Result<Option<SetCalibration>> {
         let at = |v: &schema::Var<'_>| cal::name(set, v.name);
-        if !c.link_exists(&at(&cal::STATUS)) {
+        let Some(r) = r else {
+            return Ok(None);
+        };
+        let in_curves = cal::SERIES.iter().chain([&cal::STATUS]);
+        let tables = [&cal::BIN_COUNT, &cal::BIN_ACCURACY, &cal::BIN_CONFIDENCE];
+        if !in_curves.into_iter().all(|v| c.link_exists(&at(v)))
+            || !tables.iter().all(|v| r.link_exists(&at(v)))
+        {
             return Ok(None);
         }
         fn first<T: hdf5::H5Type + Clone>(
@@ -134,7 +143,7 @@ fn read_calibration(c: &Group, n: usize) -> hdf5::Result<Calibrations> {
             Ok(v)
         }
         let f = |v: &schema::Var<'_>| first(c, &at(v), n, f64::NAN);
-        let table = |v: &schema::Var<'_>| first(c, &at(v), n * ECE_BINS, f64::NAN);
+        let table = |v: &schema::Var<'_>| first(r, &at(v), n * ECE_BINS, f64::NAN);
         let [t, lt, ece, mlc, mlw, mc, mw, wls, wlm] = &cal::SERIES;
         Ok(Some(SetCalibration {
             temperature: f(t)?,
@@ -147,7 +156,7 @@ fn read_calibration(c: &Group, n: usize) -> hdf5::Result<Calibrations> {
             wrong_loss_share: f(wls)?,
             wrong_loss_mean: f(wlm)?,
             status: first(c, &at(&cal::STATUS), n, u8::MAX)?,
-            bin_count: first(c, &at(&cal::BIN_COUNT), n * ECE_BINS, 0)?,
+            bin_count: first(r, &at(&cal::BIN_COUNT), n * ECE_BINS, 0)?,
             bin_accuracy: table(&cal::BIN_ACCURACY)?,
             bin_confidence: table(&cal::BIN_CONFIDENCE)?,
         }))
@@ -365,7 +374,8 @@ pub(crate) fn curves_and_calibration(path: &Path) -> Result<(Curves, Calibration
     let file = h5::open_read(path).map_err(err)?;
     let c = file.group(schema::CURVES).map_err(err)?;
     let curves = read_curves(&c).map_err(err)?;
-    let cal = read_calibration(&c, curves.len()).map_err(err)?;
+    let r = file.group(schema::RELIABILITY).ok();
+    let cal = read_calibration(&c, r.as_ref(), curves.len()).map_err(err)?;
     Ok((curves, cal))
 }
 
@@ -400,7 +410,8 @@ impl RunFile {
         let c = f.group(schema::CURVES)?;
         let curves = read_curves(&c)?;
         let robust = read_robust(&c, curves.len())?;
-        let calibration = read_calibration(&c, curves.len())?;
+        let r = f.group(schema::RELIABILITY).ok();
+        let calibration = read_calibration(&c, r.as_ref(), curves.len())?;
         let (val_losses, val_epochs, val_n, val_correct_last) = match f.group(schema::VAL_PER_EPOCH)
         {
             Ok(g) => read_val_per_epoch(&g, curves.len())?,

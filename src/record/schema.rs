@@ -17,6 +17,10 @@ pub(crate) const CURVES: &str = "curves";
 pub(crate) const VAL_PER_EPOCH: &str = "val_per_epoch";
 /// Group of every training sample's loss at every epoch end.
 pub(crate) const TRAIN_PER_EPOCH: &str = "train_per_epoch";
+/// Group of the per-epoch reliability tables (`epoch x confidence_bin`),
+/// apart from `/curves` so that `/curves` stays one row per epoch for
+/// `to_dataframe()`.
+pub(crate) const RELIABILITY: &str = "reliability";
 /// Group of log-spaced checkpoints (dimension `iteration`).
 pub(crate) const CHECKPOINTS: &str = "checkpoints";
 /// Group of what a resume needs, overwritten at every epoch end.
@@ -284,11 +288,11 @@ pub(crate) const CURVE_ROBUST: [Var<'static>; 7] = [
     var("val_loss_trimmed_mean", "1", "mean validation loss with 10% cut from each end (scipy.stats.trim_mean(x, 0.1))"),
 ];
 
-/// Per-epoch calibration in `/curves` (issue 20): for the validation and
-/// the evaluation set, `<set>_<name>` over `epoch` (float64, in the order
-/// of [`crate::stats::Calibration`]'s fields), a status flag, and the
-/// reliability table over `epoch x confidence_bin`. Files written before
-/// it have none of these.
+/// Per-epoch calibration (issue 20): for the validation and the
+/// evaluation set, in `/curves`, `<set>_<name>` over `epoch` (float64, in
+/// the order of [`crate::stats::Calibration`]'s fields) and a status
+/// flag; in `/reliability`, the reliability table over `epoch x
+/// confidence_bin`. Files written before it have none of these.
 pub(crate) mod calibration {
     use super::{var, Var};
 

@@ -105,15 +105,16 @@ pub(super) struct CalVars {
 }
 
 impl CalVars {
-    /// The calibration series of every set `c` (`/curves`) has.
-    fn bind_all(c: &Group) -> hdf5::Result<Vec<CalVars>> {
+    /// The calibration series of every set `c` (`/curves`) has, and
+    /// their reliability tables in `r` (`/reliability`).
+    fn bind_all(c: &Group, r: Option<&Group>) -> hdf5::Result<Vec<CalVars>> {
         use schema::calibration as cal;
         let mut all = vec![];
         for (set, name) in cal::SETS.iter().enumerate() {
             let at = |v: &schema::Var<'_>| cal::name(name, v.name);
-            if !c.link_exists(&at(&cal::STATUS)) {
+            let Some(r) = r.filter(|_| c.link_exists(&at(&cal::STATUS))) else {
                 continue;
-            }
+            };
             all.push(CalVars {
                 set,
                 series: cal::SERIES
@@ -121,9 +122,9 @@ impl CalVars {
                     .map(|v| open(c, &at(v)))
                     .collect::<hdf5::Result<_>>()?,
                 status: open(c, &at(&cal::STATUS))?,
-                bin_count: open(c, &at(&cal::BIN_COUNT))?,
-                bin_accuracy: open(c, &at(&cal::BIN_ACCURACY))?,
-                bin_confidence: open(c, &at(&cal::BIN_CONFIDENCE))?,
+                bin_count: open(r, &at(&cal::BIN_COUNT))?,
+                bin_accuracy: open(r, &at(&cal::BIN_ACCURACY))?,
+                bin_confidence: open(r, &at(&cal::BIN_CONFIDENCE))?,
             });
         }
         Ok(all)
@@ -244,6 +245,8 @@ pub(super) struct Vars {
     pub(super) c_robust: Option<Vec<Appender<f64>>>,
     /// The calibrated sets' series.
     pub(super) c_cal: Vec<CalVars>,
+    /// `/reliability`'s epoch coordinate (with calibration only).
+    pub(super) r_epoch: Option<Appender<i64>>,
     pub(super) val: Option<PerEpochVars>,
     pub(super) train: Option<PerEpochVars>,
     pub(super) k_iter: Appender<i64>,
@@ -269,9 +272,14 @@ impl Vars {
         } else {
             None
         };
+        let r = file.group(schema::RELIABILITY).ok();
         Ok(Vars {
             c_robust,
-            c_cal: CalVars::bind_all(&c)?,
+            c_cal: CalVars::bind_all(&c, r.as_ref())?,
+            r_epoch: r
+                .as_ref()
+                .map(|r| open(r, schema::EPOCH.name))
+                .transpose()?,
             val: PerEpochVars::bind(file, schema::VAL_PER_EPOCH)?,
             train: PerEpochVars::bind(file, schema::TRAIN_PER_EPOCH)?,
             c_epoch: open(&c, schema::EPOCH.name)?,
@@ -313,6 +321,9 @@ impl Vars {
         }
         for cv in &mut self.c_cal {
             cv.each(f)?;
+        }
+        if let Some(a) = &mut self.r_epoch {
+            f(a, false)?;
         }
         for g in [&mut self.val, &mut self.train].into_iter().flatten() {
             g.each(f)?;

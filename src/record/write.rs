@@ -60,6 +60,9 @@ impl Recorder {
             a.push_value(x)?;
         }
         let sets = [&per.val, &per.eval];
+        if let Some(a) = &mut v.r_epoch {
+            a.push_value(m.epoch as i64)?;
+        }
         for cv in &mut v.c_cal {
             let e = sets[cv.set];
             let cal = &mut self.calibrators[cv.set];
