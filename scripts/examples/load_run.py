@@ -36,8 +36,10 @@ def main():
     args = ap.parse_args()
 
     curves, val, ck = load(args.run)
-    # pandas: one row per epoch, indexed by epoch.
-    df = curves.to_dataframe()
+    # pandas: one row per epoch, indexed by epoch (the per-epoch series;
+    # the reliability tables are over epoch x confidence_bin).
+    per_epoch = [v for v in curves.data_vars if curves[v].dims == ("epoch",)]
+    df = curves[per_epoch].to_dataframe()
     best = int(df["val_loss"].idxmin())
     print(df[["val_loss", "val_accuracy", "train_accuracy"]].describe().T[["min", "max"]])
     print(f"minimum validation loss at epoch {best}: {df.loc[best, 'val_loss']:.4f}")

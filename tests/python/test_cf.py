@@ -180,8 +180,13 @@ def test_every_group_and_file_opens_in_pandas(files):
     for g in GROUPS:
         ds = xr.open_dataset(files["run"], engine="h5netcdf", group=g)
         assert len(ds.data_vars) > 2, g
-    curves = xr.open_dataset(files["run"], engine="h5netcdf", group="curves").to_dataframe()
+    ds = xr.open_dataset(files["run"], engine="h5netcdf", group="curves")
+    # One row per epoch from the per-epoch series; the reliability tables
+    # (issue 20) are over epoch x confidence_bin.
+    per_epoch = [v for v in ds.data_vars if ds[v].dims == ("epoch",)]
+    curves = ds[per_epoch].to_dataframe()
     assert len(curves) == 4 and curves.val_loss.notna().all()
+    assert len(ds["val_reliability_count"].to_dataframe()) == 4 * 15
     val = xr.open_dataset(files["samples"], engine="h5netcdf", group="val").to_dataframe()
     assert len(val) == 100 and val.final_loss.notna().all()
     t = xr.open_dataset(files["sweep"], engine="h5netcdf").to_dataframe()
