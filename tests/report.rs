@@ -19,6 +19,8 @@ fn check_report_dir(dir: &Path) -> serde_json::Value {
         "data_map",
         "gallery",
         "trajectories",
+        "calibration",
+        "reliability",
     ] {
         assert!(is_png(&dir.join(format!("{f}.png"))), "{f}.png");
         let svg = std::fs::read_to_string(dir.join(format!("{f}.svg"))).unwrap();
@@ -29,12 +31,13 @@ fn check_report_dir(dir: &Path) -> serde_json::Value {
     }
     let s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(s["figures"].as_array().unwrap().len(), 14);
+    assert_eq!(s["figures"].as_array().unwrap().len(), 18);
     assert!(dir.join("samples.h5").is_file());
     for c in [
         "min_val_loss",
         "min_val_loss_median",
         "min_val_loss_trimmed_mean",
+        "min_scaled_val_loss",
         "max_val_accuracy",
         "last_epoch",
     ] {
@@ -83,6 +86,12 @@ fn report_on_a_fixture_run() {
     assert!(skipped[0].as_str().unwrap().contains("--record-margins"));
     assert!(stdout(&out).contains("skipped: aum"));
     assert!(stdout(&out).contains("maximum validation accuracy"));
+    // Calibration (issue 20): at the same minimum, and its line printed.
+    let cal = &s["calibration"];
+    assert_eq!(cal["raw_min_epoch"], c["min_val_loss"]["epoch"]);
+    assert_eq!(cal["last_epoch"], 12);
+    assert!(cal["temperature_at_end"].as_f64().unwrap() > 0.0);
+    assert!(stdout(&out).contains("calibration, epoch"));
 }
 
 #[test]

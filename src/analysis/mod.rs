@@ -86,12 +86,17 @@ impl Curves {
 
 /// The row of minimum validation loss (the first on ties; NaN skipped).
 pub fn min_val_loss(c: &Curves) -> Option<usize> {
+    first_min(&c.val_loss)
+}
+
+/// The row of the smallest of `values` (the first on ties; NaN skipped).
+pub(crate) fn first_min(values: &[f64]) -> Option<usize> {
     let mut best: Option<usize> = None;
-    for (i, &v) in c.val_loss.iter().enumerate() {
+    for (i, &v) in values.iter().enumerate() {
         if v.is_nan() {
             continue;
         }
-        if best.is_none_or(|b| v < c.val_loss[b]) {
+        if best.is_none_or(|b| v < values[b]) {
             best = Some(i);
         }
     }

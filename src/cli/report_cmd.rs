@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use preinterp::analysis::calibration::CalibrationSummary;
 use preinterp::analysis::select::Criterion;
 use preinterp::config::{Preset, Settings};
 use preinterp::error::{Error, Result};
@@ -123,6 +124,9 @@ fn print_summary(s: &Summary, out: &Path) {
             100.0 * c.change_to_last.val_acc
         );
     }
+    if let Some(c) = &s.calibration {
+        print_calibration(c);
+    }
     if let Some(o) = &s.outliers {
         println!(
             "Tukey outliers: {:.1}% of validation samples above the fence at the end carry {:.1}% of the loss; {:.1}% were outliers in most epochs, {:.1}% never",
@@ -158,6 +162,46 @@ fn print_summary(s: &Summary, out: &Path) {
         s.figures.len(),
         out.display()
     );
+}
+
+/// `x` with `digits` decimals, or `none` when it is not finite.
+fn num(x: f64, digits: usize) -> String {
+    if x.is_finite() {
+        format!("{x:.digits$}")
+    } else {
+        "none".into()
+    }
+}
+
+/// The validation set's calibration between the minimum validation loss
+/// and the last epoch: is the rise over-confidence?
+fn print_calibration(c: &CalibrationSummary) {
+    println!(
+        "calibration, epoch {} -> {}: loss at T* {} -> {} [{:+.4}] while the raw loss went {:+.4}; T* {} -> {}, ECE {} -> {}",
+        c.raw_min_epoch,
+        c.last_epoch,
+        num(c.scaled_loss_at_raw_min, 4),
+        num(c.scaled_loss_at_end, 4),
+        c.scaled_change,
+        c.raw_change,
+        num(c.temperature_at_raw_min, 2),
+        num(c.temperature_at_end, 2),
+        num(c.ece_at_raw_min, 3),
+        num(c.ece_at_end, 3),
+    );
+    let verdict = if c.raw_change.is_nan() || c.raw_change <= 0.0 {
+        "the raw loss does not rise after its minimum"
+    } else if c.scaled_loss_at_raw_min.is_nan() || c.scaled_loss_at_end.is_nan() {
+        "no T* at the minimum or at the end: no verdict"
+    } else if c.scaled_does_not_rise {
+        "the loss at T* does not rise: the raw rise is the logits' scale (over-confidence)"
+    } else {
+        "the loss at T* rises too: not only over-confidence"
+    };
+    let min = c
+        .scaled_min_epoch
+        .map_or("at no epoch".into(), |e| format!("at epoch {e}"));
+    println!("  {verdict}; the loss at T* is lowest {min}");
 }
 
 /// The epoch each model-selection criterion picks, and the test set's

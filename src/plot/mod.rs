@@ -17,7 +17,11 @@
 //! - `gallery`: samples as 28x28 images with label, prediction, loss and
 //!   outlier epochs, in sections (also used by `compare`);
 //! - `trajectories`: the per-epoch loss of a few dozen validation
-//!   samples on a log axis, with the mean and median validation loss.
+//!   samples on a log axis, with the mean and median validation loss;
+//! - `calibration`: the validation loss raw and at each epoch's best
+//!   temperature `T*`, with `T*` and the expected calibration error; and
+//!   `reliability`, its reliability diagrams at the minimum validation
+//!   loss and at the last epoch.
 //!
 //! - `compare`: over the runs of `preinterp compare`, a matrix of pairwise
 //!   numbers and the histogram of "outlier in k of N runs".
@@ -26,6 +30,7 @@
 //! PNG + SVG output, chart, axes, legend and colour-bar setup) and
 //! `heatmap` the panel of figures 5 and 6.
 
+mod calibration;
 mod compare;
 mod curves;
 mod data_map;
@@ -38,6 +43,7 @@ mod seed_bands;
 mod style;
 mod trajectories;
 mod weight_heatmaps;
+pub(crate) use calibration::{calibration, reliability};
 pub(crate) use compare::{pair_matrix, runs_hist, PairMatrix, RunsHist};
 pub use curves::{curves, Marks};
 pub use data_map::{data_map, DataMapSet};

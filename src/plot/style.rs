@@ -8,6 +8,7 @@ use std::sync::Once;
 
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::{CoordTranslate, Shift};
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -116,6 +117,13 @@ pub(super) fn viridis(t: f64) -> RGBColor {
 /// The legend key of a line series: a 20-pixel stroke.
 pub(super) fn line_key(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style)
+}
+
+/// The legend key of a dashed line series: 20 pixels of 5-pixel dashes.
+pub(super) fn dash_key(
+    style: ShapeStyle,
+) -> impl Fn((i32, i32)) -> DashedPathElement<std::vec::IntoIter<(i32, i32)>, i32> {
+    move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 20, y)], 5, 3, style)
 }
 
 /// Margin, label areas and caption of one chart panel.

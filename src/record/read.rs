@@ -368,17 +368,6 @@ fn read_weight_hists(k: &Group, rows: usize) -> hdf5::Result<Vec<Hist>> {
         .collect())
 }
 
-/// The per-epoch curves and calibration of the run file at `path`.
-pub(crate) fn curves_and_calibration(path: &Path) -> Result<(Curves, Calibrations)> {
-    let err = |e: hdf5::Error| h5::err(path, "cannot read the curves", e);
-    let file = h5::open_read(path).map_err(err)?;
-    let c = file.group(schema::CURVES).map_err(err)?;
-    let curves = read_curves(&c).map_err(err)?;
-    let r = file.group(schema::RELIABILITY).ok();
-    let cal = read_calibration(&c, r.as_ref(), curves.len()).map_err(err)?;
-    Ok((curves, cal))
-}
-
 /// Only the per-epoch curves of the run file at `path` (a file still
 /// open for writing is read through SWMR).
 pub(crate) fn curves(path: &Path) -> Result<Curves> {

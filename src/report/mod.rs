@@ -1,6 +1,7 @@
 //! `preinterp report`: a run file -> the paper's figures, the
-//! per-sample statistics (`samples.h5`) and their figures, and a
-//! `summary.json` (the CLI prints the short human summary). Works on
+//! calibration figures, the per-sample statistics (`samples.h5`) and
+//! their figures, and a `summary.json` (the CLI prints the short human
+//! summary). Works on
 //! finished, interrupted and still-running (SWMR) runs, and says which.
 //! It draws what the file's records allow and lists what it skipped.
 
@@ -10,12 +11,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::analysis::calibration::{self, CalibrationSummary};
 use crate::analysis::select::{self, RobustCurves, Selection};
 use crate::analysis::{self, CurveSummary, Outliers};
 use crate::data::Locator;
 use crate::error::{Error, ErrorKind, Result};
 use crate::plot;
-use crate::record::read::{PerEpoch, RunFile};
+use crate::record::read::{PerEpoch, RunFile, NO_CALIBRATION};
 use crate::record::schema::{self, RunStatus};
 use crate::stats::loss_stats;
 pub(crate) use samples::SamplesSummary;
@@ -82,6 +84,9 @@ pub struct Summary {
     pub outliers: Option<OutlierSummary>,
     /// The paper's shape.
     pub shape: Option<PaperShape>,
+    /// The validation set's calibration at the minimum validation loss
+    /// and at the end (files since issue 20 with a validation set).
+    pub calibration: Option<CalibrationSummary>,
     /// The epoch each model-selection criterion picks, and the
     /// evaluation (test) set's accuracy and loss there.
     pub selection: Selection,
@@ -170,6 +175,44 @@ fn paper_figures(
     Ok(figures)
 }
 
+/// The calibration figures (`calibration`, `reliability`), when the
+/// file records calibration.
+fn calibration_figures(
+    out: &Path,
+    title: &str,
+    rf: &RunFile,
+    skipped: &mut Vec<String>,
+) -> Result<Vec<PathBuf>> {
+    if !rf.calibration.is_recorded() {
+        skipped.push(format!("calibration figures and summary: {NO_CALIBRATION}"));
+        return Ok(vec![]);
+    }
+    if rf.curves.is_empty() {
+        skipped.push("calibration figures and summary: no epoch recorded yet".into());
+        return Ok(vec![]);
+    }
+    let mut figures = plot::calibration(out, title, &rf.curves, &rf.calibration)?;
+    figures.extend(plot::reliability(out, title, &rf.curves, &rf.calibration)?);
+    Ok(figures)
+}
+
+/// The validation set's calibration summary; says why when there is
+/// none (a file without calibration or epochs is already in `skipped`).
+fn calibration_summary(rf: &RunFile, skipped: &mut Vec<String>) -> Option<CalibrationSummary> {
+    if !rf.calibration.is_recorded() || rf.curves.is_empty() {
+        return None;
+    }
+    let Some(val) = &rf.calibration.val else {
+        skipped.push("calibration summary: the run has no validation set (`--val-size 0`); only the evaluation set is calibrated".into());
+        return None;
+    };
+    let s = calibration::summarise(&rf.curves, val);
+    if s.is_none() {
+        skipped.push("calibration summary: no finite validation loss recorded".into());
+    }
+    s
+}
+
 /// The median and trimmed mean of the validation loss per epoch: from
 /// `/curves` when recorded, else from `/val_per_epoch`; says where from.
 fn robust_curves(rf: &RunFile, val: Option<&PerEpoch>) -> Option<(RobustCurves, String)> {
@@ -217,6 +260,8 @@ pub fn report(run: &Path, out: &Path, loc: &Locator) -> Result<Summary> {
     let mut skipped = vec![];
     let outliers = analysis::tukey_outliers(&rf.val_losses, rf.val_epochs, rf.val_n);
     let mut figures = paper_figures(out, &title, &rf, outliers.as_ref(), &mut skipped)?;
+    figures.extend(calibration_figures(out, &title, &rf, &mut skipped)?);
+    let calibration = calibration_summary(&rf, &mut skipped);
     let val = PerEpoch::read(run, schema::VAL_PER_EPOCH, rf.curves.len())?;
     let train = PerEpoch::read(run, schema::TRAIN_PER_EPOCH, rf.curves.len())?;
     let robust = robust_curves(&rf, val.as_ref());
@@ -246,6 +291,7 @@ pub fn report(run: &Path, out: &Path, loc: &Locator) -> Result<Summary> {
         config: serde_json::from_str(&rf.config).unwrap_or(serde_json::Value::Null),
         epochs_recorded: rf.curves.len(),
         shape: curves.as_ref().map(|c| shape(c, osum.as_ref(), last_epoch)),
+        calibration,
         selection: select::select(
             &rf.curves,
             select::Extra {

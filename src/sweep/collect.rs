@@ -15,6 +15,7 @@ pub use super::row::{Row, RowStatus};
 use super::schema;
 use super::select::{self as sweep_select, CriterionSummary};
 use super::{Sweep, SweepRun};
+use crate::analysis::calibration::{self, CalibrationSummary};
 use crate::analysis::select::{self, Criterion, Selection};
 use crate::analysis::{self, CurveSummary, Point};
 use crate::config::{RunConfig, Settings};
@@ -35,6 +36,13 @@ fn selection_of(f: &RunFile) -> Selection {
         scaled_val_loss: scaled.map(|c| c.loss_at_temperature.as_slice()),
     };
     select::select(&f.curves, extra)
+}
+
+/// The validation set's calibration summary of run file `f`, if it
+/// records one.
+fn calibration_of(f: &RunFile) -> Option<CalibrationSummary> {
+    let val = f.calibration.val.as_ref()?;
+    calibration::summarise(&f.curves, val)
 }
 
 /// What collecting found.
@@ -83,23 +91,25 @@ pub fn collect(dir: &Path) -> Result<Collected> {
     for r in &sweep.runs {
         let path = super::run::run_file(dir, &r.id);
         let train_set = format!("{} {}", r.cfg.dataset.label(), r.cfg.train_size);
-        let (status, epochs, summary, selection) = if path.is_file() {
+        let (status, epochs, summary, calibration, selection) = if path.is_file() {
             match RunFile::read(&path) {
                 Ok(f) => (
                     RowStatus::Run(f.status),
                     f.curves.len(),
                     analysis::summarise(&f.curves),
+                    calibration_of(&f),
                     selection_of(&f),
                 ),
                 Err(e) => (
                     RowStatus::Unreadable(e.to_string()),
                     0,
                     None,
+                    None,
                     Selection::default(),
                 ),
             }
         } else {
-            (RowStatus::Missing, 0, None, Selection::default())
+            (RowStatus::Missing, 0, None, None, Selection::default())
         };
         let selected = summary.is_some();
         rows.push(Row {
@@ -109,6 +119,7 @@ pub fn collect(dir: &Path) -> Result<Collected> {
             width: r.cfg.shape.width,
             epochs,
             summary,
+            calibration,
             selected,
             selection,
         });
@@ -260,6 +271,18 @@ impl Columns {
         cf::int_flags(&self.file.dataset(c.name)?, meanings)
     }
 
+    /// A 0/1 column with -1 where the value is missing, with CF
+    /// `flag_values` and `flag_meanings` of 0 and 1.
+    fn flags_or_missing(
+        &self,
+        c: &Var<'_>,
+        v: impl Iterator<Item = Option<bool>>,
+        meanings: &str,
+    ) -> hdf5::Result<()> {
+        self.ints(c, v.map(|b| b.map_or(-1, i64::from)))?;
+        cf::int_flags(&self.file.dataset(c.name)?, meanings)
+    }
+
     fn floats(&self, c: &Var<'_>, v: impl Iterator<Item = f64>) -> hdf5::Result<()> {
         let v: Vec<f64> = v.collect();
         self.column(c, &v, v.iter().map(|&x| csv::float(x)).collect())
@@ -348,6 +371,43 @@ fn write_metrics(t: &Columns, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
     )
 }
 
+/// Reads one number of a [`CalibrationSummary`].
+type CalNumber = fn(&CalibrationSummary) -> f64;
+
+/// The numbers of a [`CalibrationSummary`], in the order of
+/// [`schema::CAL_FLOATS`].
+const CAL_FLOATS: [CalNumber; 10] = [
+    |c| c.temperature_at_raw_min,
+    |c| c.temperature_at_end,
+    |c| c.scaled_loss_at_raw_min,
+    |c| c.scaled_loss_at_end,
+    |c| c.ece_at_raw_min,
+    |c| c.ece_at_end,
+    |c| c.raw_loss_at_end,
+    |c| c.raw_change,
+    |c| c.scaled_change,
+    |c| c.wrong_loss_share_at_end,
+];
+
+/// The validation set's calibration columns (NaN, -1 without).
+fn write_calibration(t: &Columns, rows: &[Row]) -> hdf5::Result<()> {
+    fn cal(r: &Row) -> Option<&CalibrationSummary> {
+        r.calibration.as_ref()
+    }
+    let epoch = rows
+        .iter()
+        .map(|r| cal(r).and_then(|c| c.scaled_min_epoch).unwrap_or(-1));
+    t.ints(&schema::CAL_SCALED_MIN_EPOCH, epoch)?;
+    for (c, get) in schema::CAL_FLOATS.iter().zip(CAL_FLOATS) {
+        t.floats(c, rows.iter().map(|r| cal(r).map_or(f64::NAN, get)))?;
+    }
+    t.flags_or_missing(
+        &schema::CAL_SCALED_DOES_NOT_RISE,
+        rows.iter().map(|r| cal(r).map(|c| c.scaled_does_not_rise)),
+        schema::CAL_SCALED_DOES_NOT_RISE_MEANINGS,
+    )
+}
+
 /// Per criterion: the epoch it selects in each run, the test accuracy
 /// and loss there, and with a grid search whether it picks the run.
 fn write_selection(t: &Columns, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<()> {
@@ -398,6 +458,7 @@ fn write_table(path: &Path, sweep: &Sweep, rows: &[Row]) -> hdf5::Result<Vec<csv
         .collect::<hdf5::Result<_>>()?;
     write_settings(&t, rows, &runs)?;
     write_metrics(&t, sweep, rows)?;
+    write_calibration(&t, rows)?;
     write_selection(&t, sweep, rows)?;
     Ok(t.csv.into_inner())
 }

@@ -1,6 +1,8 @@
 //! One run's row of a collected sweep: where it stands, its curve
-//! summary and what each selection criterion picks in it.
+//! summary, its calibration and what each selection criterion picks in
+//! it.
 
+use crate::analysis::calibration::CalibrationSummary;
 use crate::analysis::select::Selection;
 use crate::analysis::CurveSummary;
 use crate::record::schema::RunStatus;
@@ -20,6 +22,9 @@ pub struct Row {
     pub epochs: usize,
     /// The analysis, when the run has curves.
     pub summary: Option<CurveSummary>,
+    /// The validation set's calibration at the minimum validation loss
+    /// and at the end (runs recorded since issue 20).
+    pub calibration: Option<CalibrationSummary>,
     /// Chosen by the spec's grid search (`select_best`); every run with
     /// data is selected when there is none.
     pub selected: bool,

@@ -6,8 +6,9 @@
 //! Columns: the settings ([`STATUS`] to [`EPOCHS_RECORDED`]); per point of the curves ([`POINTS`]: `min` at the minimum validation
 //! loss, `final` at the final epoch) `<point>_epoch` and
 //! `<point>_<metric>` for each of [`METRICS`]; the flags
-//! [`INTERPOLATION_EPOCH`], [`SELECTED`], [`TRIANGLE`]; and per
-//! selection criterion ([`crate::analysis::select::Criterion`], by its
+//! [`INTERPOLATION_EPOCH`], [`SELECTED`], [`TRIANGLE`]; the validation
+//! set's calibration ([`CAL_SCALED_MIN_EPOCH`], [`CAL_FLOATS`],
+//! [`CAL_SCALED_DOES_NOT_RISE`]); and per selection criterion ([`crate::analysis::select::Criterion`], by its
 //! name) [`select_epoch`], [`select_eval_accuracy`],
 //! [`select_eval_loss`], and with a grid search [`grid_picked`].
 //! Missing values: `-1` in integer columns, NaN in float ones.
@@ -117,6 +118,43 @@ pub(crate) const TRIANGLE: Var<'static> = var(
     "1 if validation loss and accuracy both rose from the minimum to the final epoch",
 );
 
+/// The validation set's calibration
+/// ([`crate::analysis::calibration::CalibrationSummary`]), float64, NaN
+/// for a run without calibration (recorded before issue 20, or without
+/// a validation set) and where `T*` does not exist; `min` is the epoch of
+/// the minimum (raw) validation loss, as in `min_epoch`.
+pub(crate) const CAL_FLOATS: [Var<'static>; 10] = [
+    var("cal_temperature_at_min", "1", "temperature T* of the validation set at the minimum validation loss"),
+    var("cal_temperature_at_end", "1", "temperature T* of the validation set at the last epoch"),
+    var("cal_scaled_loss_at_min", "1", "validation loss at T* (nats) at the minimum validation loss"),
+    var("cal_scaled_loss_at_end", "1", "validation loss at T* (nats) at the last epoch"),
+    var("cal_ece_at_min", "1", "expected calibration error of the validation set (T = 1, 15 bins) at the minimum validation loss"),
+    var("cal_ece_at_end", "1", "expected calibration error of the validation set (T = 1, 15 bins) at the last epoch"),
+    var("cal_raw_loss_at_end", "1", "mean validation loss (nats) at the last epoch"),
+    var("cal_raw_change", "1", "mean validation loss at the last epoch minus its minimum (nats)"),
+    var("cal_scaled_change", "1", "validation loss at T* at the last epoch minus its value at the minimum validation loss (nats)"),
+    var("cal_wrong_loss_share_at_end", "1", "share of the validation loss carried by the misclassified samples at the last epoch"),
+];
+
+/// Epoch of the minimum validation loss at `T*` (int64).
+pub(crate) const CAL_SCALED_MIN_EPOCH: Var<'static> = var(
+    "cal_scaled_min_epoch",
+    "1",
+    "epoch of the minimum validation loss at T* (-1 = no calibration, or T* at no epoch)",
+);
+
+/// 1 if the validation loss at `T*` does not rise from the minimum
+/// validation loss to the last epoch (int64, -1 = no calibration).
+pub(crate) const CAL_SCALED_DOES_NOT_RISE: Var<'static> = var(
+    "cal_scaled_does_not_rise",
+    "1",
+    "1 if the validation loss at T* at the last epoch is at most its value at the minimum validation loss (-1 = no calibration)",
+);
+
+/// The `flag_meanings` of [`CAL_SCALED_DOES_NOT_RISE`] (0, 1).
+pub(crate) const CAL_SCALED_DOES_NOT_RISE_MEANINGS: &str =
+    "scaled_loss_rises scaled_loss_does_not_rise";
+
 /// `select_<criterion>_epoch`: the epoch the criterion selects (int64,
 /// -1 = not available).
 pub(crate) fn select_epoch(c: Criterion) -> String {
@@ -158,5 +196,17 @@ mod tests {
             grid_picked(Criterion::MaxValAccuracy),
             "grid_max_val_accuracy_picked"
         );
+    }
+
+    #[test]
+    fn calibration_columns_are_distinct_and_prefixed() {
+        let mut names: Vec<&str> = CAL_FLOATS.iter().map(|v| v.name).collect();
+        names.extend([CAL_SCALED_MIN_EPOCH.name, CAL_SCALED_DOES_NOT_RISE.name]);
+        assert!(names.iter().all(|n| n.starts_with("cal_")));
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n);
+        assert_eq!(CAL_SCALED_DOES_NOT_RISE_MEANINGS.split(' ').count(), 2);
     }
 }

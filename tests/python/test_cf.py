@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("PREINTERP_BIN", str(ROOT / "target/release/preinterp"))
 FIXTURE = str(ROOT / "fixtures/mnist-small")
 SMALL = ["--train-size", "200", "--val-size", "100", "--depth", "1", "--width", "16", "--batch-size", "50"]
-GROUPS = ["curves", "val_per_epoch", "train_per_epoch", "checkpoints"]
+GROUPS = ["curves", "reliability", "val_per_epoch", "train_per_epoch", "checkpoints"]
 LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: .*preinterp\S* ")
 
 
