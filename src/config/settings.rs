@@ -267,7 +267,7 @@ impl Keyed for Settings {
         key("preset", Kind::Choice(&["a", "b", "c", "d", "fig1"]), "CASE", "The paper's case: a (3x100, 5k MNIST, Adam lr 3e-3, b64), b (as a with SGD lr 0.1), c (3x100, 5k Fashion-MNIST, SGD lr 0.1, b64), d (3x100, 55k Fashion-MNIST, Adam lr 3e-4, b16), or fig1 (the paper's Fig. 1 model: 1x1000, 5k Fashion-MNIST, SGD lr 0.1, b64), learning rates from the earlier 3-value grid search (docs/history.md); explicit settings override it"),
         key("dataset", Kind::Text, "DATASET", "mnist, fashion-mnist, or a folder holding the four IDX files [default: mnist]"),
         key("train_size", Kind::Whole, "N", "Training samples drawn from the 60k pool [default: 5000]"),
-        key("val_size", Kind::Whole, "N", "Cap on validation samples [default: the rest of the pool]"),
+        key("val_size", Kind::Whole, "N", "Cap on validation samples (0: none; only the evaluation set is then calibrated) [default: the rest of the pool]"),
         key("depth", Kind::Whole, "N", "Hidden layers [default: 3]"),
         key("width", Kind::Whole, "N", "Units per hidden layer [default: 100]"),
         key("optimizer", Kind::Choice(&["adam", "sgd"]), "NAME", "Optimiser: adam or sgd [default: adam]"),

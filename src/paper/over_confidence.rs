@@ -7,8 +7,10 @@ use std::fmt::Write;
 use std::path::Path;
 
 use super::claims::{case_name, over_confidence_check, CaseEvidence, Verdict};
-use super::{criteria, Paper};
+use super::{criteria, Paper, Role};
 use crate::analysis::calibration::CalibrationSummary;
+use crate::stats;
+use crate::sweep::collect::Collected;
 
 /// What the section reads of one run.
 #[derive(Clone, Debug)]
@@ -58,6 +60,59 @@ fn arrow(a: f64, b: f64) -> String {
     format!("{} -> {} ({})", num(a), num(b), signed(b - a))
 }
 
+/// What the runs of a sweep say: does the rise follow the growth of T*?
+/// Over the runs (the grid's picks, for fig3) recorded with calibration:
+/// the Spearman correlation between `ln(T*_end / T*_min)` and the raw
+/// rise, the triangles among the runs whose T* grew more and less than
+/// the median, and how often the scaled loss did not rise.
+fn sweep_lines(out: &mut String, name: &str, c: &Collected, selected_only: bool) {
+    let rows: Vec<(f64, f64, bool, bool)> = c
+        .rows
+        .iter()
+        .filter(|r| r.selected || !selected_only)
+        .filter_map(|r| {
+            let (s, cal) = (r.summary.as_ref()?, r.calibration.as_ref()?);
+            let growth = (cal.temperature_at_end / cal.temperature_at_raw_min).ln();
+            growth.is_finite().then_some((
+                growth,
+                cal.raw_change,
+                s.triangle,
+                cal.scaled_does_not_rise,
+            ))
+        })
+        .collect();
+    let all = c
+        .rows
+        .iter()
+        .filter(|r| (r.selected || !selected_only) && r.summary.is_some())
+        .count();
+    if rows.is_empty() {
+        let recorded = c.rows.iter().filter(|r| r.calibration.is_some()).count();
+        let _ = writeln!(
+            out,
+            "- {name}: none of its {all} runs has T* at its minimum and at its end ({recorded} recorded with calibration; the others were {}).",
+            crate::record::read::NO_CALIBRATION
+        );
+        return;
+    }
+    let (g, rise): (Vec<f64>, Vec<f64>) = rows.iter().map(|r| (r.0, r.1)).unzip();
+    let rho = stats::spearman(&g, &rise).map_or("-".into(), |r| format!("{r:.2}"));
+    let median = stats::nan_quantile(g.iter().copied(), 0.5);
+    let tri = |more: bool| {
+        let part: Vec<_> = rows.iter().filter(|r| (r.0 > median) == more).collect();
+        format!("{} of {}", part.iter().filter(|r| r.2).count(), part.len())
+    };
+    let flat = rows.iter().filter(|r| r.3).count();
+    let _ = writeln!(
+        out,
+        "- {name}, {} of {all} runs with T*: Spearman {rho} between the growth of T* (ln of T* at the end over T* at the minimum) and the rise of the validation loss; triangles {} where T* grew more than the median, {} where it grew less; the scaled loss did not rise in {flat} of {} runs.",
+        rows.len(),
+        tri(true),
+        tri(false),
+        rows.len()
+    );
+}
+
 /// The section.
 pub(crate) fn section(out: &mut String, dir: &Path, p: &Paper) {
     out.push_str("## Is the rise over-confidence?\n\n");
@@ -102,7 +157,15 @@ pub(crate) fn section(out: &mut String, dir: &Path, p: &Paper) {
             r.verdict
         );
     }
-    out.push_str("\nThe Fig. 1 model's rows are shown for completeness; the verdict is over cases A-D. Each case's calibration figure (seed 0): the raw and temperature-scaled validation loss (log scale), T* and the ECE per epoch, and reliability diagrams at the raw minimum and at the end.\n\n");
+    out.push_str("\nThe Fig. 1 model's rows are shown for completeness; the verdict is over cases A-D.\n\nDoes the rise follow the growth of T* across the sweeps? (not judged; `sweep.h5` and `sweep.csv` have every run's `cal_*` columns)\n\n");
+    for (part, c) in p.parts.iter().zip(&p.collected) {
+        match part.role {
+            Role::Fig2 => sweep_lines(out, "fig2", c, false),
+            Role::Fig3 => sweep_lines(out, &part.name, c, true),
+            Role::Cases => {}
+        }
+    }
+    out.push_str("\nEach case's calibration figure (seed 0): the raw and temperature-scaled validation loss (log scale), T* and the ECE per epoch, and reliability diagrams at the raw minimum and at the end.\n\n");
     for c in &p.cases {
         let figs: Vec<&String> = c
             .figures

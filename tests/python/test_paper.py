@@ -162,6 +162,9 @@ def test_report_has_every_section_link_and_verdict(paper):
         assert r.rstrip(" |").rsplit("|", 1)[1].strip() in VERDICTS, r
         assert " -> " in r and "recorded before" not in r, r
     assert "**Verdict: " in section and "**Criterion (claim 14):**" in section
+    # fig2 and fig3 read by T*: every run of this reproduction has calibration.
+    assert re.search(r"- fig2, (\d+) of \1 runs with T\*: Spearman", section), section
+    assert re.search(r"- fig3-quick, (\d+) of \1 runs with T\*", section), section
     # Every case trained 2 seeds at its pick.
     seeds = list((out / "paper-cases").glob("*_seed-1.h5"))
     assert len(seeds) == 5, seeds
