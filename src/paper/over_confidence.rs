@@ -180,8 +180,13 @@ pub(crate) fn section(out: &mut String, dir: &Path, p: &Paper) {
         let _ = writeln!(out, "### Case {}\n", c.name());
         for f in figs {
             let rel = format!("{}/{f}", c.report_dir);
+            let what = if f.contains("reliability") {
+                "Reliability diagrams"
+            } else {
+                "Calibration"
+            };
             if dir.join(&rel).is_file() {
-                let _ = writeln!(out, "![Calibration, case {}]({rel})", c.name());
+                let _ = writeln!(out, "![{what}, case {}]({rel})", c.name());
             }
         }
         out.push('\n');
