@@ -148,35 +148,12 @@ impl Evaluator {
         let (layers, input) = (&self.layers, self.input);
         let keep = !out.logits.is_empty();
         assert!(!keep || out.logits.len() == n * CLASSES && out.label.len() == n);
-        let run = |share: Share<'_>, idx: &[u32], ws: &mut Workspace| {
-            let Share {
-                loss,
-                pred,
-                correct,
-                margin,
-                logits,
-                label,
-            } = share;
+        let run = |mut share: Share<'_>, idx: &[u32], ws: &mut Workspace| {
             for (k, ix) in idx.chunks(block).enumerate() {
-                let (at, rows) = (k * block, ix.len());
-                let margin = &mut margin[at..at + rows];
-                let logits = match keep {
-                    true => &mut logits[at * CLASSES..(at + rows) * CLASSES],
-                    false => &mut [][..],
-                };
+                let at = k * block;
+                let (margin, logits) = share.block(at, ix.len(), keep);
                 eval_block(layers, params, (src, ix, input), ws, margin, logits);
-                loss[at..at + rows].copy_from_slice(&ws.loss[..rows]);
-                pred[at..at + rows].copy_from_slice(&ws.pred[..rows]);
-                if keep {
-                    label[at..at + rows].copy_from_slice(&ws.labels[..rows]);
-                }
-                for ((c, &p), &y) in correct[at..at + rows]
-                    .iter_mut()
-                    .zip(&ws.pred[..rows])
-                    .zip(&ws.labels[..rows])
-                {
-                    *c = (p == y) as u8;
-                }
+                share.store(at, ix.len(), ws, keep);
             }
         };
         if let [ws] = &mut self.workspaces[..] {
@@ -230,6 +207,33 @@ struct Share<'a> {
 }
 
 impl<'a> Share<'a> {
+    /// The margins and (if kept, else empty) logits of rows `at..at + rows`.
+    fn block(&mut self, at: usize, rows: usize, keep: bool) -> (&mut [f32], &mut [f32]) {
+        let logits = match keep {
+            true => &mut self.logits[at * CLASSES..(at + rows) * CLASSES],
+            false => &mut [][..],
+        };
+        (&mut self.margin[at..at + rows], logits)
+    }
+
+    /// Copies a block's losses, predictions, correctness (and labels,
+    /// if kept) from `ws` into rows `at..at + rows`.
+    fn store(&mut self, at: usize, rows: usize, ws: &Workspace, keep: bool) {
+        let r = at..at + rows;
+        self.loss[r.clone()].copy_from_slice(&ws.loss[..rows]);
+        self.pred[r.clone()].copy_from_slice(&ws.pred[..rows]);
+        if keep {
+            self.label[r.clone()].copy_from_slice(&ws.labels[..rows]);
+        }
+        for ((c, &p), &y) in self.correct[r]
+            .iter_mut()
+            .zip(&ws.pred[..rows])
+            .zip(&ws.labels[..rows])
+        {
+            *c = (p == y) as u8;
+        }
+    }
+
     /// All of `e`.
     fn whole(e: &'a mut SetEval) -> Self {
         Share {

@@ -274,13 +274,17 @@ impl Calibrator {
         }
     }
 
-    /// `L'(s)` and `L''(s)` in one pass over the centred logits.
-    fn pass(&mut self, s: f64, labels: &[u8], classes: usize) -> Pass {
-        let sf = s as f32;
+    /// `e = exp(s (z - max z))` over the centred logits.
+    fn exps_at(&mut self, s: f32) {
         for (e, &z) in self.e.iter_mut().zip(&self.centred) {
-            *e = sf * z;
+            *e = s * z;
         }
         exp_inplace(&mut self.e);
+    }
+
+    /// `L'(s)` and `L''(s)` in one pass over the centred logits.
+    fn pass(&mut self, s: f64, labels: &[u8], classes: usize) -> Pass {
+        self.exps_at(s as f32);
         let (mut d1, mut d2) = (0.0f64, 0.0f64);
         for ((e, z), &y) in self
             .e
@@ -354,10 +358,7 @@ impl Calibrator {
     /// Mean loss at `s`, in the per-sample losses' log1p form.
     fn loss_at(&mut self, s: f64, labels: &[u8], classes: usize) -> f64 {
         let sf = s as f32;
-        for (e, &z) in self.e.iter_mut().zip(&self.centred) {
-            *e = sf * z;
-        }
-        exp_inplace(&mut self.e);
+        self.exps_at(sf);
         let mut total = 0.0f64;
         for (((e, z), &k), &y) in self
             .e
