@@ -57,6 +57,21 @@ pub struct Extra<'a> {
     pub scaled_val_loss: Option<&'a [f64]>,
 }
 
+impl<'a> Extra<'a> {
+    /// The series of run file `f`, with `robust` (its own, or computed
+    /// from its per-epoch losses by the caller).
+    pub(crate) fn of(
+        f: &'a crate::record::read::RunFile,
+        robust: Option<&'a RobustCurves>,
+    ) -> Self {
+        let val = f.calibration.val.as_ref();
+        Extra {
+            robust,
+            scaled_val_loss: val.map(|c| c.loss_at_temperature.as_slice()),
+        }
+    }
+}
+
 impl Criterion {
     /// Every criterion, in report order.
     pub const ALL: [Criterion; 6] = [

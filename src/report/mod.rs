@@ -234,12 +234,6 @@ fn robust_curves(rf: &RunFile, val: Option<&PerEpoch>) -> Option<(RobustCurves, 
     ))
 }
 
-/// The validation loss at `T*` per epoch, if the file has it.
-fn scaled_val_loss(rf: &RunFile) -> Option<&[f64]> {
-    let val = rf.calibration.val.as_ref()?;
-    Some(val.loss_at_temperature.as_slice())
-}
-
 /// File names of `paths`.
 fn names(paths: &[PathBuf]) -> Vec<String> {
     paths
@@ -294,10 +288,7 @@ pub fn report(run: &Path, out: &Path, loc: &Locator) -> Result<Summary> {
         calibration,
         selection: select::select(
             &rf.curves,
-            select::Extra {
-                robust: robust.as_ref().map(|r| &r.0),
-                scaled_val_loss: scaled_val_loss(&rf),
-            },
+            select::Extra::of(&rf, robust.as_ref().map(|r| &r.0)),
         ),
         selection_source: robust.map(|r| r.1),
         title,

@@ -28,14 +28,10 @@ use crate::record::schema::{attr, var, Var};
 use crate::record::{cf, h5ds};
 
 /// What each selection criterion picks in run file `f` (the median and
-/// trimmed-mean criteria need its robust curves).
+/// trimmed-mean criteria need its robust curves, the scaled one its
+/// calibration).
 fn selection_of(f: &RunFile) -> Selection {
-    let scaled = f.calibration.val.as_ref();
-    let extra = select::Extra {
-        robust: f.robust.as_ref(),
-        scaled_val_loss: scaled.map(|c| c.loss_at_temperature.as_slice()),
-    };
-    select::select(&f.curves, extra)
+    select::select(&f.curves, select::Extra::of(f, f.robust.as_ref()))
 }
 
 /// The validation set's calibration summary of run file `f`, if it
