@@ -36,6 +36,8 @@ pub(super) struct Appender<T> {
     k: usize,
     /// Rows on disk.
     written: usize,
+    /// The open chunk's rows on disk are not in `buf` yet.
+    unread: bool,
 }
 
 fn err(e: impl std::fmt::Display) -> hdf5::Error {
@@ -44,8 +46,10 @@ fn err(e: impl std::fmt::Display) -> hdf5::Error {
 
 impl<T: H5Type + Copy> Appender<T> {
     /// Binds `ds`, whose first `ds.shape()[0]` rows are kept: the part
-    /// of them in the open chunk is read back, so that the next write
-    /// can cover that chunk from its first row.
+    /// of them in the open chunk is read back before the next write, so
+    /// that it can cover that chunk from its first row. The read waits
+    /// for that write: a file a kill left with rows past its last flush
+    /// is cut ([`Appender::truncate`]) before anything of it is read.
     pub(super) fn open(ds: Dataset) -> hdf5::Result<Self> {
         let shape = ds.shape();
         if shape.is_empty() || shape.len() > 3 {
@@ -62,33 +66,45 @@ impl<T: H5Type + Copy> Appender<T> {
         let row_len = row_shape.iter().product::<usize>();
         let rows = shape[0];
         let start = rows - rows % chunk_rows;
-        let mut buf = Vec::with_capacity(chunk_rows * row_len);
-        if rows > start {
-            let kept: Vec<T> = match shape.len() {
-                1 => ds.read_slice_1d(s![start..rows])?.to_vec(),
-                2 => {
-                    ds.read_slice_2d(s![start..rows, ..])?
-                        .into_raw_vec_and_offset()
-                        .0
-                }
-                _ => {
-                    ds.read_slice::<T, _, ndarray::Ix3>(s![start..rows, .., ..])?
-                        .into_raw_vec_and_offset()
-                        .0
-                }
-            };
-            buf.extend_from_slice(&kept);
-        }
         Ok(Appender {
             ds,
             row_shape,
             row_len,
             chunk_rows,
             start,
-            buf,
+            buf: Vec::with_capacity(chunk_rows * row_len),
             k: rows - start,
             written: rows,
+            unread: rows > start,
         })
+    }
+
+    /// Reads back the open chunk's rows on disk, once, before the first
+    /// write after [`Appender::open`].
+    fn load(&mut self) -> hdf5::Result<()> {
+        if !self.unread {
+            return Ok(());
+        }
+        let (a, b) = (self.start, self.start + self.k);
+        let kept: Vec<T> = match self.row_shape.len() {
+            0 => self.ds.read_slice_1d(s![a..b])?.to_vec(),
+            1 => {
+                self.ds
+                    .read_slice_2d(s![a..b, ..])?
+                    .into_raw_vec_and_offset()
+                    .0
+            }
+            _ => {
+                self.ds
+                    .read_slice::<T, _, ndarray::Ix3>(s![a..b, .., ..])?
+                    .into_raw_vec_and_offset()
+                    .0
+            }
+        };
+        self.buf.clear();
+        self.buf.extend_from_slice(&kept);
+        self.unread = false;
+        Ok(())
     }
 
     /// Cuts the dataset to its first `rows` rows and rebinds it.
@@ -117,6 +133,7 @@ impl<T: H5Type + Copy> Appender<T> {
                 self.row_len
             )));
         }
+        self.load()?;
         if self.k == self.chunk_rows {
             self.sync()?;
         }
