@@ -12,8 +12,10 @@ use gungraun::{library_benchmark, library_benchmark_group, main};
 use preinterp::bench::synthetic;
 use preinterp::config::adam_default;
 use preinterp::data::Samples;
+use preinterp::eval::{Evaluator, SetEval};
 use preinterp::kernels::bias_relu::{bias_relu_backward, bias_relu_forward};
 use preinterp::kernels::exp::exp_inplace;
+use preinterp::kernels::pixel_sparse::{first_layer_sparse, NonZeros, PackedFirst};
 use preinterp::kernels::softmax_xent::{softmax_xent_forward_backward, BlockOut};
 use preinterp::model::{init_params, Shape};
 use preinterp::optim::{adam_update, AdamConsts};
@@ -103,9 +105,68 @@ fn train_step_3x100((mut t, data, idx): (Trainer, Samples, Vec<u32>)) -> f32 {
     t.step(black_box(&data), black_box(&idx))
 }
 
+/// 192 images of 19% non-zero pixels (MNIST's density) and 3x100
+/// weights, the first layer packed.
+fn sparse_setup() -> (Samples, Vec<u32>, NonZeros, PackedFirst) {
+    let data = synthetic(192, 2);
+    let idx: Vec<u32> = (0..192).collect();
+    let w = init_params(
+        &Shape {
+            depth: 3,
+            width: 100,
+        },
+        0,
+    );
+    let mut packed = PackedFirst::new(100);
+    packed.pack(&w[..100 * 784], 100);
+    let mut nz = NonZeros::new(192);
+    nz.fill(&data, &idx);
+    (data, idx, nz, packed)
+}
+
+#[library_benchmark]
+#[bench::b192(sparse_setup())]
+fn nonzeros_fill_192((data, idx, mut nz, _): (Samples, Vec<u32>, NonZeros, PackedFirst)) -> usize {
+    nz.fill(black_box(&data), black_box(&idx))
+}
+
+#[library_benchmark]
+#[bench::b192x100(sparse_setup())]
+fn sparse_first_layer_192x100(
+    (_, _, mut nz, packed): (Samples, Vec<u32>, NonZeros, PackedFirst),
+) -> Vec<f32> {
+    let mut out = vec![0.0; 192 * 100];
+    first_layer_sparse(black_box(&packed), &mut nz, &mut out, 100, 1);
+    out
+}
+
+fn eval_setup(n: usize) -> (Evaluator, Vec<f32>, Samples, Vec<u32>) {
+    let shape = Shape {
+        depth: 3,
+        width: 100,
+    };
+    let mut ev = Evaluator::new(&shape, 1).expect("one thread");
+    let params = init_params(&shape, 0);
+    let data = synthetic(n, 2);
+    let idx: Vec<u32> = (0..n as u32).collect();
+    ev.evaluate(&params, &data, &idx, &mut SetEval::with_len(n)); // warm up
+    (ev, params, data, idx)
+}
+
+// Per-sample evaluation of one 192-sample block: the first layer's
+// weights packed, the non-zeros listed, every layer, the losses.
+#[library_benchmark]
+#[bench::b192(eval_setup(192))]
+fn eval_3x100((mut ev, params, data, idx): (Evaluator, Vec<f32>, Samples, Vec<u32>)) -> Vec<f32> {
+    let mut out = SetEval::with_len(idx.len());
+    ev.evaluate(black_box(&params), black_box(&data), &idx, &mut out);
+    out.loss
+}
+
 library_benchmark_group!(
     name = kernels;
-    benchmarks = bias_relu_fwd_64x100, bias_relu_bwd_64x100, softmax_xent_64, exp_4096, adam_3x100, train_step_3x100
+    benchmarks = bias_relu_fwd_64x100, bias_relu_bwd_64x100, softmax_xent_64, exp_4096, adam_3x100, train_step_3x100,
+        nonzeros_fill_192, sparse_first_layer_192x100, eval_3x100
 );
 
 main!(library_benchmark_groups = kernels);

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use crate::data::Samples;
 use crate::error::{Error, Result};
+use crate::kernels::pixel_sparse::PackedFirst;
 use crate::model::{LayerSpan, Shape, CLASSES};
 use crate::net::{forward_eval, gather_input, loss_forward, InputMode, Workspace};
 use crate::threads::Threads;
@@ -90,6 +91,9 @@ pub struct Evaluator {
     layers: Vec<LayerSpan>,
     block: usize,
     input: InputMode,
+    /// The first layer's weights as the sparse first layer reads them,
+    /// packed once per [`Evaluator::evaluate`].
+    packed: PackedFirst,
 }
 
 impl Evaluator {
@@ -112,10 +116,13 @@ impl Evaluator {
                     "--threads {threads}: cannot start the thread pool: {e}"
                 ))
             })?;
-        let workspaces = (0..threads).map(|_| Workspace::new(shape, block)).collect();
+        let workspaces = (0..threads)
+            .map(|_| Workspace::for_eval(shape, block))
+            .collect();
         Ok(Evaluator {
             pool,
             workspaces,
+            packed: PackedFirst::new(shape.width),
             layers: shape.layers(),
             block,
             input: InputMode::Auto,
@@ -146,13 +153,25 @@ impl Evaluator {
         let blocks = n.div_ceil(block);
         let per_worker = blocks.div_ceil(self.workspaces.len()) * block;
         let (layers, input) = (&self.layers, self.input);
+        // The first layer's weights packed once for every block.
+        let first = &layers[0];
+        let sparse_ok = matches!(input, InputMode::Auto | InputMode::Sparse)
+            && self.packed.pack(&params[first.w_range()], first.fan_out);
+        let packed = sparse_ok.then_some(&self.packed);
         let keep = !out.logits.is_empty();
         assert!(!keep || out.logits.len() == n * CLASSES && out.label.len() == n);
         let run = |mut share: Share<'_>, idx: &[u32], ws: &mut Workspace| {
             for (k, ix) in idx.chunks(block).enumerate() {
                 let at = k * block;
                 let (margin, logits) = share.block(at, ix.len(), keep);
-                eval_block(layers, params, (src, ix, input), ws, margin, logits);
+                eval_block(
+                    layers,
+                    (params, packed),
+                    (src, ix, input),
+                    ws,
+                    margin,
+                    logits,
+                );
                 share.store(at, ix.len(), ws, keep);
             }
         };
@@ -267,15 +286,15 @@ fn chunks_or_none<T: Send>(
 /// into `logits`.
 fn eval_block(
     layers: &[LayerSpan],
-    params: &[f32],
+    (params, packed): (&[f32], Option<&PackedFirst>),
     (src, ix, input): (&Samples, &[u32], InputMode),
     ws: &mut Workspace,
     margin: &mut [f32],
     logits: &mut [f32],
 ) {
     let rows = ix.len();
-    gather_input(src, ix, ws, input);
-    forward_eval(layers, params, ws, rows);
+    gather_input(src, ix, ws, input, packed.is_some());
+    forward_eval(layers, params, ws, rows, packed);
     let out = layers.last().expect("at least one layer");
     margins(
         &ws.logits[..rows * CLASSES],

@@ -18,6 +18,7 @@ use faer::Accum;
 use crate::data::Samples;
 use crate::kernels::bias_relu::{bias_relu_backward, bias_relu_forward};
 use crate::kernels::matmul::{matmul, view, view_mut};
+use crate::kernels::pixel_sparse::{self, first_layer_sparse, NonZeros, PackedFirst};
 use crate::kernels::softmax_xent::{softmax_xent_forward, softmax_xent_forward_backward, BlockOut};
 use crate::kernels::sparse_input::{gather_cols, gather_weight_cols, scatter_row, ActiveCols};
 use crate::model::{LayerSpan, Shape, CLASSES, INPUTS};
@@ -63,12 +64,16 @@ pub(crate) fn compact_max_cols(rows: usize, h: usize) -> usize {
 /// How [`gather_input`] lays out the first layer's input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum InputMode {
-    /// Compacted when at most [`compact_max_cols`] columns are used.
+    /// Compacted when at most [`compact_max_cols`] columns are used,
+    /// and on the non-zero pixels when that pays ([`pixel_sparse::pays`]).
     Auto,
     /// Always all 784 columns.
     Dense,
     /// Always only the used columns.
     Compact,
+    /// On the non-zero pixels wherever that is bit-identical
+    /// ([`pixel_sparse::applies`]), paying or not; else as `Auto`.
+    Sparse,
 }
 
 /// Every buffer one forward + backward pass of up to `rows` rows needs.
@@ -86,6 +91,12 @@ pub struct Workspace {
     pub cols: ActiveCols,
     /// The first layer's weights on the used columns, `h x W`.
     pub w0c: Vec<f32>,
+    /// Whether the first layer runs on the non-zero pixels `nz` (then
+    /// `x` is not filled: see [`gather_input`]).
+    pub sparse: bool,
+    /// The block's non-zero pixels (room for none in a training
+    /// workspace: see [`Workspace::for_eval`]).
+    pub nz: NonZeros,
     /// Hidden activations, `L` buffers of `B x h`.
     pub acts: Vec<Vec<f32>>,
     /// Output-layer pre-activations (then `exp(z - m)`), `B x C`.
@@ -117,6 +128,8 @@ impl Workspace {
             compact: false,
             cols: ActiveCols::new(),
             w0c: vec![0.0; shape.width * INPUTS],
+            sparse: false,
+            nz: NonZeros::new(0),
             acts: (0..shape.depth).map(|_| vec![0.0; bh]).collect(),
             logits: vec![0.0; rows * CLASSES],
             dlogits: vec![0.0; rows * CLASSES],
@@ -126,6 +139,16 @@ impl Workspace {
             db: vec![0.0; shape.width.max(CLASSES)],
             loss: vec![0.0; rows],
             pred: vec![0; rows],
+        }
+    }
+
+    /// [`Workspace::new`] with room for the non-zero pixels of `rows`
+    /// images, for evaluation's sparse first layer (6 bytes per pixel
+    /// and 1 KiB per row more).
+    pub fn for_eval(shape: &Shape, rows: usize) -> Self {
+        Workspace {
+            nz: NonZeros::new(rows),
+            ..Self::new(shape, rows)
         }
     }
 
@@ -140,20 +163,45 @@ impl Workspace {
 }
 
 /// Gathers samples `idx` of `src` into `ws` (inputs and labels), on the
-/// used columns only when `mode` says so (see [`InputMode`]).
-pub(crate) fn gather_input(src: &Samples, idx: &[u32], ws: &mut Workspace, mode: InputMode) {
+/// used columns only when `mode` says so (see [`InputMode`]); or, when
+/// the caller has the first layer's weights packed for [`pixel_sparse`]
+/// (`packed`: evaluation) and `mode` and the block allow it, lists their
+/// non-zero pixels instead (then `ws.sparse`).
+pub(crate) fn gather_input(
+    src: &Samples,
+    idx: &[u32],
+    ws: &mut Workspace,
+    mode: InputMode,
+    packed: bool,
+) {
+    let o = ws.w0c.len() / INPUTS;
     ws.compact = match mode {
         InputMode::Dense => false,
         InputMode::Compact => true,
-        InputMode::Auto => {
-            let limit = compact_max_cols(idx.len(), ws.w0c.len() / INPUTS);
+        InputMode::Auto | InputMode::Sparse => {
+            let limit = compact_max_cols(idx.len(), o);
             ws.cols.find_within(src, idx, limit)
         }
     };
     if mode == InputMode::Compact {
         ws.cols.find(src, idx);
     }
-    if ws.compact {
+    ws.sparse = false;
+    let may = matches!(mode, InputMode::Auto | InputMode::Sparse)
+        && packed
+        && idx.len() <= ws.nz.capacity()
+        && pixel_sparse::applies(idx.len(), o, ws.compact.then_some(&ws.cols));
+    if may {
+        let nonzeros = pixel_sparse::estimate_nonzeros(src, idx);
+        ws.sparse =
+            mode == InputMode::Sparse || pixel_sparse::pays(nonzeros, idx.len(), ws.x_cols(), o);
+    }
+    if ws.sparse {
+        ws.nz.fill(src, idx);
+        for (lab, &i) in ws.labels.iter_mut().zip(idx) {
+            *lab = src.labels[i as usize];
+        }
+    } else if ws.compact {
         gather_cols(src, idx, &ws.cols, &mut ws.x, &mut ws.labels);
     } else {
         gather(src, idx, &mut ws.x, &mut ws.labels);
@@ -318,31 +366,59 @@ pub(crate) fn forward_parallel(
 /// layer width (e.g. 100 = 96 + 4) with a mostly idle remainder kernel.
 /// Fills `ws.logits` (row-major, without the output bias) like
 /// [`forward`]; the rounding differs from it only by summation order.
-pub(crate) fn forward_eval(layers: &[LayerSpan], params: &[f32], ws: &mut Workspace, rows: usize) {
+/// With `ws.sparse` the first layer runs on the non-zero pixels and
+/// `packed`, the first layer's weights packed for the whole evaluation.
+pub(crate) fn forward_eval(
+    layers: &[LayerSpan],
+    params: &[f32],
+    ws: &mut Workspace,
+    rows: usize,
+    packed: Option<&PackedFirst>,
+) {
+    first_layer_eval(&layers[0], params, ws, rows, packed);
+    later_layers_eval(layers, params, ws, rows);
+}
+
+/// The first layer of [`forward_eval`]: `ws.acts[0]` (feature-major)
+/// from the block's input, on its non-zero pixels when `ws.sparse`.
+pub(crate) fn first_layer_eval(
+    span: &LayerSpan,
+    params: &[f32],
+    ws: &mut Workspace,
+    rows: usize,
+    packed: Option<&PackedFirst>,
+) {
+    let o = span.fan_out;
+    let out = &mut ws.acts[0][..rows * o];
+    if ws.sparse {
+        let packed = packed.expect("sparse evaluation without packed weights");
+        first_layer_sparse(packed, &mut ws.nz, out, 1, rows);
+    } else {
+        let dst = faer::MatMut::from_column_major_slice_mut(out, rows, o);
+        let compact = ws.compact.then_some(&ws.cols);
+        first_layer_product(dst, &params[span.w_range()], &ws.x, compact, &mut ws.w0c);
+    }
+    bias_relu_forward_feature_major(out, &params[span.b_range()]);
+}
+
+/// The layers after the first of [`forward_eval`]: the other hidden
+/// layers (feature-major), then the logits.
+pub(crate) fn later_layers_eval(
+    layers: &[LayerSpan],
+    params: &[f32],
+    ws: &mut Workspace,
+    rows: usize,
+) {
     let depth = layers.len() - 1;
-    let Workspace {
-        x,
-        compact,
-        cols,
-        w0c,
-        acts,
-        logits,
-        ..
-    } = ws;
-    for (l, span) in layers[..depth].iter().enumerate() {
-        let o = span.fan_out;
+    let Workspace { acts, logits, .. } = ws;
+    for (l, span) in layers[..depth].iter().enumerate().skip(1) {
+        let (o, i) = (span.fan_out, span.fan_in);
         let (before, rest) = acts.split_at_mut(l);
         let out = &mut rest[0][..rows * o];
         let dst = faer::MatMut::from_column_major_slice_mut(out, rows, o);
-        if l == 0 {
-            let compact = compact.then_some(&*cols);
-            first_layer_product(dst, &params[span.w_range()], x, compact, w0c);
-        } else {
-            let i = span.fan_in;
-            let w = view(&params[span.w_range()], o, i).transpose();
-            let inp = faer::MatRef::from_column_major_slice(&before[l - 1][..rows * i], rows, i);
-            matmul(dst, Accum::Replace, inp, w);
-        }
+        let w = view(&params[span.w_range()], o, i).transpose();
+        let inp = faer::MatRef::from_column_major_slice(&before[l - 1][..rows * i], rows, i);
+        matmul(dst, Accum::Replace, inp, w);
         bias_relu_forward_feature_major(out, &params[span.b_range()]);
     }
     let out = &layers[depth];
@@ -703,7 +779,7 @@ fn first_layer_backward<S: GradSink>(
 mod tests {
     use super::*;
     use crate::kernels::sparse_input::GEMM_KC;
-    use crate::model::init_params;
+    use crate::model::{init_params, CLASSES};
 
     fn toy(shape: &Shape, rows: usize) -> (Vec<f32>, Workspace) {
         let params = init_params(shape, 11);
@@ -841,7 +917,7 @@ mod tests {
         let mut results = vec![];
         for mode in [InputMode::Dense, InputMode::Compact, InputMode::Auto] {
             let mut ws = Workspace::new(&shape, rows);
-            gather_input(&src, &idx, &mut ws, mode);
+            gather_input(&src, &idx, &mut ws, mode, false);
             assert_eq!(ws.compact, mode != InputMode::Dense, "{mode:?}");
             assert!(ws.x_cols() < INPUTS / 2 || mode == InputMode::Dense);
             let mut grads = vec![f32::NAN; params.len()];
@@ -854,7 +930,7 @@ mod tests {
                 &mut IntoBuffer::new(&mut grads),
             );
             let train_loss = ws.loss[..rows].to_vec();
-            forward_eval(&layers, &params, &mut ws, rows);
+            forward_eval(&layers, &params, &mut ws, rows, None);
             loss_forward(&layers, &params, &mut ws, rows);
             results.push((train_loss, ws.loss[..rows].to_vec(), ws.pred.clone(), grads));
         }
@@ -870,6 +946,104 @@ mod tests {
             assert!(w0
                 .chunks_exact(INPUTS)
                 .all(|row| row[0] == 0.0 && row[783] == 0.0));
+        }
+    }
+
+    /// Images of several kinds: MNIST-like blobs; noise with about half
+    /// the pixels lit (Fashion-MNIST's density); only pixels below the
+    /// GEMM block boundary; only pixels from it on; all zero.
+    fn mixed(n: usize) -> Samples {
+        let mut src = blobs(n);
+        for (s, img) in src.pixels.chunks_exact_mut(INPUTS).enumerate() {
+            match s % 5 {
+                1 => img.iter_mut().enumerate().for_each(|(k, p)| {
+                    *p = if (k * 2654435761 + s * 97) % 7 < 3 {
+                        0
+                    } else {
+                        ((k + s) % 255 + 1) as u8
+                    }
+                }),
+                2 => img[GEMM_KC..].fill(0),
+                3 => img[..GEMM_KC].iter_mut().for_each(|p| *p = 0),
+                4 if s % 2 == 0 => img.fill(0),
+                _ => {}
+            }
+            if s % 5 == 3 {
+                img[GEMM_KC] = 200;
+                img[INPUTS - 1] = 1;
+            }
+        }
+        src
+    }
+
+    /// Evaluation forward pass of `idx` with the first layer's input as
+    /// `mode`: the first layer's activations, the logits and the losses,
+    /// as bits, and whether the sparse first layer ran.
+    fn eval_pass(
+        shape: &Shape,
+        params: &[f32],
+        (src, idx): (&Samples, &[u32]),
+        mode: InputMode,
+    ) -> (Vec<u32>, Vec<u32>, Vec<u32>, bool) {
+        let layers = shape.layers();
+        let rows = idx.len();
+        let mut ws = Workspace::for_eval(shape, rows);
+        let mut packed = PackedFirst::new(shape.width);
+        let finite = packed.pack(&params[layers[0].w_range()], shape.width);
+        gather_input(src, idx, &mut ws, mode, finite);
+        forward_eval(&layers, params, &mut ws, rows, finite.then_some(&packed));
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let acts = bits(&ws.acts[0][..rows * shape.width]);
+        let logits = bits(&ws.logits[..rows * CLASSES]);
+        loss_forward(&layers, params, &mut ws, rows);
+        (acts, logits, bits(&ws.loss[..rows]), ws.sparse)
+    }
+
+    /// The first layer on the non-zero pixels gives exactly the dense
+    /// product's bits, for layer widths around and across the SIMD
+    /// tiles (2 to 300 units), blocks of 2 to 192 rows, images on one
+    /// or both sides of the GEMM block boundary and empty ones; and it
+    /// runs wherever [`pixel_sparse::applies`] says it may.
+    #[test]
+    fn sparse_first_layer_agrees_with_dense_bit_for_bit() {
+        let src = mixed(192);
+        for width in [2, 10, 16, 100, 129, 300] {
+            let shape = Shape::new(1, width).unwrap();
+            let params = init_params(&shape, width as u64);
+            for rows in [2, 3, 17, 64, 192] {
+                let idx: Vec<u32> = (0..rows as u32).map(|i| (i * 7) % 192).collect();
+                let dense = eval_pass(&shape, &params, (&src, &idx), InputMode::Dense);
+                let sparse = eval_pass(&shape, &params, (&src, &idx), InputMode::Sparse);
+                assert!(!dense.3);
+                let applies = pixel_sparse::applies(rows, width, None);
+                assert_eq!(sparse.3, applies, "{rows} x {width}: the sparse path ran");
+                assert_eq!(sparse.0, dense.0, "{rows} x {width}: activations");
+                assert_eq!(sparse.1, dense.1, "{rows} x {width}: logits");
+                assert_eq!(sparse.2, dense.2, "{rows} x {width}: losses");
+            }
+        }
+        // Small products go to faer's other kernels: not sparse.
+        assert!(!pixel_sparse::applies(1, 100, None));
+        assert!(!pixel_sparse::applies(8, 1, None));
+    }
+
+    /// A non-finite first-layer weight (`0 * inf` is NaN in the dense
+    /// product, not in a sum that skips the zero pixels): the sparse
+    /// path is not taken and the results are the dense product's.
+    #[test]
+    fn sparse_first_layer_steps_aside_for_non_finite_weights() {
+        let shape = Shape::new(1, 100).unwrap();
+        let mut params = init_params(&shape, 5);
+        let src = mixed(64);
+        let idx: Vec<u32> = (0..64).collect();
+        for bad in [f32::INFINITY, f32::NAN] {
+            params[3 * INPUTS] = bad; // unit 3, pixel 0: zero in every blob
+            let dense = eval_pass(&shape, &params, (&src, &idx), InputMode::Dense);
+            let sparse = eval_pass(&shape, &params, (&src, &idx), InputMode::Sparse);
+            assert!(!PackedFirst::new(100).pack(&params[..100 * INPUTS], 100));
+            assert!(!sparse.3);
+            assert_eq!(sparse.0, dense.0);
+            assert_eq!(sparse.2, dense.2);
         }
     }
 
@@ -904,7 +1078,7 @@ mod tests {
         forward(&layers, &params, &mut ws, 50);
         loss_forward(&layers, &params, &mut ws, 50);
         let (train_loss, train_pred) = (ws.loss.clone(), ws.pred.clone());
-        forward_eval(&layers, &params, &mut ws, 50);
+        forward_eval(&layers, &params, &mut ws, 50, None);
         loss_forward(&layers, &params, &mut ws, 50);
         assert_eq!(ws.pred, train_pred);
         for (a, b) in ws.loss.iter().zip(&train_loss) {

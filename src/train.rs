@@ -176,7 +176,7 @@ impl Trainer {
         // Subnormals flushed for this pass only (see kernels::denormals);
         // each part on another thread flushes its own.
         let _flush = FlushDenormals::on();
-        gather_input(src, batch, ws, *input);
+        gather_input(src, batch, ws, *input, false);
         let cut = splitting.may_split(layers, rows, ws.x_cols());
         let mut work = || {
             let _flush = FlushDenormals::on(); // on the pool's thread

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use data::synthetic;
 use data::{BenchData, DataInfo};
-use roofline::{eval_bound, Bound, EpochWork};
+use roofline::{eval_bound, eval_phase_bounds, Bound, EpochWork};
 use workloads::{Stat, Timing};
 
 use crate::data::registry::DatasetId;
@@ -102,7 +102,7 @@ impl Section {
                     .into()
             }
             Section::Breakdown => {
-                "where each training config's time goes, phase by phase (not by default)".into()
+                "where each training config's and evaluation's time goes, phase by phase (not by default)".into()
             }
         }
     }
@@ -305,6 +305,33 @@ pub struct BreakdownRow {
     pub bound_ms: [f64; 3],
 }
 
+/// Where one thread's evaluation goes (see
+/// [`workloads::EvalBreakdown`]; the phases are medians, each over the
+/// runs).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EvalBreakdownRow {
+    /// e.g. `3x100`.
+    pub model: String,
+    /// Dataset name.
+    pub dataset: String,
+    /// Samples evaluated.
+    pub samples: usize,
+    /// Packing the first layer's weights (once per evaluation).
+    pub pack_ms: f64,
+    /// Preparing every block's input.
+    pub input_ms: f64,
+    /// The first layer.
+    pub first_ms: f64,
+    /// The later layers and the losses.
+    pub rest_ms: f64,
+    /// The whole evaluation.
+    pub all: Stat,
+    /// Blocks whose first layer ran on the non-zero pixels, fraction.
+    pub sparse: f64,
+    /// The roofline's input, first-layer and later-layer phases, ms.
+    pub bound_ms: [f64; 3],
+}
+
 /// The whole report.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BenchReport {
@@ -336,6 +363,10 @@ pub struct BenchReport {
     /// Per-phase account of the training configs, per dataset.
     #[serde(default)]
     pub breakdown: Vec<BreakdownRow>,
+    /// Where one thread's evaluation goes (`--only breakdown`; empty in
+    /// reports from before it was measured).
+    #[serde(default)]
+    pub eval_breakdown: Vec<EvalBreakdownRow>,
 }
 
 impl BenchReport {
@@ -424,6 +455,7 @@ pub fn run(o: &BenchOpts) -> Result<BenchReport> {
         fig3: vec![],
         sparse: vec![],
         breakdown: vec![],
+        eval_breakdown: vec![],
     };
     for part in parts {
         run_part(&mut r, part, &sets, &t)?;
@@ -483,6 +515,12 @@ fn run_part(r: &mut BenchReport, part: Section, sets: &[BenchData], t: &Timing) 
                 for &(depth, width, batch) in &TRAIN_CONFIGS {
                     let row = breakdown_row(r, d, Shape { depth, width }, batch, t);
                     r.breakdown.push(row);
+                }
+            }
+            for d in sets {
+                for width in [100, 1000] {
+                    let row = eval_breakdown_row(r, d, Shape { depth: 3, width }, t);
+                    r.eval_breakdown.push(row);
                 }
             }
         }
@@ -609,6 +647,30 @@ fn breakdown_row(
         epoch: b.step,
         adam_alone_ms: b.adam.median,
         bound_ms: phases,
+    }
+}
+
+fn eval_breakdown_row(
+    r: &BenchReport,
+    d: &BenchData,
+    shape: Shape,
+    t: &Timing,
+) -> EvalBreakdownRow {
+    let n = 10_000;
+    let b = workloads::eval_breakdown(d, shape, n, t);
+    let f = &r.fingerprint;
+    let nonzeros = data::nonzeros(&d.test, &data::cycle(d.test.len(), n));
+    EvalBreakdownRow {
+        model: shape.label(),
+        dataset: d.info.name.clone(),
+        samples: n,
+        pack_ms: b.phases[0],
+        input_ms: b.phases[1],
+        first_ms: b.phases[2],
+        rest_ms: b.phases[3],
+        all: b.all,
+        sparse: b.sparse,
+        bound_ms: eval_phase_bounds(&shape, n, nonzeros, f.peak_gflops, f.bandwidth_gbs),
     }
 }
 

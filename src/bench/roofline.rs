@@ -156,3 +156,21 @@ pub(crate) fn eval_bound(
     let flop = 2.0 * shape.width as f64 * nonzeros as f64 + rest_flops(shape) * samples as f64;
     Bound::new(flop, (INPUTS * samples) as f64, peak * threads as f64, gbs)
 }
+
+/// The phases of one thread's evaluation of `samples` samples with
+/// `nonzeros` non-zero pixels, ms: the input (its pixels read once at
+/// `gbs`), the first layer (`2 h` FLOPs per non-zero pixel) and the
+/// later layers, at `peak`.
+pub(crate) fn eval_phase_bounds(
+    shape: &Shape,
+    samples: usize,
+    nonzeros: usize,
+    peak: f64,
+    gbs: f64,
+) -> [f64; 3] {
+    [
+        1e3 * (INPUTS * samples) as f64 / (gbs * 1e9),
+        1e3 * 2.0 * shape.width as f64 * nonzeros as f64 / (peak * 1e9),
+        1e3 * rest_flops(shape) * samples as f64 / (peak * 1e9),
+    ]
+}

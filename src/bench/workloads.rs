@@ -235,13 +235,13 @@ pub fn breakdown(d: &BenchData, shape: Shape, batch: usize, n: usize, t: &Timing
     let mut ws = Workspace::new(&shape, batch);
     let mut run_gather = || {
         for b in order.chunks(batch) {
-            gather_input(&d.train, b, &mut ws, InputMode::Auto);
+            gather_input(&d.train, b, &mut ws, InputMode::Auto, false);
         }
     };
     let mut ws2 = Workspace::new(&shape, batch);
     let mut run_forward = || {
         for b in order.chunks(batch) {
-            gather_input(&d.train, b, &mut ws2, InputMode::Auto);
+            gather_input(&d.train, b, &mut ws2, InputMode::Auto, false);
             forward(&layers, &params, &mut ws2, b.len());
             std::hint::black_box(&ws2.logits);
         }
@@ -301,6 +301,70 @@ pub(crate) fn compact_fraction(
         blocks += 1;
     }
     compact as f64 / blocks.max(1) as f64
+}
+
+/// Where one thread's evaluation of `n` test samples goes: each phase
+/// timed inside every run (a clock read per block and phase, about 0.1%
+/// of a block), so that the phases add up to the run.
+pub struct EvalBreakdown {
+    /// The whole evaluation.
+    pub all: Stat,
+    /// Medians over the runs, ms: packing the first layer's weights
+    /// (once per evaluation), every block's input (its non-zero pixels
+    /// listed, or the dense or compacted gather), the first layer, the
+    /// later layers with the losses.
+    pub phases: [f64; 4],
+    /// Blocks whose first layer ran on the non-zero pixels, fraction.
+    pub sparse: f64,
+}
+
+/// Times the phases of one thread's evaluation (see [`EvalBreakdown`]).
+pub fn eval_breakdown(d: &BenchData, shape: Shape, n: usize, t: &Timing) -> EvalBreakdown {
+    use crate::kernels::pixel_sparse::PackedFirst;
+    use crate::net::{first_layer_eval, later_layers_eval, loss_forward};
+    let idx = cycle(d.test.len(), n);
+    let params = init_params(&shape, 0);
+    let layers = shape.layers();
+    let block = crate::eval::EVAL_BLOCK;
+    let mut ws = Workspace::for_eval(&shape, block);
+    let mut packed = PackedFirst::new(shape.width);
+    let w0 = &params[layers[0].w_range()];
+    let (mut runs, mut sparse): ([Vec<f64>; 4], usize) = Default::default();
+    let all = t.measure(|| {
+        let mut ms = [0.0; 4];
+        let mut clock = Instant::now();
+        let mut lap = |phase: usize, ms: &mut [f64; 4]| {
+            let now = Instant::now();
+            ms[phase] += (now - clock).as_secs_f64() * 1e3;
+            clock = now;
+        };
+        let finite = packed.pack(w0, shape.width);
+        lap(0, &mut ms);
+        sparse = 0;
+        for b in idx.chunks(block) {
+            gather_input(&d.test, b, &mut ws, InputMode::Auto, finite);
+            sparse += ws.sparse as usize;
+            lap(1, &mut ms);
+            first_layer_eval(
+                &layers[0],
+                &params,
+                &mut ws,
+                b.len(),
+                finite.then_some(&packed),
+            );
+            lap(2, &mut ms);
+            later_layers_eval(&layers, &params, &mut ws, b.len());
+            loss_forward(&layers, &params, &mut ws, b.len());
+            std::hint::black_box(&ws.loss);
+            lap(3, &mut ms);
+        }
+        runs.iter_mut().zip(ms).for_each(|(r, m)| r.push(m));
+    });
+    EvalBreakdown {
+        all,
+        phases: runs.map(|r| Stat::of(r).median),
+        sparse: sparse as f64 / idx.chunks(block).count().max(1) as f64,
+    }
 }
 
 /// Times per-sample evaluation of `n` test samples on `threads`.

@@ -246,6 +246,7 @@ fn print_table(r: &BenchReport) {
     }
     print_sparse(r);
     print_breakdown(r);
+    print_eval_breakdown(r);
     for m in &r.monitored {
         println!(
             "monitored epoch, {} (3x100 b64, 1 thread: 5k training + evaluation of 20k samples and the validation-loss statistics): {:.1} ms +-{:.1}% ({:.1} train + {:.1} evaluation)",
@@ -315,6 +316,41 @@ fn print_breakdown(r: &BenchReport) {
             b.backward_ms,
             b.update_ms,
             b.adam_alone_ms,
+            b.bound_ms[0],
+            b.bound_ms[1],
+            b.bound_ms[2]
+        );
+    }
+}
+
+fn print_eval_breakdown(r: &BenchReport) {
+    if r.eval_breakdown.is_empty() {
+        return;
+    }
+    println!("where one thread's evaluation goes (ms; each phase timed within every run), against the roofline's phases:");
+    println!(
+        "  {:<8} {:<14} {:>8} {:>7} {:>7} {:>8} {:>7} {:>7} {:>22}",
+        "model",
+        "dataset",
+        "all",
+        "pack",
+        "input",
+        "first",
+        "later",
+        "sparse",
+        "bound input/first/later"
+    );
+    for b in &r.eval_breakdown {
+        println!(
+            "  {:<8} {:<14} {:>8.2} {:>7.2} {:>7.2} {:>8.2} {:>7.2} {:>6.0}% {:>8.2}/{:.2}/{:.2}",
+            b.model,
+            b.dataset,
+            b.all.median,
+            b.pack_ms,
+            b.input_ms,
+            b.first_ms,
+            b.rest_ms,
+            100.0 * b.sparse,
             b.bound_ms[0],
             b.bound_ms[1],
             b.bound_ms[2]

@@ -12,6 +12,7 @@ pub mod bias_relu;
 pub(crate) mod denormals;
 pub mod exp;
 pub(crate) mod matmul;
+pub mod pixel_sparse;
 pub mod softmax_xent;
 
 pub(crate) mod sparse_input;

@@ -25,9 +25,16 @@ fn workspace(cfg: &RunConfig, rows: f64) -> f64 {
     F32 * rows * (INPUTS as f64 + (l + 2.0) * h + 2.0 * CLASSES as f64)
 }
 
+/// Bytes an evaluation workspace of `rows` rows adds for the sparse
+/// first layer: the non-zero pixels' list (a `u16` index and an `f32`
+/// value per pixel) and two chains of 128 floats per row.
+fn nonzeros(rows: f64) -> f64 {
+    rows * (6.0 * INPUTS as f64 + 2.0 * 128.0 * F32)
+}
+
 /// Estimated bytes a run of `cfg` allocates: parameters, gradients and
-/// optimiser state, the training workspace, and one evaluation workspace
-/// per thread.
+/// optimiser state, the training workspace, one evaluation workspace
+/// per thread, and the first layer's weights packed for evaluation.
 pub fn estimate(cfg: &RunConfig) -> f64 {
     let moments = match cfg.optimizer {
         OptimizerKind::Adam { .. } => 2.0,
@@ -37,7 +44,8 @@ pub fn estimate(cfg: &RunConfig) -> f64 {
     let threads = Threads::from(cfg.threads).get();
     F32 * n_params(cfg) * (2.0 + moments)
         + workspace(cfg, cfg.batch_size as f64)
-        + threads as f64 * workspace(cfg, EVAL_BLOCK as f64)
+        + threads as f64 * (workspace(cfg, EVAL_BLOCK as f64) + nonzeros(EVAL_BLOCK as f64))
+        + F32 * INPUTS as f64 * (cfg.shape.width as f64 + 16.0)
 }
 
 /// This machine's memory in bytes (`MemTotal`), if known.
