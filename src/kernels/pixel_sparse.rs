@@ -5,8 +5,10 @@
 //! product still multiplies three zeros for every useful pixel. Here
 //! each image's non-zero pixels are listed ([`NonZeros`]) and the layer
 //! is `z[b, :] = sum_p x[b, p] W^T[p, :]` over them, vectorised across
-//! the output units, on the weights transposed once per step (or once
-//! per evaluation) into [`PackedFirst`].
+//! the output units, on the weights transposed once per evaluation into
+//! [`PackedFirst`]. (Training keeps the dense product: transposing the
+//! weights every step costs more than the zeros do; docs/performance.md
+//! has the numbers.)
 //!
 //! **Bit-identical to faer's product.** private-gemm-x86 sums every
 //! output in one fused multiply-add chain over the inner dimension, in
@@ -33,9 +35,10 @@ use crate::model::INPUTS;
 /// accumulators stay in registers.
 const TILE_VECTORS: usize = 8;
 
-/// Pixels per range of a tile's pass: the range's weight rows (at most
-/// 32 x 128 floats, 16 KiB) stay in L1 while every image adds its
-/// non-zeros in the range.
+/// Pixels per range of a tile's pass: the range's weight rows (64 rows
+/// of at most 128 floats; 28 KiB for 100 units) stay in L1 while every
+/// image adds its non-zeros in the range (measured: 64 beat 32, 128 and
+/// a single range).
 const RANGE: usize = 64;
 
 // [`NonZeros::fill`] scans whole words of 8 pixels; no range straddles
@@ -43,8 +46,9 @@ const RANGE: usize = 64;
 const _: () =
     assert!(INPUTS.is_multiple_of(8) && RANGE.is_multiple_of(16) && GEMM_KC.is_multiple_of(RANGE));
 
-/// For each 8-lane mask, the lanes that are set, in order, then the
-/// rest: the permutation that moves the set lanes to the front.
+/// For each 8-lane mask, the lanes that are set, in order, then lane 0
+/// (past the count: overwritten by the next store): the permutation
+/// that moves the set lanes to the front.
 #[cfg(target_arch = "x86_64")]
 static COMPRESS8: [[u32; 8]; 256] = {
     let mut t = [[0u32; 8]; 256];
@@ -72,7 +76,7 @@ static COMPRESS8: [[u32; 8]; 256] = {
 const RANGES: usize = INPUTS.div_ceil(RANGE);
 
 /// The non-zero pixels of a block of images, each image's in increasing
-/// pixel order, with the labels.
+/// pixel order, and the scratch the sparse product keeps its chains in.
 pub struct NonZeros {
     /// Pixel index of every non-zero, image after image.
     idx: Vec<u16>,
