@@ -174,37 +174,55 @@ pub(crate) fn gather_input(
     mode: InputMode,
     packed: bool,
 ) {
-    let o = ws.w0c.len() / INPUTS;
+    let (rows, o) = (idx.len(), ws.w0c.len() / INPUTS);
+    ws.sparse = false;
+    let may =
+        matches!(mode, InputMode::Auto | InputMode::Sparse) && packed && rows <= ws.nz.capacity();
+    if may && pixel_sparse::applies_either_way(rows, o) {
+        // Sparse against even the narrowest compaction: decided without
+        // looking for the used columns (bit-identical either way when
+        // the list shows two used pixels per used block).
+        let nonzeros = pixel_sparse::estimate_nonzeros(src, idx);
+        let narrowest = compact_max_cols(rows, o).clamp(1, INPUTS);
+        if mode == InputMode::Sparse || pixel_sparse::pays(nonzeros, rows, narrowest, o) {
+            ws.nz.fill(src, idx);
+            if ws.nz.two_or_none_per_block() {
+                ws.sparse = true;
+                ws.compact = false;
+                gather_labels(src, idx, &mut ws.labels);
+                return;
+            }
+        }
+    }
     ws.compact = match mode {
         InputMode::Dense => false,
         InputMode::Compact => true,
         InputMode::Auto | InputMode::Sparse => {
-            let limit = compact_max_cols(idx.len(), o);
+            let limit = compact_max_cols(rows, o);
             ws.cols.find_within(src, idx, limit)
         }
     };
     if mode == InputMode::Compact {
         ws.cols.find(src, idx);
     }
-    ws.sparse = false;
-    let may = matches!(mode, InputMode::Auto | InputMode::Sparse)
-        && packed
-        && idx.len() <= ws.nz.capacity()
-        && pixel_sparse::applies(idx.len(), o, ws.compact.then_some(&ws.cols));
-    if may {
+    if may && pixel_sparse::applies(rows, o, ws.compact.then_some(&ws.cols)) {
         let nonzeros = pixel_sparse::estimate_nonzeros(src, idx);
-        ws.sparse =
-            mode == InputMode::Sparse || pixel_sparse::pays(nonzeros, idx.len(), ws.x_cols(), o);
+        ws.sparse = mode == InputMode::Sparse || pixel_sparse::pays(nonzeros, rows, ws.x_cols(), o);
     }
     if ws.sparse {
         ws.nz.fill(src, idx);
-        for (lab, &i) in ws.labels.iter_mut().zip(idx) {
-            *lab = src.labels[i as usize];
-        }
+        gather_labels(src, idx, &mut ws.labels);
     } else if ws.compact {
         gather_cols(src, idx, &ws.cols, &mut ws.x, &mut ws.labels);
     } else {
         gather(src, idx, &mut ws.x, &mut ws.labels);
+    }
+}
+
+/// Copies the labels of samples `idx` of `src`.
+fn gather_labels(src: &Samples, idx: &[u32], labels: &mut [u8]) {
+    for (lab, &i) in labels.iter_mut().zip(idx) {
+        *lab = src.labels[i as usize];
     }
 }
 
@@ -1025,6 +1043,41 @@ mod tests {
         // Small products go to faer's other kernels: not sparse.
         assert!(!pixel_sparse::applies(1, 100, None));
         assert!(!pixel_sparse::applies(8, 1, None));
+    }
+
+    /// A block whose pixels from 512 on are used at one column only:
+    /// the compacted product there is faer's rank-one update, not the
+    /// GEMM whose order the sparse product follows, so the sparse path
+    /// stands aside and the result is the compacted product's (what
+    /// `Auto` gave before).
+    #[test]
+    fn sparse_first_layer_stands_aside_for_a_one_column_block() {
+        let shape = Shape::new(1, 100).unwrap();
+        let params = init_params(&shape, 8);
+        let rows = 64;
+        let mut src = blobs(rows);
+        for img in src.pixels.chunks_exact_mut(INPUTS) {
+            img[GEMM_KC..].fill(0);
+        }
+        src.pixels[700] = 90; // image 0 only
+        let idx: Vec<u32> = (0..rows as u32).collect();
+        let mut nz = NonZeros::new(rows);
+        nz.fill(&src, &idx);
+        assert!(!nz.two_or_none_per_block());
+        let compact = eval_pass(&shape, &params, (&src, &idx), InputMode::Compact);
+        let sparse = eval_pass(&shape, &params, (&src, &idx), InputMode::Sparse);
+        assert!(!sparse.3, "the sparse path ran");
+        assert_eq!(sparse.0, compact.0);
+        assert_eq!(sparse.2, compact.2);
+        // With a second used pixel there, it runs, with the same bits.
+        src.pixels[INPUTS + 701] = 7;
+        nz.fill(&src, &idx);
+        assert!(nz.two_or_none_per_block());
+        let compact = eval_pass(&shape, &params, (&src, &idx), InputMode::Compact);
+        let sparse = eval_pass(&shape, &params, (&src, &idx), InputMode::Sparse);
+        assert!(sparse.3);
+        assert_eq!(sparse.0, compact.0);
+        assert_eq!(sparse.2, compact.2);
     }
 
     /// A non-finite first-layer weight (`0 * inf` is NaN in the dense

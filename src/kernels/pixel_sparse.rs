@@ -288,6 +288,32 @@ impl NonZeros {
     pub fn capacity(&self) -> usize {
         self.start.len() - 1
     }
+
+    /// Whether each [`GEMM_KC`] block of pixels is used by no image or
+    /// holds at least two distinct used pixels (then a product on the
+    /// block's compacted columns has an inner dimension of 2 or more,
+    /// whatever the compaction: see [`applies_either_way`]).
+    pub fn two_or_none_per_block(&self) -> bool {
+        let split = GEMM_KC / RANGE; // ranges below the boundary
+        let mut first = [u16::MAX; 2];
+        let mut last = [0u16; 2];
+        let mut any = [false; 2];
+        for r in 0..self.rows {
+            let (s, m, e) = (
+                self.start[r] as usize,
+                self.ends[r * RANGES + split - 1] as usize,
+                self.start[r + 1] as usize,
+            );
+            for (b, run) in [(0, &self.idx[s..m]), (1, &self.idx[m..e])] {
+                if let (Some(&lo), Some(&hi)) = (run.first(), run.last()) {
+                    any[b] = true;
+                    first[b] = first[b].min(lo);
+                    last[b] = last[b].max(hi);
+                }
+            }
+        }
+        (0..2).all(|b| !any[b] || first[b] < last[b])
+    }
 }
 
 /// The first layer's weights `W (O x 784)` transposed into tiles of at
@@ -389,6 +415,21 @@ pub fn applies(rows: usize, o: usize, compact: Option<&ActiveCols>) -> bool {
         None => gemm(INPUTS),
         Some(cols) => cols.blocks().iter().all(|b| gemm(b.len())),
     }
+}
+
+/// Whether the sparse product is bit-identical to the first layer's
+/// dense product for `rows` images and `o` units, compacted or not,
+/// given that every [`GEMM_KC`] block of pixels is used by none of the
+/// images or holds two distinct used pixels
+/// ([`NonZeros::two_or_none_per_block`]): then every product either
+/// way has at least 2 rows, units and inner columns and more than
+/// [`FAER_SMALL_MNK`] multiply-adds, so [`applies`] holds without
+/// knowing the compaction.
+pub fn applies_either_way(rows: usize, o: usize) -> bool {
+    super::simd_path() != super::SimdPath::Baseline
+        && rows >= 2
+        && o >= 2
+        && rows * o * 2 > FAER_SMALL_MNK
 }
 
 /// Whether the sparse product is likely faster than the dense one on
