@@ -362,7 +362,8 @@ pub fn eval_breakdown(d: &BenchData, shape: Shape, n: usize, t: &Timing) -> Eval
     });
     EvalBreakdown {
         all,
-        phases: runs.map(|r| Stat::of(r).median),
+        // The first run is `measure`'s warm-up.
+        phases: runs.map(|r| Stat::of(r[1..].to_vec()).median),
         sparse: sparse as f64 / idx.chunks(block).count().max(1) as f64,
     }
 }
