@@ -11,38 +11,45 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 use std::time::Instant;
 
+/// The one-core FMA peak of the reference machine, GFLOPS.
+const PEAK: f64 = 116.7;
+
 fn rm(b: &[f32], r: usize, c: usize) -> MatRef<'_, f32> {
     MatRef::from_row_major_slice(&b[..r * c], r, c)
-}
-fn rmm(b: &mut [f32], r: usize, c: usize) -> MatMut<'_, f32> {
-    MatMut::from_row_major_slice_mut(&mut b[..r * c], r, c)
 }
 fn cm(b: &[f32], r: usize, c: usize) -> MatRef<'_, f32> {
     MatRef::from_column_major_slice(&b[..r * c], r, c)
 }
-fn cmm(b: &mut [f32], r: usize, c: usize) -> MatMut<'_, f32> {
-    MatMut::from_column_major_slice_mut(&mut b[..r * c], r, c)
-}
 
-/// Prints the best time of `f` and its rate at `flops` per call.
-fn time<F: FnMut()>(name: &str, flops: f64, mut f: F) {
+/// Times `dst = lhs rhs` (`dst` in `out`, row-major or feature-major)
+/// and prints the best time and its rate.
+fn time(name: &str, out: &mut [f32], col_major: bool, lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>) {
+    let (m, n, k) = (lhs.nrows(), rhs.ncols(), lhs.ncols());
+    let mut product = || {
+        let dst = if col_major {
+            MatMut::from_column_major_slice_mut(&mut out[..m * n], m, n)
+        } else {
+            MatMut::from_row_major_slice_mut(&mut out[..m * n], m, n)
+        };
+        matmul(dst, Accum::Replace, lhs, rhs, 1.0, Par::Seq);
+    };
     for _ in 0..200 {
-        f();
+        product();
     }
     let mut best = f64::MAX;
     for _ in 0..7 {
         let t = Instant::now();
-        let n = 2000;
-        for _ in 0..n {
-            f();
+        let calls = 2000;
+        for _ in 0..calls {
+            product();
         }
-        best = best.min(t.elapsed().as_secs_f64() / n as f64);
+        best = best.min(t.elapsed().as_secs_f64() / calls as f64);
     }
+    let gflops = 2.0 * (m * n * k) as f64 / best / 1e9;
     println!(
-        "{name:40} {:8.2} us  {:6.1} GFLOPS ({:4.1}% of 116.7)",
+        "{name:40} {:8.2} us  {gflops:6.1} GFLOPS ({:4.1}% of {PEAK})",
         best * 1e6,
-        flops / best / 1e9,
-        flops / best / 1e9 / 116.7 * 100.0
+        100.0 * gflops / PEAK
     );
 }
 
@@ -53,146 +60,63 @@ fn main() {
             .collect::<Vec<f32>>()
     };
     let b = 64;
-    let x = v(b * 784);
-    let w0 = v(100 * 784);
-    let w1 = v(100 * 100);
-    let a = v(b * 100);
-    let w3 = v(10 * 100);
+    let (x, w0, w1, w3) = (v(b * 784), v(100 * 784), v(100 * 100), v(10 * 100));
+    let (a, dz, dz3) = (v(b * 100), v(b * 100), v(b * 10));
     let mut d = vec![0f32; 100 * 784];
-    let dz = v(b * 100);
-    let dz3 = v(b * 10);
-    for &k in &[784usize, 492] {
+    for k in [784, 492] {
+        let name = format!("fwd L0 {b}x100x{k} rm (W packed)");
         time(
-            &format!("fwd L0 {b}x100x{k} rm (W packed)"),
-            2.0 * (b * 100 * k) as f64,
-            || {
-                matmul(
-                    rmm(&mut d, b, 100),
-                    Accum::Replace,
-                    rm(&x, b, k),
-                    rm(&w0, 100, k).transpose(),
-                    1.0,
-                    Par::Seq,
-                )
-            },
+            &name,
+            &mut d,
+            false,
+            rm(&x, b, k),
+            rm(&w0, 100, k).transpose(),
         );
     }
-    time("fwd L1 64x100x100 rm", 2.0 * (b * 100 * 100) as f64, || {
-        matmul(
-            rmm(&mut d, b, 100),
-            Accum::Replace,
-            rm(&a, b, 100),
-            rm(&w1, 100, 100).transpose(),
-            1.0,
-            Par::Seq,
-        )
-    });
-    time("fwd L3 64x10x100 rm", 2.0 * (b * 10 * 100) as f64, || {
-        matmul(
-            rmm(&mut d, b, 10),
-            Accum::Replace,
-            rm(&a, b, 100),
-            rm(&w3, 10, 100).transpose(),
-            1.0,
-            Par::Seq,
-        )
-    });
+    let w1t = rm(&w1, 100, 100).transpose();
+    time("fwd L1 64x100x100 rm", &mut d, false, rm(&a, b, 100), w1t);
+    let w3t = rm(&w3, 10, 100).transpose();
+    time("fwd L3 64x10x100 rm", &mut d, false, rm(&a, b, 100), w3t);
     time(
         "fwd L1 64x100x100 featmajor",
-        2.0 * (b * 100 * 100) as f64,
-        || {
-            matmul(
-                cmm(&mut d, b, 100),
-                Accum::Replace,
-                cm(&a, b, 100),
-                rm(&w1, 100, 100).transpose(),
-                1.0,
-                Par::Seq,
-            )
-        },
+        &mut d,
+        true,
+        cm(&a, b, 100),
+        w1t,
     );
+    let w0t = rm(&w0, 100, 784).transpose();
     time(
         "fwd L0 64x100x784 featmajor",
-        2.0 * (b * 100 * 784) as f64,
-        || {
-            matmul(
-                cmm(&mut d, b, 100),
-                Accum::Replace,
-                cm(&x, b, 784),
-                rm(&w0, 100, 784).transpose(),
-                1.0,
-                Par::Seq,
-            )
-        },
+        &mut d,
+        true,
+        cm(&x, b, 784),
+        w0t,
     );
-    time("bwd da 64x100x100", 2.0 * (b * 100 * 100) as f64, || {
-        matmul(
-            rmm(&mut d, b, 100),
-            Accum::Replace,
-            rm(&dz, b, 100),
-            rm(&w1, 100, 100),
-            1.0,
-            Par::Seq,
-        )
-    });
-    time("bwd da3 64x100x10", 2.0 * (b * 100 * 10) as f64, || {
-        matmul(
-            rmm(&mut d, b, 100),
-            Accum::Replace,
-            rm(&dz3, b, 10),
-            rm(&w3, 10, 100),
-            1.0,
-            Par::Seq,
-        )
-    });
-    time("bwd dW 100x100x64", 2.0 * (b * 100 * 100) as f64, || {
-        matmul(
-            rmm(&mut d, 100, 100),
-            Accum::Replace,
-            rm(&dz, b, 100).transpose(),
-            rm(&a, b, 100),
-            1.0,
-            Par::Seq,
-        )
-    });
-    time("bwd dW3 10x100x64", 2.0 * (b * 100 * 10) as f64, || {
-        matmul(
-            rmm(&mut d, 10, 100),
-            Accum::Replace,
-            rm(&dz3, b, 10).transpose(),
-            rm(&a, b, 100),
-            1.0,
-            Par::Seq,
-        )
-    });
-    time("bwd dW0 83x784x64", 2.0 * (b * 83 * 784) as f64, || {
-        matmul(
-            rmm(&mut d, 83, 784),
-            Accum::Replace,
-            rm(&dz, b, 100).subcols(0, 83).transpose(),
-            rm(&x, b, 784),
-            1.0,
-            Par::Seq,
-        )
-    });
-    time("bwd dW0 17x784x64", 2.0 * (b * 17 * 784) as f64, || {
-        matmul(
-            rmm(&mut d, 17, 784),
-            Accum::Replace,
-            rm(&dz, b, 100).subcols(83, 17).transpose(),
-            rm(&x, b, 784),
-            1.0,
-            Par::Seq,
-        )
-    });
-    time("bwd dW0 83x492x64", 2.0 * (b * 83 * 492) as f64, || {
-        matmul(
-            rmm(&mut d, 83, 492),
-            Accum::Replace,
-            rm(&dz, b, 100).subcols(0, 83).transpose(),
-            rm(&x, b, 492),
-            1.0,
-            Par::Seq,
-        )
-    });
+    time(
+        "bwd da 64x100x100",
+        &mut d,
+        false,
+        rm(&dz, b, 100),
+        rm(&w1, 100, 100),
+    );
+    time(
+        "bwd da3 64x100x10",
+        &mut d,
+        false,
+        rm(&dz3, b, 10),
+        rm(&w3, 10, 100),
+    );
+    let dzt = rm(&dz, b, 100).transpose();
+    time("bwd dW 100x100x64", &mut d, false, dzt, rm(&a, b, 100));
+    time(
+        "bwd dW3 10x100x64",
+        &mut d,
+        false,
+        rm(&dz3, b, 10).transpose(),
+        rm(&a, b, 100),
+    );
+    for (r0, r, k) in [(0, 83, 784), (83, 17, 784), (0, 83, 492)] {
+        let name = format!("bwd dW0 {r}x{k}x64");
+        time(&name, &mut d, false, dzt.subrows(r0, r), rm(&x, b, k));
+    }
 }
